@@ -1,0 +1,32 @@
+"""DetScope's engine: models, image reading, the inspection trace, data and evaluation.
+
+Pure Python + torch + numpy + opencv: nothing here imports Qt or ``app``. Heavy modules
+(torch) load lazily, so ``import detector`` is instant and the GUI can start before torch.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    "load_model": "detector.models",
+    "DetModel": "detector.models",
+    "ModelError": "detector.errors",
+    "ImageReadError": "detector.errors",
+    "DetScopeError": "detector.errors",
+    "read_image": "detector.imageio",
+    "Detections": "detector.detections",
+    "detect": "detector.inference",
+    "trace_image": "detector.trace",
+    "Trace": "detector.trace",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'detector' has no attribute {name!r}")
+    return getattr(import_module(module), name)

@@ -1,0 +1,60 @@
+"""Detections as numpy (never torch) so they cross into app/ and files freely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Detections:
+    """One image's detections, in original-image pixels.
+
+    boxes (float32[N, 4]) in [x1, y1, x2, y2]; labels (int64[N]) index the model's
+    categories; scores (float32[N]) descending as the model returns them; masks
+    (float32[N, H, W] probabilities in 0-1) for mask models; keypoints (float32[N, K, 3]:
+    x, y, visibility) and keypoint_scores (float32[N, K]) for keypoint models.
+    """
+
+    boxes: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+    masks: np.ndarray | None = None
+    keypoints: np.ndarray | None = None
+    keypoint_scores: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.boxes.shape[0])
+
+    @classmethod
+    def from_torch(cls, output: dict) -> Detections:
+        """Convert one element of ``model.module([...])``'s output."""
+
+        def grab(key: str) -> np.ndarray | None:
+            value = output.get(key)
+            return None if value is None else value.detach().cpu().numpy()
+
+        masks = grab("masks")
+        if masks is not None and masks.ndim == 4:
+            masks = masks[:, 0]
+        return cls(grab("boxes"), grab("labels"), grab("scores"), masks, grab("keypoints"),
+                   grab("keypoints_scores"))
+
+    def select(self, keep: np.ndarray) -> Detections:
+        """The detections at ``keep`` (a boolean mask or index array)."""
+
+        def pick(value: np.ndarray | None) -> np.ndarray | None:
+            return None if value is None else value[keep]
+
+        return Detections(self.boxes[keep], self.labels[keep], self.scores[keep],
+                          pick(self.masks), pick(self.keypoints), pick(self.keypoint_scores))
+
+
+def encode_mask_rle(mask: np.ndarray) -> dict:
+    """A binary H x W mask as COCO compressed RLE with a str ``counts`` (JSON-ready)."""
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle["counts"] = rle["counts"].decode("ascii")
+    return rle

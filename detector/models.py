@@ -1,0 +1,293 @@
+"""The model zoo: a registry of torchvision two-stage detectors and how to load their weights.
+
+``load_model`` returns a :class:`DetModel`: the plain torchvision module (``.module``, the
+reference for every equality test), its category names (index = label id, 0 = background),
+the device it lives on, and where its weights came from.
+
+Weights may be ``None`` (seeded random init, for tests and teaching), a local checkpoint
+(a torchvision state dict, or a DetScope checkpoint recording architecture, categories and
+settings), or a torchvision weights name such as ``"COCO_V1"``, found in the torch hub cache
+and never downloaded unless ``download=True``. Checkpoints are always read with
+``torch.load(weights_only=True)``: a .pth file can carry code, and we never unpickle objects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from detector.errors import ModelError
+
+CHECKPOINT_FORMAT = "detscope-checkpoint"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+BUNDLED_CHECKPOINTS = {"shapes": RESOURCES / "models" / "shapes.pth"}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One entry of the zoo. ``build(num_classes, **settings)`` returns a random-init module."""
+
+    name: str
+    build: Callable[..., nn.Module]
+    kind: str  # "box", "mask" or "keypoint"
+    default_num_classes: int
+    description: str
+    torchvision_builder: str | None = None  # name in torchvision.models, for weight enums
+
+
+@dataclass
+class DetModel:
+    """A detector ready to run: ``module([tensor])`` is torchvision's own forward."""
+
+    module: nn.Module
+    architecture: str
+    categories: list[str]
+    device: torch.device
+    source: str
+    trained: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+    keypoint_names: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return ARCHITECTURES[self.architecture].kind
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.categories)
+
+    def to(self, device: str | torch.device) -> DetModel:
+        self.device = resolve_device(device)
+        self.module.to(self.device)
+        return self
+
+    def describe(self) -> str:
+        state = "trained" if self.trained else "UNTRAINED random weights"
+        return f"{self.architecture} ({state}; {self.source}) on {self.device}"
+
+
+def _torchvision(builder_name: str, **fixed: Any) -> Callable[..., nn.Module]:
+    def build(num_classes: int, **settings: Any) -> nn.Module:
+        import torchvision.models.detection as detection
+
+        builder = getattr(detection, builder_name)
+        kwargs = {**fixed, **settings}
+        return builder(weights=None, weights_backbone=None, num_classes=num_classes, **kwargs)
+
+    return build
+
+
+def _register_torchvision() -> dict[str, Architecture]:
+    table = [
+        ("fasterrcnn_resnet50_fpn", "box", "Faster R-CNN, ResNet-50 FPN (the paper's detector)"),
+        ("fasterrcnn_resnet50_fpn_v2", "box", "Faster R-CNN v2, ResNet-50 FPN, better recipe"),
+        ("fasterrcnn_mobilenet_v3_large_fpn", "box", "Faster R-CNN, MobileNetV3-Large FPN (fast)"),
+        ("fasterrcnn_mobilenet_v3_large_320_fpn", "box", "the same at 320 px (fastest, for CPU)"),
+        ("maskrcnn_resnet50_fpn", "mask", "Mask R-CNN, ResNet-50 FPN"),
+        ("maskrcnn_resnet50_fpn_v2", "mask", "Mask R-CNN v2, ResNet-50 FPN"),
+        ("keypointrcnn_resnet50_fpn", "keypoint", "Keypoint R-CNN (the lecture's pose extension)"),
+    ]
+    registry = {}
+    for name, kind, description in table:
+        num_classes = 2 if kind == "keypoint" else 91
+        registry[name] = Architecture(name, _torchvision(name), kind, num_classes, description, name)
+    return registry
+
+
+ARCHITECTURES: dict[str, Architecture] = _register_torchvision()
+
+
+def register_architecture(arch: Architecture) -> None:
+    """Add an architecture to the zoo (the bundled ``shapes`` model registers itself here)."""
+    ARCHITECTURES[arch.name] = arch
+
+
+def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+    """``auto`` (or None) is CUDA when available, else CPU."""
+    if device is None or str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ModelError(f"unknown device {device!r} (use auto, cpu, cuda or cuda:N)") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ModelError(f"device {device!r} asked for, but CUDA is not available here")
+    return resolved
+
+
+def load_model(name: str, *, weights: str | os.PathLike | None = "default",
+               num_classes: int | None = None, categories: list[str] | None = None,
+               device: str | torch.device | None = "auto", seed: int = 0,
+               download: bool = False, **settings: Any) -> DetModel:
+    """Build architecture ``name`` (or load a checkpoint path given as ``name``).
+
+    ``weights``: ``None`` for seeded random init; a checkpoint path; a torchvision weights
+    name (``"COCO_V1"``, ``"DEFAULT"``); or ``"default"``: the bundled checkpoint for bundled
+    models, random init otherwise. ``settings`` are torchvision builder keywords
+    (``min_size``, ``box_score_thresh``, ``rpn_post_nms_top_n_test`` ...).
+    """
+    from detector import shapes  # noqa: F401  (registers the bundled architecture)
+
+    if name not in ARCHITECTURES and Path(name).suffix in (".pth", ".pt") or Path(name).is_file():
+        return _load_checkpoint_file(Path(name), None, num_classes, device, settings)
+    if name not in ARCHITECTURES:
+        known = ", ".join(sorted(ARCHITECTURES))
+        raise ModelError(f"unknown model {name!r}; known architectures: {known}")
+    if weights == "default":
+        bundled = BUNDLED_CHECKPOINTS.get(name)
+        weights = bundled if bundled is not None and bundled.is_file() else None
+    if weights is None:
+        return _build_random(name, num_classes, categories, device, seed, settings)
+    if isinstance(weights, os.PathLike) or Path(str(weights)).suffix in (".pth", ".pt") \
+            or Path(str(weights)).is_file():
+        return _load_checkpoint_file(Path(weights), name, num_classes, device, settings)
+    return _load_torchvision_weights(name, str(weights), device, download, settings)
+
+
+def _build_random(name: str, num_classes: int | None, categories: list[str] | None,
+                  device: Any, seed: int, settings: dict) -> DetModel:
+    arch = ARCHITECTURES[name]
+    if categories is not None:
+        num_classes = len(categories)
+    num_classes = num_classes or arch.default_num_classes
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = arch.build(num_classes, **settings)
+    names = categories or default_category_names(arch, num_classes)
+    return _finish(module, name, names, device, f"random init, seed {seed}", False, settings)
+
+
+def _finish(module: nn.Module, name: str, categories: list[str], device: Any, source: str,
+            trained: bool, settings: dict, keypoint_names: list[str] | None = None) -> DetModel:
+    target = resolve_device(device)
+    module.eval().to(target)
+    return DetModel(module, name, list(categories), target, source, trained, dict(settings),
+                    list(keypoint_names or []))
+
+
+def default_category_names(arch: Architecture, num_classes: int) -> list[str]:
+    """COCO names when the class count is COCO's, else ``class_1`` ...; 0 is background."""
+    if arch.kind == "keypoint" and num_classes == 2:
+        return ["__background__", "person"]
+    if num_classes == 91:
+        from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights
+
+        return list(FasterRCNN_ResNet50_FPN_Weights.COCO_V1.meta["categories"])
+    return ["__background__"] + [f"class_{i}" for i in range(1, num_classes)]
+
+
+def _load_torchvision_weights(name: str, weights_name: str, device: Any, download: bool,
+                              settings: dict) -> DetModel:
+    import torchvision.models as tv_models
+
+    arch = ARCHITECTURES[name]
+    if arch.torchvision_builder is None:
+        raise ModelError(f"{name} has no torchvision weights; give a checkpoint path")
+    enum = tv_models.get_model_weights(arch.torchvision_builder)
+    try:
+        chosen = enum[weights_name] if weights_name != "DEFAULT" else enum.DEFAULT
+    except KeyError:
+        known = ", ".join(w.name for w in enum)
+        raise ModelError(f"{name} has no weights {weights_name!r}; known: {known}") from None
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(chosen.url).name
+    if not cached.is_file() and not download:
+        raise ModelError(
+            f"weights {name}:{chosen.name} are not in the torch hub cache ({cached}). "
+            f"Copy the file {Path(chosen.url).name} there, or allow downloading.")
+    import torchvision.models.detection as detection
+
+    module = getattr(detection, arch.torchvision_builder)(weights=chosen, **settings)
+    return _finish(module, name, chosen.meta["categories"], device, f"torchvision {chosen.name}",
+                   True, settings, chosen.meta.get("keypoint_names"))
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """``torch.load(weights_only=True)`` with one clear error for every way a file can be bad."""
+    if not path.is_file():
+        raise ModelError(f"{path}: no such checkpoint file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zip, pickle with code, not a torch file at all
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: not a loadable weights-only checkpoint ({reason})") from None
+    if not isinstance(payload, dict):
+        raise ModelError(f"{path}: not a checkpoint (holds a {type(payload).__name__})")
+    return payload
+
+
+def _load_checkpoint_file(path: Path, name: str | None, num_classes: int | None, device: Any,
+                          settings: dict) -> DetModel:
+    payload = read_checkpoint(path)
+    if payload.get("format") == CHECKPOINT_FORMAT:
+        recorded = payload["architecture"]
+        if name is not None and name != recorded:
+            raise ModelError(f"{path}: checkpoint is for {recorded}, not {name}")
+        name, state = recorded, payload["model"]
+        categories = list(payload["categories"])
+        settings = {**payload.get("settings", {}), **settings}
+    else:
+        state = payload.get("model", payload) if isinstance(payload.get("model"), dict) else payload
+        if name is None:
+            raise ModelError(f"{path}: a plain state dict; say which architecture it is for")
+        found = _classes_in_state(state)
+        if num_classes is not None and found is not None and found != num_classes:
+            raise ModelError(f"{path}: checkpoint has {found} classes, {num_classes} expected")
+        categories = default_category_names(ARCHITECTURES[name], found or num_classes or
+                                            ARCHITECTURES[name].default_num_classes)
+    if name not in ARCHITECTURES:
+        raise ModelError(f"{path}: unknown architecture {name!r} recorded in the checkpoint")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        module = ARCHITECTURES[name].build(len(categories), **settings)
+    _load_state(module, state, path, name)
+    return _finish(module, name, categories, device, str(path), True, settings,
+                   payload.get("keypoint_names") if isinstance(payload, dict) else None)
+
+
+def _classes_in_state(state: dict) -> int | None:
+    weight = state.get("roi_heads.box_predictor.cls_score.weight")
+    return int(weight.shape[0]) if isinstance(weight, torch.Tensor) else None
+
+
+def _load_state(module: nn.Module, state: dict, path: Path, name: str) -> None:
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelError(f"{path}: not a state dict of tensors")
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    if missing or unexpected:
+        sample = ", ".join((missing or unexpected)[:3])
+        raise ModelError(f"{path}: checkpoint does not fit {name}: {len(missing)} missing and "
+                         f"{len(unexpected)} unexpected weights (e.g. {sample})")
+    for key, value in state.items():
+        if own[key].shape != value.shape:
+            raise ModelError(f"{path}: checkpoint does not fit {name}: {key} has shape "
+                             f"{tuple(value.shape)}, the model expects {tuple(own[key].shape)} "
+                             f"(another class count?)")
+    module.load_state_dict(state)
+
+
+def save_checkpoint(model: DetModel, path: str | os.PathLike, **extra: Any) -> Path:
+    """Write a DetScope checkpoint atomically (loads with ``weights_only=True``)."""
+    import io
+
+    from detector.fileio import atomic_write_bytes
+
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "architecture": model.architecture,
+        "categories": list(model.categories),
+        "settings": dict(model.settings),
+        "keypoint_names": list(model.keypoint_names),
+        "model": {k: v.detach().cpu() for k, v in model.module.state_dict().items()},
+        **extra,
+    }
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return atomic_write_bytes(path, buffer.getvalue())

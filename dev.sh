@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# DetScope's two set-up commands (see README):
+#   ./dev.sh run [FOLDER]   install what is missing into .venv, then open the GUI (sample set by default)
+#   ./dev.sh test [ARGS]    install what is missing into .venv, then run the whole test suite
+# Re-running is fast: pip only runs when pyproject.toml changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+    for candidate in python3.11 python3.12 python3.13 python3.10 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+            echo "$candidate"; return 0
+        fi
+    done
+    echo "DetScope needs Python 3.10 or newer" >&2; return 1
+}
+
+ensure_venv() {
+    local stamp=.venv/.detscope-installed want
+    want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+    if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    [ -x .venv/bin/python ] || "$(find_python)" -m venv .venv
+    echo "Installing DetScope's dependencies into .venv (first run takes a few minutes)..." >&2
+    # torch>=2.5 in pyproject lets pip take a matching torch + torchvision pair from the registry.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    echo "$want" > "$stamp"
+}
+
+command=${1:-run}
+shift || true
+ensure_venv
+case "$command" in
+    run)  exec .venv/bin/python main.py "$@" ;;
+    test) QT_QPA_PLATFORM=offscreen exec .venv/bin/python -m pytest -q "$@" ;;
+    *)    echo "usage: ./dev.sh run [FOLDER] | ./dev.sh test [PYTEST ARGS]" >&2; exit 2 ;;
+esac
