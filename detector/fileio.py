@@ -26,7 +26,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, backup: bool = F
             handle.flush()
             os.fsync(handle.fileno())
         if backup and target.exists():
-            shutil.copy2(target, backup_path(target))
+            _atomic_copy(target, backup_path(target))
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -35,8 +35,9 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, backup: bool = F
     return target
 
 
-def atomic_write_json(path: str | os.PathLike, obj: Any, *, backup: bool = False,
-                      indent: int | None = None) -> Path:
+def atomic_write_json(
+    path: str | os.PathLike, obj: Any, *, backup: bool = False, indent: int | None = None
+) -> Path:
     """Serialise ``obj`` first (so a serialisation error touches nothing), then write atomically."""
     data = json.dumps(obj, indent=indent, ensure_ascii=False).encode("utf-8")
     return atomic_write_bytes(path, data, backup=backup)
@@ -46,6 +47,18 @@ def backup_path(path: str | os.PathLike) -> Path:
     """Where the previous version of ``path`` is kept by ``atomic_write_*(backup=True)``."""
     target = Path(path)
     return target.with_name(target.name + "~")
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    """Copy ``source`` over ``target`` via a temp file, so a crash never leaves half a backup."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copy2(source, tmp_name)
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
 
 
 def _fsync_dir(folder: Path) -> None:

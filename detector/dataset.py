@@ -1,0 +1,288 @@
+"""The annotation model: images, categories, objects; the one truth the GUI, CLI and scripts share.
+
+Coordinates: every box is ``(x1, y1, x2, y2)`` in float pixels of the *oriented* image
+(EXIF rotation applied, see :mod:`detector.imageio`), with the COCO convention that a box
+covering pixel columns 0..9 is ``x1=0, x2=10`` (continuous coordinates, no +1).
+
+Records are frozen dataclasses: an edit never mutates one, it swaps it for a new one, so
+an edit's inverse can simply hold the old records (see :mod:`detector.edits`). Every
+change goes through :meth:`Dataset.apply`, which returns the inverse edit (for an undo
+stack), bumps :attr:`Dataset.revision` and calls the subscribers with a :class:`Change`.
+
+Ground truth vs predictions: model predictions that nobody has accepted live in
+:attr:`Dataset.predictions` (by image id) and are never written to ``annotations.json``.
+Accepting one (:class:`detector.edits.AcceptPredictions`) moves it into the objects,
+keeping ``source="model"`` and its score; from then on it is ground truth like any other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from detector.errors import AnnotationError
+
+if TYPE_CHECKING:
+    from detector.edits import Edit
+    from detector.validation import Issue
+
+Box = tuple[float, float, float, float]
+#: A mask: COCO polygons (list of flat ``[x0, y0, x1, y1, ...]`` lists), a COCO RLE dict
+#: (``{"size": [h, w], "counts": str | list[int]}``), or None.
+Mask = Union[list, dict, None]  # noqa: UP007 (a runtime alias; X | Y needs 3.10 types here)
+
+SOURCES = ("human", "model")
+PALETTE = (
+    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
+    "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#fffac8", "#800000",
+    "#aaffc3", "#808000", "#ffd8b1", "#000075", "#a9a9a9", "#ffe119",
+)  # fmt: skip
+
+
+def palette_color(index: int) -> str:
+    """A distinct default colour for the ``index``-th category."""
+    return PALETTE[index % len(PALETTE)]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRecord:
+    """One image: ``file_name`` relative to the dataset root (``/`` separators), oriented size."""
+
+    id: int
+    file_name: str
+    width: int
+    height: int
+    verified: bool = False
+    extra: dict[str, Any] | None = None  # fields DetScope does not use, written back as read
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: int
+    name: str
+    color: str = "#e6194b"
+    extra: dict[str, Any] | None = None  # e.g. supercategory, keypoints
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One object. ``box`` is xyxy float pixels; ``score`` only for ``source="model"``."""
+
+    id: int
+    image_id: int
+    category_id: int
+    box: Box
+    mask: Mask = None
+    iscrowd: bool = False
+    source: str = "human"
+    score: float | None = None
+    extra: dict[str, Any] | None = None
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one applied edit touched: the GUI/evaluation redraw or recompute only that."""
+
+    revision: int
+    image_ids: frozenset[int] = frozenset()
+    categories: bool = False
+    predictions: bool = False
+
+
+Subscriber = Callable[[Change], None]
+
+
+@dataclass
+class Dataset:
+    """Images, categories and objects of one annotated folder.
+
+    ``root`` is the folder image ``file_name`` s are relative to; ``annotation_path`` the
+    file it was loaded from / saves to (None for a new, never saved set). ``extra`` holds
+    top-level file fields DetScope does not use (``info``, ``licenses``, ...), written back;
+    ``orphans`` raw COCO annotations that could not be used (no such image, no box), also
+    written back unchanged; ``issues`` the problems flagged at load (detector.validation).
+    """
+
+    root: Path = field(default_factory=Path)
+    annotation_path: Path | None = None
+    images: dict[int, ImageRecord] = field(default_factory=dict)
+    categories: dict[int, Category] = field(default_factory=dict)
+    objects: dict[int, Annotation] = field(default_factory=dict)
+    predictions: dict[int, dict[int, Annotation]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    orphans: list[dict[str, Any]] = field(default_factory=list)  # unusable raw annotations, kept
+    issues: list[Issue] = field(default_factory=list)
+    revision: int = 0
+    saved_revision: int = 0
+    file_state: Any = None  # detector.dataset_store.FileState of annotation_path at load/save
+    _by_image: dict[int, dict[int, Annotation]] = field(default_factory=dict, repr=False)
+    _next_id: int = field(default=1, repr=False)
+    _subscribers: list[Subscriber] = field(default_factory=list, repr=False)
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def open_folder(
+        cls, folder: str | os.PathLike, annotation_path: str | os.PathLike | None = None
+    ) -> Dataset:
+        """The images in ``folder`` plus ``annotations.json`` (or ``annotation_path``) if present."""
+        from detector.dataset_store import open_folder
+
+        return open_folder(folder, annotation_path)
+
+    def add_image_record(self, record: ImageRecord) -> None:
+        """Add an image while building a dataset (not an undoable edit; loaders use it)."""
+        if record.id in self.images:
+            raise AnnotationError(f"duplicate image id {record.id} ({record.file_name})")
+        self.images[record.id] = record
+        self._by_image.setdefault(record.id, {})
+
+    def add_category_record(self, category: Category) -> None:
+        if category.id in self.categories:
+            raise AnnotationError(f"duplicate category id {category.id} ({category.name!r})")
+        self.categories[category.id] = category
+
+    def add_object_record(self, annotation: Annotation) -> None:
+        """Insert without notifying (loaders, edits). The image must exist; the id must be new."""
+        if annotation.id in self.objects:
+            raise AnnotationError(f"duplicate annotation id {annotation.id}")
+        per_image = self._by_image.get(annotation.image_id)
+        if per_image is None:
+            raise AnnotationError(
+                f"annotation {annotation.id}: no image with id {annotation.image_id}"
+            )
+        self.objects[annotation.id] = annotation
+        per_image[annotation.id] = annotation
+        if annotation.id >= self._next_id:
+            self._next_id = annotation.id + 1
+
+    def remove_object_record(self, object_id: int) -> Annotation:
+        annotation = self.objects.pop(object_id)
+        del self._by_image[annotation.image_id][object_id]
+        return annotation
+
+    def replace_object_record(self, annotation: Annotation) -> Annotation:
+        """Swap the object with ``annotation.id`` for ``annotation``; returns the old one."""
+        old = self.objects[annotation.id]
+        if old.image_id != annotation.image_id:
+            raise AnnotationError(f"annotation {old.id}: cannot move an object to another image")
+        self.objects[annotation.id] = annotation
+        self._by_image[annotation.image_id][annotation.id] = annotation
+        return old
+
+    # ----------------------------------------------------------------- queries
+    def objects_in(self, image_id: int) -> list[Annotation]:
+        """The ground-truth objects of one image, in id order."""
+        per_image = self._by_image.get(image_id, {})
+        return sorted(per_image.values(), key=lambda a: a.id)
+
+    def predictions_in(self, image_id: int) -> list[Annotation]:
+        """Unaccepted model predictions of one image, best score first."""
+        per_image = self.predictions.get(image_id, {})
+        return sorted(per_image.values(), key=lambda a: -(a.score or 0.0))
+
+    def iter_objects(self) -> Iterator[Annotation]:
+        """All ground-truth objects, image by image (image insertion order), id order within."""
+        for image_id in self.images:
+            yield from self.objects_in(image_id)
+
+    def image_path(self, image_id: int) -> Path:
+        return self.root / self.images[image_id].file_name
+
+    def image_by_name(self, file_name: str) -> ImageRecord | None:
+        for record in self.images.values():
+            if record.file_name == file_name:
+                return record
+        return None
+
+    def category_by_name(self, name: str) -> Category | None:
+        for category in self.categories.values():
+            if category.name == name:
+                return category
+        return None
+
+    def new_object_id(self) -> int:
+        """A fresh object id (never reused in this session, also across predictions)."""
+        object_id = self._next_id
+        self._next_id += 1
+        return object_id
+
+    def reserve_id(self, object_id: int) -> None:
+        """Never hand out ``object_id`` (an id used outside ``objects``, e.g. a kept orphan)."""
+        if object_id >= self._next_id:
+            self._next_id = object_id + 1
+
+    def new_category_id(self) -> int:
+        return max(self.categories, default=0) + 1
+
+    def new_image_id(self) -> int:
+        return max(self.images, default=0) + 1
+
+    @property
+    def is_modified(self) -> bool:
+        """True when edits were applied since the last load or save."""
+        return self.revision != self.saved_revision
+
+    # ----------------------------------------------------------------- changes
+    def apply(self, edit: Edit) -> Edit:
+        """Apply ``edit``; return its inverse (push it on an undo stack). Notifies subscribers.
+
+        An edit that is invalid (unknown image, duplicate id, ...) raises AnnotationError and
+        leaves the dataset unchanged.
+        """
+        inverse, change = edit.apply_to(self)
+        self.revision += 1
+        self._notify(Change(self.revision, change.image_ids, change.categories, change.predictions))
+        return inverse
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(change)`` after every applied edit; returns an unsubscribe function."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def set_predictions(self, image_id: int, predictions: Iterable[Annotation]) -> None:
+        """Replace the unaccepted predictions of one image (not an undoable edit; ids are reassigned)."""
+        if image_id not in self.images:
+            raise AnnotationError(f"no image with id {image_id}")
+        fresh = {}
+        for prediction in predictions:
+            object_id = self.new_object_id()
+            fresh[object_id] = _with(prediction, id=object_id, image_id=image_id, source="model")
+        self.predictions[image_id] = fresh
+        self.revision += 1
+        self._notify(Change(self.revision, frozenset({image_id}), predictions=True))
+
+    def mark_saved(self) -> None:
+        self.saved_revision = self.revision
+
+    def _notify(self, change: Change) -> None:
+        for callback in list(self._subscribers):
+            callback(change)
+
+    # ----------------------------------------------------------------- storage
+    def save(self, path: str | os.PathLike | None = None, *, force: bool = False) -> Path:
+        """Write COCO JSON atomically (temp file, fsync, rename), keeping ``path~`` as backup.
+
+        ``path`` defaults to :attr:`annotation_path`, then ``root/annotations.json``. Refuses
+        (AnnotationError) to overwrite a file that this dataset was not loaded from or that
+        changed on disk since it was loaded, unless ``force``.
+        """
+        from detector.dataset_store import save_dataset
+
+        return save_dataset(self, path, force=force)
+
+
+def _with(annotation: Annotation, **changes: Any) -> Annotation:
+    from dataclasses import replace
+
+    return replace(annotation, **changes)

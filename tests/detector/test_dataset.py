@@ -1,0 +1,156 @@
+"""The in-memory model and its invertible edits."""
+
+from __future__ import annotations
+
+import pytest
+
+from detector.dataset import Annotation, Category, Dataset, ImageRecord
+from detector.edits import (
+    AcceptPredictions,
+    AddCategory,
+    AddObjects,
+    Compound,
+    DeleteCategory,
+    MergeCategories,
+    RemoveObjects,
+    recolor_category,
+    relabel_objects,
+    rename_category,
+    set_verified,
+    update_object,
+)
+from detector.errors import AnnotationError, DetScopeError
+from detector.formats.coco import to_coco_dict
+
+
+def small_dataset() -> Dataset:
+    dataset = Dataset()
+    dataset.add_image_record(ImageRecord(1, "a.jpg", 100, 80))
+    dataset.add_image_record(ImageRecord(2, "b.jpg", 60, 40))
+    dataset.add_category_record(Category(1, "cat"))
+    dataset.add_category_record(Category(2, "dog"))
+    dataset.add_object_record(Annotation(10, 1, 1, (1.0, 2.0, 30.0, 40.0)))
+    dataset.add_object_record(Annotation(11, 1, 2, (5.0, 5.0, 9.0, 9.0)))
+    dataset.add_object_record(Annotation(12, 2, 2, (0.0, 0.0, 10.0, 10.0)))
+    return dataset
+
+
+def snapshot(dataset: Dataset) -> dict:
+    return to_coco_dict(dataset)
+
+
+def test_new_ids_are_fresh_and_queries_work():
+    dataset = small_dataset()
+    assert dataset.new_object_id() == 13
+    assert [a.id for a in dataset.objects_in(1)] == [10, 11]
+    assert dataset.category_by_name("dog").id == 2
+    assert dataset.image_by_name("b.jpg").id == 2
+    assert [a.id for a in dataset.iter_objects()] == [10, 11, 12]
+
+
+@pytest.mark.parametrize(
+    "make_edit",
+    [
+        lambda d: AddObjects((Annotation(d.new_object_id(), 2, 1, (1.0, 1.0, 5.0, 5.0)),)),
+        lambda d: RemoveObjects((10, 12)),
+        lambda d: update_object(d, 10, box=(3.0, 3.0, 50.0, 60.0)),
+        lambda d: relabel_objects(d, [10, 11], 2),
+        lambda d: AddCategory(Category(3, "bird")),
+        lambda d: DeleteCategory(2),
+        lambda d: rename_category(d, 1, "kitten"),
+        lambda d: recolor_category(d, 1, "#123456"),
+        lambda d: MergeCategories((2,), 1),
+        lambda d: set_verified(d, 1),
+    ],
+)
+def test_every_edit_is_undone_by_its_inverse_and_redone(make_edit):
+    dataset = small_dataset()
+    before = snapshot(dataset)
+    inverse = dataset.apply(make_edit(dataset))
+    after = snapshot(dataset)
+    assert after != before
+    redo = dataset.apply(inverse)
+    assert snapshot(dataset) == before
+    dataset.apply(redo)
+    assert snapshot(dataset) == after
+
+
+def test_delete_category_takes_its_objects_and_undo_brings_them_back():
+    dataset = small_dataset()
+    inverse = dataset.apply(DeleteCategory(2))
+    assert 2 not in dataset.categories and set(dataset.objects) == {10}
+    dataset.apply(inverse)
+    assert set(dataset.objects) == {10, 11, 12} and dataset.objects[12].category_id == 2
+
+
+def test_merge_relabels_and_removes_sources():
+    dataset = small_dataset()
+    dataset.apply(MergeCategories((2,), 1))
+    assert set(dataset.categories) == {1}
+    assert {a.category_id for a in dataset.objects.values()} == {1}
+
+
+@pytest.mark.parametrize(
+    "make_edit, message",
+    [
+        (lambda d: AddObjects((Annotation(10, 1, 1, (0.0, 0.0, 1.0, 1.0)),)), "already in use"),
+        (lambda d: AddObjects((Annotation(99, 7, 1, (0.0, 0.0, 1.0, 1.0)),)), "no image"),
+        (lambda d: AddObjects((Annotation(99, 1, 9, (0.0, 0.0, 1.0, 1.0)),)), "no category"),
+        (lambda d: update_object(d, 10, box=(5.0, 5.0, 5.0, 9.0)), "zero or negative"),
+        (lambda d: update_object(d, 10, box=(0.0, float("nan"), 5.0, 9.0)), "finite"),
+        (lambda d: RemoveObjects((10, 404)), "no objects"),
+        (lambda d: rename_category(d, 1, "dog"), "already exists"),
+        (lambda d: rename_category(d, 1, " "), "empty"),
+        (lambda d: MergeCategories((1,), 1), "itself"),
+        (lambda d: DeleteCategory(42), "no category"),
+    ],
+)
+def test_invalid_edits_raise_and_change_nothing(make_edit, message):
+    dataset = small_dataset()
+    before = snapshot(dataset)
+    revision = dataset.revision
+    with pytest.raises(AnnotationError, match=message):
+        dataset.apply(make_edit(dataset))
+    assert snapshot(dataset) == before and dataset.revision == revision
+
+
+def test_compound_rolls_back_when_a_step_fails():
+    dataset = small_dataset()
+    before = snapshot(dataset)
+    edit = Compound((RemoveObjects((10,)), RemoveObjects((404,))))
+    with pytest.raises(AnnotationError):
+        dataset.apply(edit)
+    assert snapshot(dataset) == before
+
+
+def test_subscribers_hear_which_images_changed():
+    dataset = small_dataset()
+    heard = []
+    unsubscribe = dataset.subscribe(heard.append)
+    dataset.apply(update_object(dataset, 12, box=(1.0, 1.0, 2.0, 2.0)))
+    dataset.apply(rename_category(dataset, 1, "kitten"))
+    unsubscribe()
+    dataset.apply(RemoveObjects((10,)))
+    assert [c.image_ids for c in heard] == [frozenset({2}), frozenset()]
+    assert [c.categories for c in heard] == [False, True]
+    assert heard[1].revision == 2 and dataset.is_modified
+
+
+def test_predictions_are_kept_apart_until_accepted():
+    dataset = small_dataset()
+    dataset.set_predictions(2, [Annotation(0, 2, 1, (1.0, 1.0, 9.0, 9.0), score=0.9)])
+    (prediction,) = dataset.predictions_in(2)
+    assert prediction.source == "model" and prediction.id not in dataset.objects
+    assert all(a.get("score") is None for a in to_coco_dict(dataset)["annotations"])
+    inverse = dataset.apply(AcceptPredictions((prediction.id,)))
+    saved = {a["id"]: a for a in to_coco_dict(dataset)["annotations"]}
+    assert saved[prediction.id]["score"] == 0.9 and saved[prediction.id]["source"] == "model"
+    assert dataset.predictions_in(2) == []
+    dataset.apply(inverse)
+    assert prediction.id not in dataset.objects and dataset.predictions_in(2) == [prediction]
+
+
+def test_annotation_error_is_a_detscope_error_with_file_and_location():
+    error = AnnotationError("bad box", file="x.json", location="annotations[3]")
+    assert isinstance(error, DetScopeError)
+    assert str(error) == "x.json: annotations[3]: bad box"
