@@ -14,6 +14,7 @@ from torch import nn
 from detector.models import Architecture, register_architecture
 
 SHAPE_CLASSES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
+ANCHOR_SIZES = ((12, 17), (24, 34), (48, 68), (96, 136), (192, 272))  # per FPN level P2..P6
 
 
 def _stage(in_channels: int, out_channels: int, stride: int) -> nn.Sequential:
@@ -56,26 +57,47 @@ def build_shapes_model(num_classes: int = len(SHAPE_CLASSES), **settings: Any) -
     fpn_channels = 64
     body = SmallBody(widths)
     backbone = BackboneWithFPN(
-        body, return_layers={"layer1": "0", "layer2": "1", "layer3": "2", "layer4": "3"},
-        in_channels_list=list(widths[1:]), out_channels=fpn_channels)
-    anchors = AnchorGenerator(sizes=((16,), (32,), (64,), (128,), (256,)),
-                              aspect_ratios=((0.5, 1.0, 2.0),) * 5)
+        body,
+        return_layers={"layer1": "0", "layer2": "1", "layer3": "2", "layer4": "3"},
+        in_channels_list=list(widths[1:]),
+        out_channels=fpn_channels,
+    )
+    # shapes span ~12-190 px: two sizes an octave/2 apart per level, so every object
+    # overlaps some anchor with IoU >= 0.7 (one size per level leaves ~0.5 in between)
+    anchors = AnchorGenerator(sizes=ANCHOR_SIZES, aspect_ratios=((0.5, 1.0, 2.0),) * 5)
     box_pool = MultiScaleRoIAlign(["0", "1", "2", "3"], output_size=7, sampling_ratio=2)
     mask_pool = MultiScaleRoIAlign(["0", "1", "2", "3"], output_size=14, sampling_ratio=2)
     defaults: dict[str, Any] = dict(
-        min_size=512, max_size=512,
-        rpn_pre_nms_top_n_test=500, rpn_post_nms_top_n_test=300,
-        rpn_batch_size_per_image=128, box_batch_size_per_image=128,
+        min_size=512,
+        max_size=512,
+        rpn_pre_nms_top_n_train=1000,
+        rpn_post_nms_top_n_train=500,
+        rpn_pre_nms_top_n_test=500,
+        rpn_post_nms_top_n_test=300,
+        rpn_batch_size_per_image=256,
+        box_batch_size_per_image=128,
     )
     defaults.update(settings)
     return MaskRCNN(
-        backbone, num_classes=None, rpn_anchor_generator=anchors,
-        box_roi_pool=box_pool, box_head=TwoMLPHead(fpn_channels * 7 * 7, 256),
+        backbone,
+        num_classes=None,
+        rpn_anchor_generator=anchors,
+        box_roi_pool=box_pool,
+        box_head=TwoMLPHead(fpn_channels * 7 * 7, 256),
         box_predictor=FastRCNNPredictor(256, num_classes),
-        mask_roi_pool=mask_pool, mask_head=MaskRCNNHeads(fpn_channels, (64, 64, 64, 64), 1),
-        mask_predictor=MaskRCNNPredictor(64, 64, num_classes), **defaults)
+        mask_roi_pool=mask_pool,
+        mask_head=MaskRCNNHeads(fpn_channels, (64, 64, 64, 64), 1),
+        mask_predictor=MaskRCNNPredictor(64, 64, num_classes),
+        **defaults,
+    )
 
 
-register_architecture(Architecture(
-    "shapes", build_shapes_model, "mask", len(SHAPE_CLASSES),
-    "the bundled small Mask R-CNN for synthetic shapes (trains on a CPU)"))
+register_architecture(
+    Architecture(
+        "shapes",
+        build_shapes_model,
+        "mask",
+        len(SHAPE_CLASSES),
+        "the bundled small Mask R-CNN for synthetic shapes (trains on a CPU)",
+    )
+)
