@@ -1,0 +1,172 @@
+"""Build EvaluationInput from COCO JSON structures exactly as pycocotools reads them."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from detector.evaluation.inputs import EvaluationInput, ImageInstances
+from detector.evaluation.params import EvaluationError
+
+
+def from_coco(gt: dict, dt: list[dict] | dict, iou_type: str = "bbox") -> EvaluationInput:
+    """Ground truth from a COCO dataset dict; detections from a COCO results list.
+
+    ``dt`` may also be a COCO dataset dict whose annotations carry ``score``: its images
+    are matched to the ground truth by ``file_name`` and categories by name (else id).
+    Like COCOeval: a ground truth is ignored iff ``iscrowd``; detections of categories or
+    images outside the ground truth are refused (images) or dropped (categories).
+    """
+    _check_iou_type(iou_type)
+    images, categories, gt_anns = _dataset_parts(gt, "ground truth")
+    if isinstance(dt, dict):
+        dt = _results_from_dataset(dt, images, categories)
+    if not isinstance(dt, list) or not all(isinstance(a, dict) for a in dt):
+        raise EvaluationError("detections must be a list of COCO result objects")
+    sizes = {img_id: (img.get("height"), img.get("width")) for img_id, img in images.items()}
+    gt_by_image = _group(gt_anns, images, "ground truth")
+    dt_by_image = _group(dt, images, "detections")
+    gt_out = {i: _instances(gt_by_image.get(i, []), i, sizes, iou_type, None) for i in images}
+    results_mode = _results_mode(dt)
+    dt_out = {i: _instances(a, i, sizes, iou_type, results_mode) for i, a in dt_by_image.items()}
+    names = {i: str(img.get("file_name", i)) for i, img in images.items()}
+    return EvaluationInput(gt_out, dt_out, categories, names)
+
+
+def _check_iou_type(iou_type: str) -> None:
+    if iou_type not in ("bbox", "segm"):
+        raise EvaluationError(f"iou_type must be 'bbox' or 'segm', not {iou_type!r}")
+
+
+def _dataset_parts(data: dict, what: str) -> tuple[dict[int, dict], dict[int, str], list[dict]]:
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise EvaluationError(f"{what}: not a COCO dataset (no 'images' list)")
+    try:
+        images = {int(img["id"]): img for img in data["images"]}
+        categories = {int(c["id"]): str(c.get("name", c["id"])) for c in data.get("categories", [])}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EvaluationError(f"{what}: image or category without a valid 'id' ({exc})") from None
+    annotations = data.get("annotations", [])
+    if not isinstance(annotations, list):
+        raise EvaluationError(f"{what}: 'annotations' must be a list")
+    return images, categories, annotations
+
+
+def _results_from_dataset(data: dict, images: dict, categories: dict[int, str]) -> list[dict]:
+    """A DetScope dataset file with scores -> a results list on the ground truth's ids."""
+    dt_images, dt_categories, annotations = _dataset_parts(data, "detections")
+    by_name = {str(img.get("file_name")): img_id for img_id, img in images.items()}
+    name_to_gt_cat = {name: cid for cid, name in categories.items()}
+    use_names = bool(dt_categories) and all(n in name_to_gt_cat for n in dt_categories.values())
+    results = []
+    for ann in annotations:
+        image = dt_images.get(ann.get("image_id"))
+        gt_image = by_name.get(str(image.get("file_name"))) if image else None
+        if gt_image is None:
+            raise EvaluationError(f"detection on image {ann.get('image_id')!r}: no ground-truth "
+                                  "image with that file_name")
+        if "score" not in ann:
+            raise EvaluationError("detections dataset: every annotation needs a 'score'")
+        cat = ann.get("category_id")
+        if use_names and cat in dt_categories:
+            cat = name_to_gt_cat[dt_categories[cat]]
+        results.append({**ann, "image_id": gt_image, "category_id": cat})
+    return results
+
+
+def _group(anns: list[dict], images: dict, what: str) -> dict[int, list[tuple[int, dict]]]:
+    grouped: dict[int, list[tuple[int, dict]]] = defaultdict(list)
+    for index, ann in enumerate(anns):
+        if not isinstance(ann, dict) or "image_id" not in ann or "category_id" not in ann:
+            raise EvaluationError(f"{what}: annotation {index} lacks image_id / category_id")
+        if ann["image_id"] not in images:
+            raise EvaluationError(f"{what}: annotation {index} is on unknown image "
+                                  f"{ann['image_id']!r}")
+        grouped[ann["image_id"]].append((index, ann))
+    return grouped
+
+
+def _results_mode(dt: list[dict]) -> str:
+    """pycocotools' loadRes looks at the first result only: bbox wins if it is present."""
+    if dt and "bbox" in dt[0] and dt[0]["bbox"] != []:
+        return "bbox"
+    return "segm"
+
+
+def _instances(indexed, image_id, sizes, iou_type, results_mode) -> ImageInstances:
+    is_dt = results_mode is not None
+    anns = [ann for _, ann in indexed]
+    try:
+        masks = [_rle(a, sizes[image_id], results_mode) for a in anns] if iou_type == "segm" else None
+        boxes = np.array([_box(a, masks[i] if masks else None) for i, a in enumerate(anns)],
+                         dtype=np.float64).reshape(-1, 4)
+        if is_dt and results_mode == "bbox":
+            areas = boxes[:, 2] * boxes[:, 3]
+        elif is_dt:
+            areas = _mask_areas(masks if masks is not None else [a["segmentation"] for a in anns])
+        else:
+            areas = [a["area"] if "area" in a else _fallback_area(a) for a in anns]
+        return ImageInstances(
+            boxes, [a["category_id"] for a in anns],
+            scores=[a["score"] for a in anns] if is_dt else None, areas=areas,
+            iscrowd=None if is_dt else [bool(a.get("iscrowd", 0)) for a in anns],
+            ids=[i + 1 for i, _ in indexed] if is_dt else [a.get("id", 0) for a in anns],
+            masks=masks)
+    except EvaluationError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        what = "detection" if is_dt else "ground truth"
+        raise EvaluationError(f"{what} on image {image_id}: malformed annotation ({exc!r})") from None
+
+
+def _box(ann: dict, mask: dict | None) -> list[float]:
+    if "bbox" in ann and len(ann["bbox"]) == 4:
+        return [float(v) for v in ann["bbox"]]
+    segm = ann.get("segmentation")
+    if mask is None and isinstance(segm, dict):
+        mask = _compressed(segm)
+    if mask is not None:
+        from pycocotools import mask as mask_utils
+
+        return [float(v) for v in mask_utils.toBbox(mask)]
+    raise EvaluationError(f"annotation without a 4-number 'bbox': {ann.get('bbox')!r}")
+
+
+def _rle(ann: dict, size: tuple, results_mode: str | None) -> dict:
+    """COCO.annToRLE, including loadRes' box polygon for bbox results without a mask."""
+    from pycocotools import mask as mask_utils
+
+    segm = ann.get("segmentation")
+    if segm is None and results_mode == "bbox":
+        x, y, w, h = ann["bbox"]
+        segm = [[x, y, x, y + h, x + w, y + h, x + w, y]]
+    if segm is None:
+        raise EvaluationError("segm evaluation: an annotation has no 'segmentation'")
+    height, width = size
+    if isinstance(segm, list) or isinstance(segm.get("counts"), list):
+        if height is None or width is None:
+            raise EvaluationError("segm evaluation: polygon masks need image height and width")
+        rles = mask_utils.frPyObjects(segm, height, width)
+        return mask_utils.merge(rles) if isinstance(segm, list) else rles
+    return _compressed(segm)
+
+
+def _compressed(rle: dict) -> dict:
+    counts = rle["counts"]
+    return {"size": list(rle["size"]),
+            "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+
+
+def _mask_areas(masks: list[dict]) -> np.ndarray:
+    from pycocotools import mask as mask_utils
+
+    if not masks:
+        return np.zeros(0)
+    return np.asarray(mask_utils.area([_compressed(m) for m in masks]), dtype=np.float64)
+
+
+def _fallback_area(ann: dict) -> float:
+    if "bbox" in ann and len(ann["bbox"]) == 4:
+        return float(ann["bbox"][2]) * float(ann["bbox"][3])
+    raise EvaluationError("ground truth without 'area' or 'bbox'")
