@@ -179,7 +179,7 @@ class _Reader:
                 if isinstance(orphan_id, int):
                     dataset.reserve_id(orphan_id)  # new ids never collide with kept orphans
                 continue
-            if not isinstance(annotation.id, int) or annotation.id in seen:
+            if not _is_int(annotation.id) or annotation.id in seen:
                 needs_id.append((index, annotation))
                 continue
             seen.add(annotation.id)
@@ -201,7 +201,7 @@ class _Reader:
         if not isinstance(item, dict):
             raise self.fail("an annotation entry must be an object", where)
         image_id = item.get("image_id")
-        if image_id not in self.dataset.images or isinstance(image_id, bool):
+        if not _is_int(image_id) or image_id not in self.dataset.images:
             self.flag(
                 "orphan", f"no image with id {image_id!r}; annotation kept aside", where, "error"
             )
@@ -271,10 +271,10 @@ class _Reader:
         return None
 
     def _category_id(self, category_id: Any, where: str) -> int:
-        if category_id in self.dataset.categories and not isinstance(category_id, bool):
-            return category_id
         if not isinstance(category_id, int) or isinstance(category_id, bool):
             category_id = -1
+        elif category_id in self.dataset.categories:
+            return category_id
         if category_id not in self.dataset.categories:
             name = f"unknown-{category_id}"
             self.dataset.categories[category_id] = Category(
@@ -289,17 +289,48 @@ class _Reader:
         return category_id
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _positive_int(value: Any) -> bool:
     return is_number(value) and value > 0 and float(value).is_integer()
 
 
 def _valid_rle(rle: dict) -> bool:
+    """Size is [h, w] and the run lengths are non-negative and cover exactly h * w pixels."""
     size, counts = rle.get("size"), rle.get("counts")
     if not (isinstance(size, list) and len(size) == 2 and all(_positive_int(v) for v in size)):
         return False
-    return isinstance(counts, str) or (
-        isinstance(counts, list) and all(isinstance(c, int) and c >= 0 for c in counts)
-    )
+    if isinstance(counts, str):
+        counts = decode_rle_counts(counts)
+    elif not (isinstance(counts, list) and all(_is_int(c) for c in counts)):
+        return False
+    return counts is not None and all(c >= 0 for c in counts) and sum(counts) == size[0] * size[1]
+
+
+def decode_rle_counts(text: str) -> list[int] | None:
+    """Run lengths of a compressed COCO RLE string (pycocotools' rleFrString), None if malformed."""
+    counts: list[int] = []
+    position = 0
+    while position < len(text):
+        value, shift, more = 0, 0, True
+        while more:
+            if position >= len(text):
+                return None
+            char = ord(text[position]) - 48
+            if not 0 <= char < 64:
+                return None
+            value |= (char & 0x1F) << shift
+            more = bool(char & 0x20)
+            position += 1
+            shift += 5
+            if not more and char & 0x10:
+                value |= -1 << shift
+        if len(counts) > 2:
+            value += counts[-2]
+        counts.append(value)
+    return counts
 
 
 def _replace_id(annotation: Annotation, new_id: int) -> Annotation:
