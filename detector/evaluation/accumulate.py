@@ -55,22 +55,38 @@ def accumulate(block: Block, num_classes: int, params: EvalParams) -> Accumulate
     steps = recall_steps(npig, params.recall_thresholds)
     class_start = np.searchsorted(det["cls"], np.arange(num_classes))
     match_pos = np.flatnonzero(det["has_match"])
-    matched = block.match_gt >= 0
+    order = _Order(det["cls"][match_pos], class_start, match_pos,
+                   np.searchsorted(match_pos, class_start), num_classes)
+    matched = (block.match_gt >= 0).transpose(1, 2, 0)  # [T, A, Dm]
+    ignored = block.match_ignored.transpose(1, 2, 0)
+    rank = det["rank"]
     lo, hi = params.area_ranges[:, 0], params.area_ranges[:, 1]
     for ai in range(a):
         in_area = (det["area"] >= lo[ai]) & (det["area"] <= hi[ai])
-        tp_lane = matched[:, :, ai] & ~block.match_ignored[:, :, ai]  # [Dm, T]
-        matched_in_area = matched[:, :, ai] & in_area[match_pos][:, None]
+        tp_lane = matched[:, ai] & ~ignored[:, ai]  # [T, Dm]
+        matched_in_area = matched[:, ai] & in_area[match_pos][None, :]
         for mi, max_det in enumerate(params.max_dets):
-            included = det["rank"] < max_det
-            lane = _lane(det["cls"], class_start, included & in_area, match_pos,
-                         tp_lane & included[match_pos][:, None],
-                         matched_in_area & included[match_pos][:, None], num_classes)
+            included = rank < max_det
+            counted = included & in_area
+            prefix = np.concatenate([[0], np.cumsum(counted, dtype=np.int64)])
+            keep = included[match_pos][None, :]
+            lane = _lane(order, prefix, tp_lane & keep, matched_in_area & keep)
             prec, rec = _interpolate(lane, steps[:, ai], npig[:, ai])
             has_gt = npig[:, ai] > 0
             precision[:, :, has_gt, ai, mi] = prec[:, :, has_gt]
             recall[:, has_gt, ai, mi] = rec[:, has_gt]
     return Accumulated(precision, recall, npig)
+
+
+@dataclass
+class _Order:
+    """Accumulation-order bookkeeping of the matched rows."""
+
+    matched_cls: np.ndarray  # category of each matched row
+    class_start: np.ndarray  # first detection row of each category
+    match_pos: np.ndarray  # detection row of each matched row
+    matched_class_start: np.ndarray  # first matched row of each category
+    num_classes: int
 
 
 @dataclass
@@ -82,25 +98,27 @@ class _Lane:
     num_t: int
 
 
-def _lane(cls, class_start, counted, match_pos, tp, matched_counted, num_classes) -> _Lane:
-    """Events of one (area, maxDets) for all thresholds at once."""
-    n = len(cls)
-    prefix = np.concatenate([[0], np.cumsum(counted, dtype=np.int64)])
-    event_t, event_row = np.nonzero(tp.T)  # sorted by threshold, then accumulation order
-    event_pos = match_pos[event_row]
-    event_cls = cls[event_pos]
-    start = class_start[event_cls]
-    mt, mrow = np.nonzero(matched_counted.T)
-    matched_keys = mt * (n + 1) + match_pos[mrow]
-    matched_before = (np.searchsorted(matched_keys, event_t * (n + 1) + event_pos)
-                      - np.searchsorted(matched_keys, event_t * (n + 1) + start))
-    fp = (prefix[event_pos] - prefix[start] - matched_before).astype(np.float64)
-    group = event_t * num_classes + event_cls
+def _lane(order: _Order, prefix: np.ndarray, tp: np.ndarray, matched_counted: np.ndarray) -> _Lane:
+    """Events of one (area, maxDets) for all thresholds: tp, matched_counted are [T, Dm].
+
+    fp before an event = counted detections before it in its category (prefix) minus the
+    matched ones among them (which are true positives or ignored, never false positives).
+    """
+    num_t = tp.shape[0]
+    event_t, event_row = np.nonzero(tp)  # sorted by threshold, then accumulation order
+    event_cls = order.matched_cls[event_row]
+    matched_prefix = np.zeros((num_t, tp.shape[1] + 1), np.int64)
+    np.cumsum(matched_counted, axis=1, out=matched_prefix[:, 1:])
+    matched_before = (matched_prefix[event_t, event_row]
+                      - matched_prefix[event_t, order.matched_class_start[event_cls]])
+    event_pos = order.match_pos[event_row]
+    fp = (prefix[event_pos] - prefix[order.class_start[event_cls]] - matched_before)
+    group = event_t * order.num_classes + event_cls
     first = np.r_[True, group[1:] != group[:-1]] if group.size else np.zeros(0, bool)
     starts = np.flatnonzero(first)
     j = np.arange(group.size) - np.repeat(starts, np.diff(np.r_[starts, group.size])) + 1
     tp_count = j.astype(np.float64)
-    return _Lane(event_t, event_cls, j, tp_count / (fp + tp_count + EPS), tp.shape[1])
+    return _Lane(event_t, event_cls, j, tp_count / (fp.astype(np.float64) + tp_count + EPS), num_t)
 
 
 def _interpolate(lane: _Lane, steps: np.ndarray, npig: np.ndarray):

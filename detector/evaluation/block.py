@@ -10,6 +10,7 @@ from detector.evaluation.flatten import FlatDetections, FlatGroundTruth, flatten
 from detector.evaluation.inputs import EvaluationInput
 from detector.evaluation.matching import (
     Groups,
+    Matches,
     bbox_iou_pairs,
     find_groups,
     match_groups,
@@ -47,20 +48,24 @@ def evaluate_block(data: EvaluationInput, image_ids: list[int], image_index: dic
     else:
         _, d_rows, g_rows = pair_indices(groups)
         ious = bbox_iou_pairs(dt.boxes[d_rows], gt.boxes[g_rows], gt.crowd[g_rows])
-    matches = match_groups(groups, ious, gt, len(dt.img), params.matching_thresholds,
-                           params.area_ranges).gt_row
+    matches = match_groups(groups, ious, gt, params.matching_thresholds, params.area_ranges)
     return _assemble(gt, dt, matches, params)
 
 
-def _assemble(gt: FlatGroundTruth, dt: FlatDetections, gt_row: np.ndarray,
+def _assemble(gt: FlatGroundTruth, dt: FlatDetections, matches: Matches,
               params: EvalParams) -> Block:
     order = np.lexsort((dt.rank, dt.img, -dt.score, dt.cls))
-    gt_row = gt_row[order]
-    has_match = (gt_row >= 0).any(axis=(1, 2))
+    matched_any = (matches.gt_row >= 0).any(axis=(1, 2))
+    has_match = np.zeros(len(dt.img), bool)
+    has_match[matches.dt_row[matched_any]] = True
+    has_match = has_match[order]
+    position = np.empty(len(order), np.int64)
+    position[order] = np.arange(len(order))
+    dt_rows = matches.dt_row[matched_any]
+    rows = matches.gt_row[matched_any][np.argsort(position[dt_rows])]
     det = {"img": dt.img[order], "cls": dt.cls[order], "neg_score": -dt.score[order],
            "area": dt.area[order], "rank": dt.rank[order], "local": dt.local[order],
            "has_match": has_match}
-    rows = gt_row[has_match]
     matched = rows >= 0
     safe = np.maximum(rows, 0)
     ignored_by_area = gt.ignored_in(params.area_ranges)  # [A, G]

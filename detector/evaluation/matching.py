@@ -58,16 +58,18 @@ def bbox_iou_pairs(dt_boxes: np.ndarray, gt_boxes: np.ndarray, crowd: np.ndarray
 
 @dataclass
 class Matches:
-    """Per kept detection: matched ground-truth row per lane (-1: none) [D, T, A]."""
+    """Detections of groups with ground truth: dt_row (int64[Dg]) and the matched
+    ground-truth row per lane, gt_row (int32[Dg, T, A], -1: none)."""
 
+    dt_row: np.ndarray
     gt_row: np.ndarray
 
 
-def match_groups(groups: Groups, pair_iou: np.ndarray, gt: FlatGroundTruth, num_dt: int,
+def match_groups(groups: Groups, pair_iou: np.ndarray, gt: FlatGroundTruth,
                  thresholds: np.ndarray, area_ranges: np.ndarray) -> Matches:
     """Greedy matching of every group in every lane; ``pair_iou`` follows pair_indices."""
     t, a = len(thresholds), len(area_ranges)
-    gt_row = np.full((num_dt, t, a), -1, np.int32)
+    dt_rows, gt_rows_out = [np.zeros(0, np.int64)], [np.zeros((0, t, a), np.int32)]
     gt_ignored = gt.ignored_in(area_ranges)  # [A, G]
     pair_start = np.r_[0, np.cumsum(groups.dt_count * groups.gt_count)][:-1]
     d_bits = _ceil_log2(groups.dt_count)
@@ -88,8 +90,9 @@ def match_groups(groups: Groups, pair_iou: np.ndarray, gt: FlatGroundTruth, num_
         chosen = local[keep]
         member_of = np.broadcast_to(np.arange(len(members))[:, None], keep.shape)[keep]
         global_gt = np.where(chosen >= 0, gt_rows[member_of[:, None, None], np.maximum(chosen, 0)], -1)
-        gt_row[rows[keep]] = global_gt
-    return Matches(gt_row)
+        dt_rows.append(rows[keep])
+        gt_rows_out.append(global_gt.astype(np.int32))
+    return Matches(np.concatenate(dt_rows), np.concatenate(gt_rows_out))
 
 
 def _ceil_log2(values: np.ndarray) -> np.ndarray:
