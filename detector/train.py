@@ -55,6 +55,7 @@ class TrainConfig:
     val_dir: str | None = None  # a COCO folder to evaluate on at the end
     val_fraction: float = 0.1  # else held out from ``data``
     val_count: int = 100  # synthetic held-out images (another seed) when streaming
+    val_size: int = 512  # side of those images
     resume: bool = False
     settings: dict = field(default_factory=dict)  # builder keywords (min_size ...)
 
@@ -367,8 +368,9 @@ def held_out_set(data: _Data, config: TrainConfig) -> tuple[dict, Callable[[dict
     if data.stream is not None:
         from detector.synthetic import SynthConfig, make_sample, to_coco
 
+        val_config = SynthConfig(height=config.val_size, width=config.val_size)
         samples = [
-            make_sample(data.stream.seed + 1_000_003, i, SynthConfig())
+            make_sample(data.stream.seed + 1_000_003, i, val_config)
             for i in range(config.val_count)
         ]
         names = [f"{i}.png" for i in range(len(samples))]

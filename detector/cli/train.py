@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         settings=_settings(args.set),
     )
+    _stop_on_sigterm()
     try:
         result = train(config, progress=lambda p: print(p.line(), flush=True))
     except TrainingInterrupted as exc:
@@ -108,3 +109,15 @@ def _settings(pairs: list[str]) -> dict:
         except ValueError:
             settings[key] = value
     return settings
+
+
+def _stop_on_sigterm() -> None:
+    """``kill PID`` stops like Ctrl+C: the loop saves a resumable checkpoint first."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
+        signal.signal(signal.SIGINT, interrupt)

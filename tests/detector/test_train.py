@@ -1,0 +1,127 @@
+"""The training loop: loss goes down, checkpoints load, Ctrl+C saves, resume continues."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from detector.errors import DetScopeError, ModelError
+from detector.models import load_model
+from detector.synthetic import SynthConfig, write_dataset
+from detector.train import TrainConfig, TrainingInterrupted, TrainProgress, train
+from main import main
+
+TINY = {"min_size": 128, "max_size": 128, "box_detections_per_img": 10}
+
+
+def _config(tmp_path, **changes) -> TrainConfig:
+    base = dict(
+        architecture="shapes",
+        out=str(tmp_path / "run.pth"),
+        synthetic_seed=5,
+        synthetic_size=128,
+        steps=6,
+        batch_size=2,
+        lr=1e-3,
+        warmup_steps=1,
+        checkpoint_every=1000,
+        log_every=1,
+        seed=0,
+        device="cpu",
+        val_count=2,
+        val_size=128,
+        settings=dict(TINY),
+    )
+    base.update(changes)
+    return TrainConfig(**base)
+
+
+def test_a_tiny_run_lowers_the_loss_and_writes_a_checkpoint_that_loads(tmp_path):
+    lines: list[TrainProgress] = []
+    result = train(_config(tmp_path, steps=8), progress=lines.append)
+    assert result.steps_done == 8 and result.checkpoint.is_file()
+    assert result.last_loss < result.first_loss
+    assert [p.step for p in lines if not p.message] == list(range(1, 9))
+    assert "loss_mask" in lines[0].losses and "step 1/8" in lines[0].line()
+    assert {"bbox_AP", "bbox_AP50", "segm_AP"} <= set(result.metrics)
+    payload = torch.load(result.checkpoint, weights_only=True)
+    assert payload["training"]["finished"] and payload["training"]["step"] == 8
+    assert "optimizer" not in payload  # the finished checkpoint is slim
+    model = load_model(str(result.checkpoint), device="cpu")
+    assert model.architecture == "shapes" and model.trained
+    assert model.categories[1:] == ["circle", "square", "triangle", "star", "hexagon"]
+    assert model.module.transform.min_size == (128,)  # the recorded settings come back
+
+
+def _stop_after(step: int):
+    def progress(p: TrainProgress) -> None:
+        if p.step == step and not p.message:
+            raise KeyboardInterrupt  # what Ctrl+C raises mid-loop
+
+    return progress
+
+
+def test_ctrl_c_saves_a_resumable_checkpoint_and_resume_matches_an_unbroken_run(tmp_path):
+    unbroken = train(_config(tmp_path / "a", steps=4))
+    config = _config(tmp_path / "b", steps=4)
+    with pytest.raises(TrainingInterrupted, match="step 2"):
+        train(config, progress=_stop_after(2))
+    saved = torch.load(config.out, weights_only=True)
+    assert (
+        saved["training"]["step"] == 2
+        and "optimizer" in saved
+        and not saved["training"]["finished"]
+    )
+    messages: list[str] = []
+    resumed = train(
+        _config(tmp_path / "b", steps=4, resume=True), progress=lambda p: messages.append(p.line())
+    )
+    assert messages[0] == "resumed at step 2"
+    assert resumed.steps_done == 4
+    a = torch.load(unbroken.checkpoint, weights_only=True)["model"]
+    b = torch.load(resumed.checkpoint, weights_only=True)["model"]
+    for key in a:
+        assert torch.allclose(a[key].float(), b[key].float(), atol=1e-4), key
+
+
+def test_periodic_checkpoints_are_written_during_training(tmp_path):
+    seen = []
+
+    def progress(p: TrainProgress) -> None:
+        if p.step == 3 and not p.message:
+            seen.append(torch.load(tmp_path / "run.pth", weights_only=True)["training"]["step"])
+
+    train(_config(tmp_path, steps=4, checkpoint_every=2, val_count=0), progress=progress)
+    assert seen == [2]
+
+
+def test_resume_refuses_a_finished_checkpoint(tmp_path):
+    train(_config(tmp_path, steps=1, val_count=0))
+    with pytest.raises(ModelError, match="nothing to resume"):
+        train(_config(tmp_path, steps=2, resume=True))
+
+
+def test_training_on_a_coco_folder_with_a_held_out_split(tmp_path):
+    write_dataset(tmp_path / "data", 4, 3, SynthConfig(height=128, width=128))
+    config = _config(
+        tmp_path, synthetic_seed=None, data=str(tmp_path / "data"), steps=2, val_fraction=0.25
+    )
+    result = train(config)
+    assert result.steps_done == 2 and 0.0 <= result.metrics["segm_AP"] <= 1.0
+
+
+def test_fine_tuning_keeps_the_shared_weights(tmp_path):
+    start = train(_config(tmp_path / "start", steps=1, val_count=0)).checkpoint
+    tuned = train(_config(tmp_path, steps=0, weights=str(start), val_count=0)).checkpoint
+    a = torch.load(start, weights_only=True)["model"]
+    b = torch.load(tuned, weights_only=True)["model"]
+    assert torch.equal(a["backbone.body.stem.0.weight"], b["backbone.body.stem.0.weight"])
+
+
+def test_bad_input_gets_a_clear_message(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "x.pth")]) == 1
+    assert "COCO folder or --synthetic" in capsys.readouterr().err
+    assert main(["train", str(tmp_path), "--out", str(tmp_path / "x.pth")]) == 1
+    assert "annotations.json" in capsys.readouterr().err
+    with pytest.raises(DetScopeError, match="unknown model"):
+        train(_config(tmp_path, architecture="nope"))
