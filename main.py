@@ -1,7 +1,7 @@
 """DetScope: open the GUI (default) or run a command-line tool.
 
-    python main.py [FOLDER] [--screenshot OUT.png ...]   the desktop program
-    python main.py detect|eval|convert|synth|train ...   command-line tools (--help on each)
+python main.py [FOLDER] [--screenshot OUT.png ...]   the desktop program
+python main.py detect|eval|convert|synth|train ...   command-line tools (--help on each)
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ def build_parser():
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="main.py", description=__doc__.split("\n\n")[0],
-        epilog="Without a command, opens the GUI: python main.py [FOLDER] (see --gui-help).")
+        prog="main.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Without a command, opens the GUI: python main.py [FOLDER] (options: main.py gui --help).",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)

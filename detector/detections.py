@@ -38,8 +38,14 @@ class Detections:
         masks = grab("masks")
         if masks is not None and masks.ndim == 4:
             masks = masks[:, 0]
-        return cls(grab("boxes"), grab("labels"), grab("scores"), masks, grab("keypoints"),
-                   grab("keypoints_scores"))
+        return cls(
+            grab("boxes"),
+            grab("labels"),
+            grab("scores"),
+            masks,
+            grab("keypoints"),
+            grab("keypoints_scores"),
+        )
 
     def select(self, keep: np.ndarray) -> Detections:
         """The detections at ``keep`` (a boolean mask or index array)."""
@@ -47,8 +53,14 @@ class Detections:
         def pick(value: np.ndarray | None) -> np.ndarray | None:
             return None if value is None else value[keep]
 
-        return Detections(self.boxes[keep], self.labels[keep], self.scores[keep],
-                          pick(self.masks), pick(self.keypoints), pick(self.keypoint_scores))
+        return Detections(
+            self.boxes[keep],
+            self.labels[keep],
+            self.scores[keep],
+            pick(self.masks),
+            pick(self.keypoints),
+            pick(self.keypoint_scores),
+        )
 
 
 def encode_mask_rle(mask: np.ndarray) -> dict:
@@ -58,3 +70,29 @@ def encode_mask_rle(mask: np.ndarray) -> dict:
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     rle["counts"] = rle["counts"].decode("ascii")
     return rle
+
+
+def detections_to_coco(detections: Detections, image_id: int, first_id: int) -> list[dict]:
+    """COCO annotation dicts (with ``score``; RLE ``segmentation`` for masks at 0.5)."""
+    annotations = []
+    for index in range(len(detections)):
+        x1, y1, x2, y2 = (float(v) for v in detections.boxes[index])
+        entry = {
+            "id": first_id + index,
+            "image_id": image_id,
+            "category_id": int(detections.labels[index]),
+            "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
+            "area": round((x2 - x1) * (y2 - y1), 2),
+            "score": round(float(detections.scores[index]), 5),
+            "iscrowd": 0,
+        }
+        if detections.masks is not None:
+            binary = detections.masks[index] > 0.5
+            entry["segmentation"] = encode_mask_rle(binary)
+            entry["area"] = int(binary.sum())
+        if detections.keypoints is not None:
+            points = detections.keypoints[index]
+            entry["keypoints"] = [round(float(v), 2) for v in points.reshape(-1)]
+            entry["num_keypoints"] = int((points[:, 2] > 0).sum())
+        annotations.append(entry)
+    return annotations

@@ -25,6 +25,8 @@ from detector.errors import ImageReadError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 _EXIF_ORIENTATION_TAG = 0x0112
+# OpenCV prints its own warnings for broken files; ours (ImageReadError) name the file instead.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 def is_image_file(path: str | os.PathLike) -> bool:

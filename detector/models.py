@@ -96,7 +96,9 @@ def _register_torchvision() -> dict[str, Architecture]:
     registry = {}
     for name, kind, description in table:
         num_classes = 2 if kind == "keypoint" else 91
-        registry[name] = Architecture(name, _torchvision(name), kind, num_classes, description, name)
+        registry[name] = Architecture(
+            name, _torchvision(name), kind, num_classes, description, name
+        )
     return registry
 
 
@@ -121,10 +123,17 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return resolved
 
 
-def load_model(name: str, *, weights: str | os.PathLike | None = "default",
-               num_classes: int | None = None, categories: list[str] | None = None,
-               device: str | torch.device | None = "auto", seed: int = 0,
-               download: bool = False, **settings: Any) -> DetModel:
+def load_model(
+    name: str,
+    *,
+    weights: str | os.PathLike | None = "default",
+    num_classes: int | None = None,
+    categories: list[str] | None = None,
+    device: str | torch.device | None = "auto",
+    seed: int = 0,
+    download: bool = False,
+    **settings: Any,
+) -> DetModel:
     """Build architecture ``name`` (or load a checkpoint path given as ``name``).
 
     ``weights``: ``None`` for seeded random init; a checkpoint path; a torchvision weights
@@ -144,14 +153,23 @@ def load_model(name: str, *, weights: str | os.PathLike | None = "default",
         weights = bundled if bundled is not None and bundled.is_file() else None
     if weights is None:
         return _build_random(name, num_classes, categories, device, seed, settings)
-    if isinstance(weights, os.PathLike) or Path(str(weights)).suffix in (".pth", ".pt") \
-            or Path(str(weights)).is_file():
+    if (
+        isinstance(weights, os.PathLike)
+        or Path(str(weights)).suffix in (".pth", ".pt")
+        or Path(str(weights)).is_file()
+    ):
         return _load_checkpoint_file(Path(weights), name, num_classes, device, settings)
     return _load_torchvision_weights(name, str(weights), device, download, settings)
 
 
-def _build_random(name: str, num_classes: int | None, categories: list[str] | None,
-                  device: Any, seed: int, settings: dict) -> DetModel:
+def _build_random(
+    name: str,
+    num_classes: int | None,
+    categories: list[str] | None,
+    device: Any,
+    seed: int,
+    settings: dict,
+) -> DetModel:
     arch = ARCHITECTURES[name]
     if categories is not None:
         num_classes = len(categories)
@@ -163,12 +181,28 @@ def _build_random(name: str, num_classes: int | None, categories: list[str] | No
     return _finish(module, name, names, device, f"random init, seed {seed}", False, settings)
 
 
-def _finish(module: nn.Module, name: str, categories: list[str], device: Any, source: str,
-            trained: bool, settings: dict, keypoint_names: list[str] | None = None) -> DetModel:
+def _finish(
+    module: nn.Module,
+    name: str,
+    categories: list[str],
+    device: Any,
+    source: str,
+    trained: bool,
+    settings: dict,
+    keypoint_names: list[str] | None = None,
+) -> DetModel:
     target = resolve_device(device)
     module.eval().to(target)
-    return DetModel(module, name, list(categories), target, source, trained, dict(settings),
-                    list(keypoint_names or []))
+    return DetModel(
+        module,
+        name,
+        list(categories),
+        target,
+        source,
+        trained,
+        dict(settings),
+        list(keypoint_names or []),
+    )
 
 
 def default_category_names(arch: Architecture, num_classes: int) -> list[str]:
@@ -182,8 +216,9 @@ def default_category_names(arch: Architecture, num_classes: int) -> list[str]:
     return ["__background__"] + [f"class_{i}" for i in range(1, num_classes)]
 
 
-def _load_torchvision_weights(name: str, weights_name: str, device: Any, download: bool,
-                              settings: dict) -> DetModel:
+def _load_torchvision_weights(
+    name: str, weights_name: str, device: Any, download: bool, settings: dict
+) -> DetModel:
     import torchvision.models as tv_models
 
     arch = ARCHITECTURES[name]
@@ -199,12 +234,21 @@ def _load_torchvision_weights(name: str, weights_name: str, device: Any, downloa
     if not cached.is_file() and not download:
         raise ModelError(
             f"weights {name}:{chosen.name} are not in the torch hub cache ({cached}). "
-            f"Copy the file {Path(chosen.url).name} there, or allow downloading.")
+            f"Copy the file {Path(chosen.url).name} there, or allow downloading."
+        )
     import torchvision.models.detection as detection
 
     module = getattr(detection, arch.torchvision_builder)(weights=chosen, **settings)
-    return _finish(module, name, chosen.meta["categories"], device, f"torchvision {chosen.name}",
-                   True, settings, chosen.meta.get("keypoint_names"))
+    return _finish(
+        module,
+        name,
+        chosen.meta["categories"],
+        device,
+        f"torchvision {chosen.name}",
+        True,
+        settings,
+        chosen.meta.get("keypoint_names"),
+    )
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
@@ -221,8 +265,9 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     return payload
 
 
-def _load_checkpoint_file(path: Path, name: str | None, num_classes: int | None, device: Any,
-                          settings: dict) -> DetModel:
+def _load_checkpoint_file(
+    path: Path, name: str | None, num_classes: int | None, device: Any, settings: dict
+) -> DetModel:
     payload = read_checkpoint(path)
     if payload.get("format") == CHECKPOINT_FORMAT:
         recorded = payload["architecture"]
@@ -238,16 +283,25 @@ def _load_checkpoint_file(path: Path, name: str | None, num_classes: int | None,
         found = _classes_in_state(state)
         if num_classes is not None and found is not None and found != num_classes:
             raise ModelError(f"{path}: checkpoint has {found} classes, {num_classes} expected")
-        categories = default_category_names(ARCHITECTURES[name], found or num_classes or
-                                            ARCHITECTURES[name].default_num_classes)
+        categories = default_category_names(
+            ARCHITECTURES[name], found or num_classes or ARCHITECTURES[name].default_num_classes
+        )
     if name not in ARCHITECTURES:
         raise ModelError(f"{path}: unknown architecture {name!r} recorded in the checkpoint")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         module = ARCHITECTURES[name].build(len(categories), **settings)
     _load_state(module, state, path, name)
-    return _finish(module, name, categories, device, str(path), True, settings,
-                   payload.get("keypoint_names") if isinstance(payload, dict) else None)
+    return _finish(
+        module,
+        name,
+        categories,
+        device,
+        str(path),
+        True,
+        settings,
+        payload.get("keypoint_names") if isinstance(payload, dict) else None,
+    )
 
 
 def _classes_in_state(state: dict) -> int | None:
@@ -263,13 +317,17 @@ def _load_state(module: nn.Module, state: dict, path: Path, name: str) -> None:
     unexpected = [k for k in state if k not in own]
     if missing or unexpected:
         sample = ", ".join((missing or unexpected)[:3])
-        raise ModelError(f"{path}: checkpoint does not fit {name}: {len(missing)} missing and "
-                         f"{len(unexpected)} unexpected weights (e.g. {sample})")
+        raise ModelError(
+            f"{path}: checkpoint does not fit {name}: {len(missing)} missing and "
+            f"{len(unexpected)} unexpected weights (e.g. {sample})"
+        )
     for key, value in state.items():
         if own[key].shape != value.shape:
-            raise ModelError(f"{path}: checkpoint does not fit {name}: {key} has shape "
-                             f"{tuple(value.shape)}, the model expects {tuple(own[key].shape)} "
-                             f"(another class count?)")
+            raise ModelError(
+                f"{path}: checkpoint does not fit {name}: {key} has shape "
+                f"{tuple(value.shape)}, the model expects {tuple(own[key].shape)} "
+                f"(another class count?)"
+            )
     module.load_state_dict(state)
 
 

@@ -1,0 +1,62 @@
+"""Start the GUI: ``python main.py [FOLDER] [--model M] [--device D] [--screenshot OUT.png]``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parent.parent / "resources" / "samples" / "shapes"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="main.py", description="DetScope desktop program")
+    parser.add_argument("folder", nargs="?", help="image folder (default: the bundled samples)")
+    parser.add_argument("--model", default=None, help="architecture name or checkpoint path")
+    parser.add_argument("--device", default=None, help="auto, cpu or cuda")
+    parser.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="open, wait until the first image is drawn, save a screenshot, exit",
+    )
+    parser.add_argument(
+        "--detect",
+        action="store_true",
+        help="run the model on the first image (with --screenshot: before saving)",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.settings import settings
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("DetScope")
+    window = MainWindow()
+    stored = settings()
+    model = args.model or str(stored.value("model", "shapes"))
+    device = args.device or str(stored.value("device", "auto"))
+    window.model_dock.set_choice(model, device)
+    window.models.choice = (model, device)
+    window.show()
+    folder = Path(args.folder) if args.folder else SAMPLES
+    if folder.is_dir():
+        window.open_folder(folder)
+    elif args.folder:
+        window.show_error("Cannot open folder", f"{folder}: no such folder")
+    if args.screenshot:
+        from app.screenshot import capture_when_ready
+
+        return capture_when_ready(app, window, Path(args.screenshot), detect=args.detect)
+    if args.detect:
+        window.detect_current_when_ready()
+    elif not os.environ.get("DETSCOPE_NO_AUTOLOAD"):
+        window.models.ensure_loaded()  # torch loads in the background while the user looks
+    return app.exec()

@@ -1,0 +1,113 @@
+"""Owns the current detector: loads it and runs it in worker threads, never on the GUI thread."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from app.workers import WorkerPool
+
+
+def _load(name: str, device: str):
+    from detector.models import load_model
+
+    return load_model(name, device=device)
+
+
+def _run_detect(model, image: np.ndarray):
+    from detector.inference import detect
+
+    started = time.perf_counter()
+    detections = detect(model, [image])[0]
+    return detections, time.perf_counter() - started
+
+
+class ModelController(QObject):
+    """Signals: ``model_loaded(model)``, ``detections_ready(token, detections, seconds)``,
+    ``failed(message)``, ``busy_changed(bool)``."""
+
+    model_loaded = Signal(object)
+    detections_ready = Signal(object, object, float)
+    failed = Signal(str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, pool: WorkerPool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = pool
+        self.model = None
+        self.choice: tuple[str, str] = ("shapes", "auto")
+        self._loading: tuple[str, str] | None = None
+        self._queued_detect: tuple[object, np.ndarray] | None = None
+        self._busy = 0
+
+    def load(self, name: str, device: str) -> None:
+        self.choice = (name, device)
+        self._loading = (name, device)
+        self._set_busy(+1)
+        self._pool.start(
+            _load,
+            name,
+            device,
+            on_finished=lambda model, c=(name, device): self._loaded(c, model),
+            on_failed=self._load_failed,
+        )
+
+    def set_model(self, model) -> None:
+        """Use an already built DetModel (scripts, tests, a model trained in-process)."""
+        self._loading = None
+        self.model = model
+        self.model_loaded.emit(model)
+
+    def ensure_loaded(self) -> None:
+        if self.model is None and self._loading is None:
+            self.load(*self.choice)
+
+    def detect(self, token: object, image: np.ndarray) -> None:
+        """Run the model on ``image``; ``token`` comes back with the result (e.g. image index)."""
+        if self.model is None:
+            self._queued_detect = (token, image)
+            self.ensure_loaded()
+            return
+        self._set_busy(+1)
+        self._pool.start(
+            _run_detect,
+            self.model,
+            image,
+            on_finished=lambda result, t=token: self._detected(t, result),
+            on_failed=self._detect_failed,
+        )
+
+    def _loaded(self, choice: tuple[str, str], model) -> None:
+        self._set_busy(-1)
+        if choice != self._loading:
+            return  # a newer choice is loading
+        self._loading = None
+        self.model = model
+        self.model_loaded.emit(model)
+        if self._queued_detect is not None:
+            token, image = self._queued_detect
+            self._queued_detect = None
+            self.detect(token, image)
+
+    def _load_failed(self, message: str) -> None:
+        self._set_busy(-1)
+        self._loading = None
+        self._queued_detect = None
+        self.failed.emit(message)
+
+    def _detected(self, token: object, result) -> None:
+        self._set_busy(-1)
+        detections, seconds = result
+        self.detections_ready.emit(token, detections, seconds)
+
+    def _detect_failed(self, message: str) -> None:
+        self._set_busy(-1)
+        self.failed.emit(message)
+
+    def _set_busy(self, delta: int) -> None:
+        was = self._busy > 0
+        self._busy += delta
+        if (self._busy > 0) != was:
+            self.busy_changed.emit(self._busy > 0)

@@ -1,0 +1,126 @@
+"""Overlay items that paint many shapes in ONE QGraphicsItem (pyqtgraph's advice).
+
+Thousands of QGraphicsRectItems make a scene crawl; one item that draws all boxes with a
+few ``drawRects`` calls (one per colour and style) stays fast with tens of thousands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem
+
+MAX_LABELS = 400  # beyond this many boxes in view, labels would be unreadable anyway
+
+
+@dataclass
+class BoxSet:
+    """Boxes in image pixels (float[N, 4], xyxy) with one colour index and label each."""
+
+    boxes: np.ndarray
+    colors: list[QColor]
+    labels: list[str] = field(default_factory=list)
+    dashed: bool = False
+    width: float = 2.0
+    fill_alpha: int = 0
+
+
+class BoxesOverlay(QGraphicsItem):
+    """Paints a BoxSet; pen widths are cosmetic (constant on screen at any zoom)."""
+
+    def __init__(self, parent: QGraphicsItem | None = None) -> None:
+        super().__init__(parent)
+        self._set = BoxSet(np.zeros((0, 4), np.float32), [])
+        self._groups: list[tuple[QColor, list[QRectF]]] = []
+        self._bounds = QRectF()
+        self.show_labels = True
+
+    @property
+    def boxes(self) -> np.ndarray:
+        return self._set.boxes
+
+    @property
+    def labels(self) -> list[str]:
+        return self._set.labels
+
+    def set_boxes(self, box_set: BoxSet) -> None:
+        self.prepareGeometryChange()
+        self._set = box_set
+        by_color: dict[int, tuple[QColor, list[QRectF]]] = {}
+        for (x1, y1, x2, y2), color in zip(box_set.boxes.tolist(), box_set.colors, strict=False):
+            key = color.rgba()
+            by_color.setdefault(key, (color, []))[1].append(QRectF(x1, y1, x2 - x1, y2 - y1))
+        self._groups = list(by_color.values())
+        if len(box_set.boxes):
+            low = box_set.boxes[:, :2].min(axis=0)
+            high = box_set.boxes[:, 2:].max(axis=0)
+            self._bounds = QRectF(
+                float(low[0]), float(low[1]), float(high[0] - low[0]), float(high[1] - low[1])
+            )
+        else:
+            self._bounds = QRectF()
+        self.update()
+
+    def clear(self) -> None:
+        self.set_boxes(BoxSet(np.zeros((0, 4), np.float32), []))
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._bounds.adjusted(-400, -60, 400, 60)
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: ARG002
+        style = Qt.PenStyle.DashLine if self._set.dashed else Qt.PenStyle.SolidLine
+        for color, rects in self._groups:
+            pen = QPen(color, self._set.width, style)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            if self._set.fill_alpha:
+                fill = QColor(color)
+                fill.setAlpha(self._set.fill_alpha)
+                painter.setBrush(fill)
+            else:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRects(rects)
+        if self.show_labels and self._set.labels and len(self._set.boxes) <= MAX_LABELS:
+            self._paint_labels(painter)
+
+    def _paint_labels(self, painter: QPainter) -> None:
+        scale = painter.worldTransform().m11() or 1.0
+        font = QFont()
+        font.setPixelSize(max(1, round(12 / scale)))
+        painter.setFont(font)
+        metrics_height = 15 / scale
+        for (x1, y1, _x2, _y2), color, text in zip(
+            self._set.boxes.tolist(), self._set.colors, self._set.labels, strict=False
+        ):
+            if not text:
+                continue
+            width = painter.fontMetrics().horizontalAdvance(text) + 6 / scale
+            top = y1 - metrics_height if y1 - metrics_height > 0 else y1
+            background = QRectF(x1, top, width, metrics_height)
+            painter.fillRect(background, color)
+            painter.setPen(QColor("black") if color.lightness() > 140 else QColor("white"))
+            painter.drawText(
+                background.adjusted(3 / scale, 0, 0, 0),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                text,
+            )
+
+
+class MaskOverlay(QGraphicsPixmapItem):
+    """Instance masks blended into one RGBA pixmap the size of the image."""
+
+    def set_masks(self, masks: np.ndarray | None, colors: list[QColor], alpha: int = 110) -> None:
+        if masks is None or len(masks) == 0:
+            self.setPixmap(QPixmap())
+            return
+        height, width = masks.shape[1:]
+        rgba = np.zeros((height, width, 4), np.uint8)
+        for mask, color in zip(masks, colors, strict=False):
+            on = mask > 0.5
+            rgba[on] = (color.red(), color.green(), color.blue(), alpha)
+        image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
+        self.setPixmap(QPixmap.fromImage(image.copy()))
+        self.setPos(QPointF(0, 0))

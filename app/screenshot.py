@@ -1,0 +1,55 @@
+"""``--screenshot``: wait until the window shows what was asked, save it, exit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+
+TIMEOUT_S = 180.0
+# Docks add readiness checks here (e.g. "the evaluation finished") before the shot is taken.
+READY_CHECKS: list[Callable[[object], bool]] = []
+
+
+def window_ready(window, detect: bool) -> bool:
+    if window.folder is None or not window.images.paths:
+        return True
+    if window.current_index in window.unreadable:
+        return not window.pool.busy()
+    if window.canvas.image is None and window.current_index >= 0:
+        return False
+    if detect and window.current_index not in window.detections:
+        return False
+    return all(check(window) for check in READY_CHECKS) and not window.pool.busy()
+
+
+def capture_when_ready(app, window, out: Path, *, detect: bool = False) -> int:
+    """Poll until ready (or a timeout), grab the whole window to ``out``, quit; exit code."""
+    started = time.monotonic()
+    result = {"code": 0}
+    if detect:
+        window.detect_current_when_ready()
+
+    def poll() -> None:
+        timed_out = time.monotonic() - started > TIMEOUT_S
+        if not (window_ready(window, detect) or timed_out):
+            return
+        timer.stop()
+        app.processEvents()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        ok = window.grab().save(str(out))
+        print(
+            f"screenshot {'saved to' if ok else 'FAILED for'} {out}"
+            + (" (timed out waiting)" if timed_out else "")
+        )
+        result["code"] = 0 if ok and not timed_out else 1
+        window.close()
+        app.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(100)
+    app.exec()
+    return result["code"]

@@ -1,0 +1,117 @@
+"""``main.py detect`` end to end: a folder in, a COCO file pycocotools loads out."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools.coco import COCO
+
+import main
+
+
+@pytest.fixture
+def folder(tmp_path):
+    images = tmp_path / "photos"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for index, size in enumerate([(90, 120), (130, 100), (64, 200)]):
+        Image.fromarray(rng.integers(0, 255, (*size, 3), dtype=np.uint8)).save(
+            images / f"img_{index}.jpg"
+        )
+    (images / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    (images / "empty.png").write_bytes(b"")
+    return images
+
+
+def _run(args: list[str]) -> int:
+    return main.main(["detect", *args])
+
+
+def test_detect_folder_writes_coco_that_pycocotools_loads(folder, tmp_path, capsys):
+    out = tmp_path / "detections.json"
+    code = _run(
+        [
+            str(folder),
+            "--model",
+            "fasterrcnn_mobilenet_v3_large_320_fpn",
+            "--weights",
+            "none",
+            "--score-thresh",
+            "0",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "broken.jpg" in captured.err and "empty.png" in captured.err
+    coco = COCO(str(out))
+    assert sorted(img["file_name"] for img in coco.dataset["images"]) == [
+        "img_0.jpg",
+        "img_1.jpg",
+        "img_2.jpg",
+    ]
+    sizes = {img["file_name"]: (img["width"], img["height"]) for img in coco.dataset["images"]}
+    assert sizes["img_1.jpg"] == (100, 130)
+    assert len(coco.anns) > 0
+    for ann in coco.anns.values():
+        assert 0.0 <= ann["score"] <= 1.0 and ann["category_id"] in coco.cats
+        x, y, w, h = ann["bbox"]
+        image = coco.imgs[ann["image_id"]]
+        assert w >= 0 and h >= 0 and x + w <= image["width"] + 0.01
+
+
+def test_detect_mask_model_writes_rle(folder, tmp_path):
+    out = tmp_path / "masks.json"
+    code = _run(
+        [
+            str(folder / "img_0.jpg"),
+            "--model",
+            "shapes",
+            "--weights",
+            "none",
+            "--score-thresh",
+            "0",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    coco = COCO(str(out))
+    ann = next(iter(coco.anns.values()))
+    assert isinstance(ann["segmentation"]["counts"], str)
+    assert coco.annToMask(ann).shape == (90, 120)
+
+
+def test_interrupt_leaves_previous_output_intact(folder, tmp_path, monkeypatch):
+    out = tmp_path / "detections.json"
+    out.write_text(json.dumps({"previous": True}))
+    import detector.batch
+
+    def interrupted(*_args, **_kwargs):
+        yield from ()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(detector.batch, "detect_files", interrupted)
+    code = _run(
+        [
+            str(folder),
+            "--model",
+            "fasterrcnn_mobilenet_v3_large_320_fpn",
+            "--weights",
+            "none",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 130
+    assert json.loads(out.read_text()) == {"previous": True}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_missing_input_is_a_clear_error(tmp_path, capsys):
+    assert _run([str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.json")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
