@@ -63,25 +63,40 @@ def synthetic_set(num_images: int, seed: int = 0) -> tuple[dict, list[dict]]:
     rng = np.random.default_rng(seed)
     images, annotations, results = [], [], []
     for image_id in range(1, num_images + 1):
-        images.append({"id": image_id, "file_name": f"{image_id}.jpg", "width": 640,
-                       "height": 480})
+        images.append({"id": image_id, "file_name": f"{image_id}.jpg", "width": 640, "height": 480})
         gt_boxes = _random_boxes(rng, int(rng.poisson(7)))
         gt_labels = rng.integers(1, 81, len(gt_boxes))
-        for box, label in zip(gt_boxes, gt_labels):
-            annotations.append({"id": len(annotations) + 1, "image_id": image_id,
-                                "category_id": int(label), "bbox": box.tolist(),
-                                "area": float(box[2] * box[3]),
-                                "iscrowd": int(rng.random() < 0.02)})
+        for box, label in zip(gt_boxes, gt_labels, strict=True):
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": int(label),
+                    "bbox": box.tolist(),
+                    "area": float(box[2] * box[3]),
+                    "iscrowd": int(rng.random() < 0.02),
+                }
+            )
         near = np.repeat(np.arange(len(gt_boxes)), 4)
-        boxes = np.concatenate([_jitter(rng, gt_boxes[near]),
-                                _random_boxes(rng, 100 - len(near))])
-        labels = np.concatenate([np.where(rng.random(len(near)) < 0.8, gt_labels[near],
-                                          rng.integers(1, 81, len(near))),
-                                 rng.integers(1, 81, 100 - len(near))])
+        boxes = np.concatenate([_jitter(rng, gt_boxes[near]), _random_boxes(rng, 100 - len(near))])
+        labels = np.concatenate(
+            [
+                np.where(
+                    rng.random(len(near)) < 0.8, gt_labels[near], rng.integers(1, 81, len(near))
+                ),
+                rng.integers(1, 81, 100 - len(near)),
+            ]
+        )
         scores = np.round(rng.random(len(boxes)), 4)
-        for box, label, score in zip(boxes, labels, scores):
-            results.append({"image_id": image_id, "category_id": int(label),
-                            "bbox": box.tolist(), "score": float(score)})
+        for box, label, score in zip(boxes, labels, scores, strict=True):
+            results.append(
+                {
+                    "image_id": image_id,
+                    "category_id": int(label),
+                    "bbox": box.tolist(),
+                    "score": float(score),
+                }
+            )
     categories = [{"id": c, "name": f"class{c}"} for c in range(1, 81)]
     return {"images": images, "annotations": annotations, "categories": categories}, results
 
@@ -136,11 +151,15 @@ def main() -> int:
     parser.add_argument("--skip-pycocotools", action="store_true")
     args = parser.parse_args()
     if not Path(FCE_DIR, "faster_coco_eval").exists():
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", FCE_DIR,
-                        "faster-coco-eval"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--target", FCE_DIR, "faster-coco-eval"],
+            check=True,
+        )
     gt, dt = synthetic_set(args.images)
-    print(f"set: {len(gt['images'])} images, 80 classes, {len(gt['annotations'])} ground "
-          f"truths, {len(dt)} detections (bbox)")
+    print(
+        f"set: {len(gt['images'])} images, 80 classes, {len(gt['annotations'])} ground "
+        f"truths, {len(dt)} detections (bbox)"
+    )
     with tempfile.TemporaryDirectory() as folder:
         gt_path, dt_path = str(Path(folder, "gt.json")), str(Path(folder, "dt.json"))
         Path(gt_path).write_text(json.dumps(gt))
@@ -149,18 +168,24 @@ def main() -> int:
         engines += [] if args.skip_pycocotools else ["pycocotools"]
         runs = {name: run_engine(name, gt_path, dt_path) for name in engines}
     for name, run in runs.items():
-        print(f"{name:>17}: evaluate+accumulate {run['seconds']:8.2f} s, "
-              f"peak RSS {run['peak_mb']:7.0f} MB, AP {run['stats'][0]:.6f}")
+        print(
+            f"{name:>17}: evaluate+accumulate {run['seconds']:8.2f} s, "
+            f"peak RSS {run['peak_mb']:7.0f} MB, AP {run['stats'][0]:.6f}"
+        )
     ours = runs["detscope"]
     for name, run in runs.items():
         if name == "detscope":
             continue
         diff = float(np.max(np.abs(np.array(run["stats"]) - np.array(ours["stats"]))))
-        print(f"detscope vs {name}: {run['seconds'] / ours['seconds']:.1f}x faster, "
-              f"memory {ours['peak_mb'] / run['peak_mb']:.2f}x, max |stats diff| {diff:.1e}")
+        print(
+            f"detscope vs {name}: {run['seconds'] / ours['seconds']:.1f}x faster, "
+            f"memory {ours['peak_mb'] / run['peak_mb']:.2f}x, max |stats diff| {diff:.1e}"
+        )
     median_ms, max_ms, same = incremental_timing(gt, dt)
-    print(f"incremental update of one image: median {median_ms:.1f} ms, max {max_ms:.1f} ms, "
-          f"equal to a full run: {same}")
+    print(
+        f"incremental update of one image: median {median_ms:.1f} ms, max {max_ms:.1f} ms, "
+        f"equal to a full run: {same}"
+    )
     return 0
 
 

@@ -1,8 +1,8 @@
 """Detection evaluation identical to pycocotools' COCOeval, fast and incremental.
 
-    from detector.evaluation import evaluate, from_coco
-    result = evaluate(from_coco(gt_dict, results_list), iou_type="bbox")
-    result.stats, result.summary_lines(), result.pr_curve("cat", iou=0.5)
+from detector.evaluation import evaluate, from_coco
+result = evaluate(from_coco(gt_dict, results_list), iou_type="bbox")
+result.stats, result.summary_lines(), result.pr_curve("cat", iou=0.5)
 """
 
 from __future__ import annotations

@@ -27,8 +27,7 @@ class Accumulated:
     num_positives: np.ndarray  # int64[K, A]: non-ignored ground truths
 
 
-def count_positives(gt: dict[str, np.ndarray], num_classes: int,
-                    params: EvalParams) -> np.ndarray:
+def count_positives(gt: dict[str, np.ndarray], num_classes: int, params: EvalParams) -> np.ndarray:
     lo, hi = params.area_ranges[:, 0:1], params.area_ranges[:, 1:2]
     counted = ~gt["ignore"][None, :] & (gt["area"][None, :] >= lo) & (gt["area"][None, :] <= hi)
     return np.stack([np.bincount(gt["cls"][row], minlength=num_classes) for row in counted], 1)
@@ -47,16 +46,25 @@ def recall_steps(num_positives: np.ndarray, recall_thresholds: np.ndarray) -> np
 
 def accumulate(block: Block, num_classes: int, params: EvalParams) -> Accumulated:
     det = block.det
-    t, r, a, m = (len(params.iou_thresholds), len(params.recall_thresholds),
-                  len(params.area_ranges), len(params.max_dets))
+    t, r, a, m = (
+        len(params.iou_thresholds),
+        len(params.recall_thresholds),
+        len(params.area_ranges),
+        len(params.max_dets),
+    )
     precision = -np.ones((t, r, num_classes, a, m))
     recall = -np.ones((t, num_classes, a, m))
     npig = count_positives(block.gt, num_classes, params)
     steps = recall_steps(npig, params.recall_thresholds)
     class_start = np.searchsorted(det["cls"], np.arange(num_classes))
     match_pos = np.flatnonzero(det["has_match"])
-    order = _Order(det["cls"][match_pos], class_start, match_pos,
-                   np.searchsorted(match_pos, class_start), num_classes)
+    order = _Order(
+        det["cls"][match_pos],
+        class_start,
+        match_pos,
+        np.searchsorted(match_pos, class_start),
+        num_classes,
+    )
     matched = (block.match_gt >= 0).transpose(1, 2, 0)  # [T, A, Dm]
     ignored = block.match_ignored.transpose(1, 2, 0)
     rank = det["rank"]
@@ -109,10 +117,12 @@ def _lane(order: _Order, prefix: np.ndarray, tp: np.ndarray, matched_counted: np
     event_cls = order.matched_cls[event_row]
     matched_prefix = np.zeros((num_t, tp.shape[1] + 1), np.int64)
     np.cumsum(matched_counted, axis=1, out=matched_prefix[:, 1:])
-    matched_before = (matched_prefix[event_t, event_row]
-                      - matched_prefix[event_t, order.matched_class_start[event_cls]])
+    matched_before = (
+        matched_prefix[event_t, event_row]
+        - matched_prefix[event_t, order.matched_class_start[event_cls]]
+    )
     event_pos = order.match_pos[event_row]
-    fp = (prefix[event_pos] - prefix[order.class_start[event_cls]] - matched_before)
+    fp = prefix[event_pos] - prefix[order.class_start[event_cls]] - matched_before
     group = event_t * order.num_classes + event_cls
     first = np.r_[True, group[1:] != group[:-1]] if group.size else np.zeros(0, bool)
     starts = np.flatnonzero(first)
@@ -124,8 +134,9 @@ def _lane(order: _Order, prefix: np.ndarray, tp: np.ndarray, matched_counted: np
 def _interpolate(lane: _Lane, steps: np.ndarray, npig: np.ndarray):
     """precision [T, R, K] at the recall thresholds and recall [T, K] of one lane."""
     num_t, num_classes = lane.num_t, len(npig)
-    counts = np.bincount(lane.event_t * num_classes + lane.event_cls,
-                         minlength=num_t * num_classes).reshape(num_t, num_classes)
+    counts = np.bincount(
+        lane.event_t * num_classes + lane.event_cls, minlength=num_t * num_classes
+    ).reshape(num_t, num_classes)
     width = int(lane.event_j.max()) if lane.event_j.size else 1
     curve = np.zeros((num_t, num_classes, width + 1))
     curve[lane.event_t, lane.event_cls, lane.event_j - 1] = lane.precision

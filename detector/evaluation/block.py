@@ -38,8 +38,13 @@ class Block:
     gt: dict[str, np.ndarray]
 
 
-def evaluate_block(data: EvaluationInput, image_ids: list[int], image_index: dict[int, int],
-                   params: EvalParams, iou_type: str) -> Block:
+def evaluate_block(
+    data: EvaluationInput,
+    image_ids: list[int],
+    image_index: dict[int, int],
+    params: EvalParams,
+    iou_type: str,
+) -> Block:
     """Flatten, compute IoUs, match: the per-image half of COCOeval for ``image_ids``."""
     gt, dt = flatten(data, image_index, image_ids, params)
     groups = find_groups(gt, dt, len(data.categories))
@@ -52,8 +57,9 @@ def evaluate_block(data: EvaluationInput, image_ids: list[int], image_index: dic
     return _assemble(gt, dt, matches, params)
 
 
-def _assemble(gt: FlatGroundTruth, dt: FlatDetections, matches: Matches,
-              params: EvalParams) -> Block:
+def _assemble(
+    gt: FlatGroundTruth, dt: FlatDetections, matches: Matches, params: EvalParams
+) -> Block:
     order = np.lexsort((dt.rank, dt.img, -dt.score, dt.cls))
     matched_any = (matches.gt_row >= 0).any(axis=(1, 2))
     has_match = np.zeros(len(dt.img), bool)
@@ -63,35 +69,54 @@ def _assemble(gt: FlatGroundTruth, dt: FlatDetections, matches: Matches,
     position[order] = np.arange(len(order))
     dt_rows = matches.dt_row[matched_any]
     rows = matches.gt_row[matched_any][np.argsort(position[dt_rows])]
-    det = {"img": dt.img[order], "cls": dt.cls[order], "neg_score": -dt.score[order],
-           "area": dt.area[order], "rank": dt.rank[order], "local": dt.local[order],
-           "has_match": has_match}
+    det = {
+        "img": dt.img[order],
+        "cls": dt.cls[order],
+        "neg_score": -dt.score[order],
+        "area": dt.area[order],
+        "rank": dt.rank[order],
+        "local": dt.local[order],
+        "has_match": has_match,
+    }
     matched = rows >= 0
     safe = np.maximum(rows, 0)
     ignored_by_area = gt.ignored_in(params.area_ranges)  # [A, G]
     area_index = np.arange(len(params.area_ranges))[None, None, :]
     match_ignored = matched & ignored_by_area[area_index, safe] if len(gt.img) else matched
     match_gt = np.where(matched, gt.local[safe] if len(gt.img) else -1, -1).astype(np.int32)
-    gt_cols = {"img": gt.img, "cls": gt.cls, "area": gt.area, "ignore": gt.ignore,
-               "local": gt.local}
+    gt_cols = {
+        "img": gt.img,
+        "cls": gt.cls,
+        "area": gt.area,
+        "ignore": gt.ignore,
+        "local": gt.local,
+    }
     return Block(det, match_gt, match_ignored, gt_cols)
 
 
-def _segm_ious(groups: Groups, dt: FlatDetections, gt: FlatGroundTruth, data: EvaluationInput,
-               image_ids: list[int], image_index: dict[int, int]) -> np.ndarray:
+def _segm_ious(
+    groups: Groups,
+    dt: FlatDetections,
+    gt: FlatGroundTruth,
+    data: EvaluationInput,
+    image_ids: list[int],
+    image_index: dict[int, int],
+) -> np.ndarray:
     from pycocotools import mask as mask_utils
 
     id_of = {index: image_id for image_id, index in image_index.items()}
     parts = []
-    for ds, dc, gs, gc in zip(groups.dt_start, groups.dt_count, groups.gt_start, groups.gt_count):
+    for ds, dc, gs, gc in zip(
+        groups.dt_start, groups.dt_count, groups.gt_start, groups.gt_count, strict=True
+    ):
         image_id = id_of[int(dt.img[ds])]
         dt_masks, gt_masks = data.dt[image_id].masks, data.gt[image_id].masks
         if dt_masks is None or gt_masks is None:
             from detector.evaluation.params import EvaluationError
 
             raise EvaluationError(f"segm evaluation: image {image_id} has no masks")
-        d = [dt_masks[i] for i in dt.local[ds:ds + dc]]
-        g = [gt_masks[i] for i in gt.local[gs:gs + gc]]
-        iou = mask_utils.iou(d, g, [int(c) for c in gt.crowd[gs:gs + gc]])
+        d = [dt_masks[i] for i in dt.local[ds : ds + dc]]
+        g = [gt_masks[i] for i in gt.local[gs : gs + gc]]
+        iou = mask_utils.iou(d, g, [int(c) for c in gt.crowd[gs : gs + gc]])
         parts.append(np.asarray(iou, dtype=np.float64).reshape(dc * gc))
     return np.concatenate(parts) if parts else np.zeros(0)

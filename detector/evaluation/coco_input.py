@@ -64,8 +64,10 @@ def _results_from_dataset(data: dict, images: dict, categories: dict[int, str]) 
         image = dt_images.get(ann.get("image_id"))
         gt_image = by_name.get(str(image.get("file_name"))) if image else None
         if gt_image is None:
-            raise EvaluationError(f"detection on image {ann.get('image_id')!r}: no ground-truth "
-                                  "image with that file_name")
+            raise EvaluationError(
+                f"detection on image {ann.get('image_id')!r}: no ground-truth "
+                "image with that file_name"
+            )
         if "score" not in ann:
             raise EvaluationError("detections dataset: every annotation needs a 'score'")
         cat = ann.get("category_id")
@@ -81,8 +83,9 @@ def _group(anns: list[dict], images: dict, what: str) -> dict[int, list[tuple[in
         if not isinstance(ann, dict) or "image_id" not in ann or "category_id" not in ann:
             raise EvaluationError(f"{what}: annotation {index} lacks image_id / category_id")
         if ann["image_id"] not in images:
-            raise EvaluationError(f"{what}: annotation {index} is on unknown image "
-                                  f"{ann['image_id']!r}")
+            raise EvaluationError(
+                f"{what}: annotation {index} is on unknown image {ann['image_id']!r}"
+            )
         grouped[ann["image_id"]].append((index, ann))
     return grouped
 
@@ -98,9 +101,12 @@ def _instances(indexed, image_id, sizes, iou_type, results_mode) -> ImageInstanc
     is_dt = results_mode is not None
     anns = [ann for _, ann in indexed]
     try:
-        masks = [_rle(a, sizes[image_id], results_mode) for a in anns] if iou_type == "segm" else None
-        boxes = np.array([_box(a, masks[i] if masks else None) for i, a in enumerate(anns)],
-                         dtype=np.float64).reshape(-1, 4)
+        masks = (
+            [_rle(a, sizes[image_id], results_mode) for a in anns] if iou_type == "segm" else None
+        )
+        boxes = np.array(
+            [_box(a, masks[i] if masks else None) for i, a in enumerate(anns)], dtype=np.float64
+        ).reshape(-1, 4)
         if is_dt and results_mode == "bbox":
             areas = boxes[:, 2] * boxes[:, 3]
         elif is_dt:
@@ -108,16 +114,21 @@ def _instances(indexed, image_id, sizes, iou_type, results_mode) -> ImageInstanc
         else:
             areas = [a["area"] if "area" in a else _fallback_area(a) for a in anns]
         return ImageInstances(
-            boxes, [a["category_id"] for a in anns],
-            scores=[a["score"] for a in anns] if is_dt else None, areas=areas,
+            boxes,
+            [a["category_id"] for a in anns],
+            scores=[a["score"] for a in anns] if is_dt else None,
+            areas=areas,
             iscrowd=None if is_dt else [bool(a.get("iscrowd", 0)) for a in anns],
             ids=[i + 1 for i, _ in indexed] if is_dt else [a.get("id", 0) for a in anns],
-            masks=masks)
+            masks=masks,
+        )
     except EvaluationError:
         raise
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         what = "detection" if is_dt else "ground truth"
-        raise EvaluationError(f"{what} on image {image_id}: malformed annotation ({exc!r})") from None
+        raise EvaluationError(
+            f"{what} on image {image_id}: malformed annotation ({exc!r})"
+        ) from None
 
 
 def _box(ann: dict, mask: dict | None) -> list[float]:
@@ -154,8 +165,10 @@ def _rle(ann: dict, size: tuple, results_mode: str | None) -> dict:
 
 def _compressed(rle: dict) -> dict:
     counts = rle["counts"]
-    return {"size": list(rle["size"]),
-            "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+    return {
+        "size": list(rle["size"]),
+        "counts": counts.encode("ascii") if isinstance(counts, str) else counts,
+    }
 
 
 def _mask_areas(masks: list[dict]) -> np.ndarray:

@@ -26,9 +26,13 @@ class ConfusionMatrix:
     ignored_detections: int
 
     def to_json(self) -> dict:
-        return {"labels": self.labels, "matrix": self.matrix.tolist(), "iou": self.iou,
-                "score_threshold": self.score_threshold,
-                "ignored_detections": self.ignored_detections}
+        return {
+            "labels": self.labels,
+            "matrix": self.matrix.tolist(),
+            "iou": self.iou,
+            "score_threshold": self.score_threshold,
+            "ignored_detections": self.ignored_detections,
+        }
 
 
 def confusion_matrix(result, iou: float = 0.5, score_threshold: float = 0.0) -> ConfusionMatrix:
@@ -40,8 +44,9 @@ def confusion_matrix(result, iou: float = 0.5, score_threshold: float = 0.0) -> 
     for image_id in result.image_ids:
         ignored_total += _add_image(result, image_id, t, ids, score_threshold, matrix)
     labels = [result.data.categories[c] for c in result.category_ids] + ["background"]
-    return ConfusionMatrix(matrix, labels, float(result.params.iou_thresholds[t]),
-                           score_threshold, ignored_total)
+    return ConfusionMatrix(
+        matrix, labels, float(result.params.iou_thresholds[t]), score_threshold, ignored_total
+    )
 
 
 def _add_image(result, image_id, t, ids, threshold, matrix) -> int:
@@ -54,15 +59,15 @@ def _add_image(result, image_id, t, ids, threshold, matrix) -> int:
     matches = image_matches(result, image_id)
     status, gt_dt = matches.dt_status[:, t], matches.gt_dt_index[:, t]
     counted = (status >= 0) & (dt.scores >= threshold) & (dt_cls >= 0)
-    ignored = int(np.sum((status == -1) & (matches.dt_gt_id[:, t] >= 0)
-                         & (dt.scores >= threshold)))
+    ignored = int(np.sum((status == -1) & (matches.dt_gt_id[:, t] >= 0) & (dt.scores >= threshold)))
     tp = counted & (status == 1)
     np.add.at(matrix, (dt_cls[tp], dt_cls[tp]), 1)
     gt_free = (~gt.effective_ignore) & (gt_cls >= 0)
     matched_gt = np.flatnonzero(gt_dt >= 0)
     gt_free[matched_gt[counted[gt_dt[matched_gt]]]] = False
-    for d in np.flatnonzero(counted & (status == 0))[np.argsort(-dt.scores[counted & (status == 0)],
-                                                               kind="mergesort")]:
+    for d in np.flatnonzero(counted & (status == 0))[
+        np.argsort(-dt.scores[counted & (status == 0)], kind="mergesort")
+    ]:
         g = _best_free_gt(result, gt, dt, d, gt_free, gt_cls, dt_cls[d], t)
         matrix[gt_cls[g] if g >= 0 else background, dt_cls[d]] += 1
         if g >= 0:

@@ -72,9 +72,18 @@ def pr_curve(result, k: int, t: int) -> PRCurve:
         precision = tp_sum / (tp_sum + fp_sum)
         recall = tp_sum / npig if npig else np.zeros_like(tp_sum)
     image_ids = np.asarray(result.image_ids, np.int64)[det["img"][rows]]
-    return PRCurve(result.category_ids[k], float(result.params.iou_thresholds[t]), npig,
-                   -det["neg_score"][rows], precision, recall, tp, image_ids,
-                   det["local"][rows], result.precision[t, :, k, 0, -1].copy())
+    return PRCurve(
+        result.category_ids[k],
+        float(result.params.iou_thresholds[t]),
+        npig,
+        -det["neg_score"][rows],
+        precision,
+        recall,
+        tp,
+        image_ids,
+        det["local"][rows],
+        result.precision[t, :, k, 0, -1].copy(),
+    )
 
 
 @dataclass
@@ -129,9 +138,14 @@ def _pair_ious(result, gt_inst, dt_inst, d_idx: np.ndarray, g_idx: np.ndarray) -
     if result.iou_type == "segm":
         from pycocotools import mask as mask_utils
 
-        return np.array([mask_utils.iou([dt_inst.masks[d]], [gt_inst.masks[g]],
-                                        [int(gt_inst.iscrowd[g])])[0, 0]
-                         for d, g in zip(d_idx, g_idx)])
+        return np.array(
+            [
+                mask_utils.iou([dt_inst.masks[d]], [gt_inst.masks[g]], [int(gt_inst.iscrowd[g])])[
+                    0, 0
+                ]
+                for d, g in zip(d_idx, g_idx, strict=True)
+            ]
+        )
     from detector.evaluation.matching import bbox_iou_pairs
 
     return bbox_iou_pairs(dt_inst.boxes[d_idx], gt_inst.boxes[g_idx], gt_inst.iscrowd[g_idx])

@@ -10,8 +10,9 @@ from detector.evaluation.result import EvaluationResult
 from detector.evaluation.tables import replace_image
 
 
-def evaluate(data: EvaluationInput, iou_type: str = "bbox",
-             params: EvalParams | None = None) -> EvaluationResult:
+def evaluate(
+    data: EvaluationInput, iou_type: str = "bbox", params: EvalParams | None = None
+) -> EvaluationResult:
     """COCOeval's evaluate + accumulate + summarize on ``data`` (see from_coco, from_arrays)."""
     return IncrementalEvaluator(data, iou_type, params).result()
 
@@ -24,8 +25,9 @@ class IncrementalEvaluator:
     >>> ev.result().stats
     """
 
-    def __init__(self, data: EvaluationInput, iou_type: str = "bbox",
-                 params: EvalParams | None = None) -> None:
+    def __init__(
+        self, data: EvaluationInput, iou_type: str = "bbox", params: EvalParams | None = None
+    ) -> None:
         if iou_type not in ("bbox", "segm"):
             raise EvaluationError(f"iou_type must be 'bbox' or 'segm', not {iou_type!r}")
         self.data = data
@@ -33,12 +35,14 @@ class IncrementalEvaluator:
         self.params = params or EvalParams()
         self._image_ids = data.image_ids
         self._image_index = {image_id: i for i, image_id in enumerate(self._image_ids)}
-        self._tables = evaluate_block(data, self._image_ids, self._image_index, self.params,
-                                      iou_type)
+        self._tables = evaluate_block(
+            data, self._image_ids, self._image_index, self.params, iou_type
+        )
         self._result: EvaluationResult | None = None
 
-    def update_image(self, image_id: int, gt: ImageInstances | None = None,
-                     dt: ImageInstances | None = None) -> None:
+    def update_image(
+        self, image_id: int, gt: ImageInstances | None = None, dt: ImageInstances | None = None
+    ) -> None:
         """Replace one image's ground truth and/or detections (None: unchanged)."""
         if image_id not in self._image_index:
             raise EvaluationError(f"image {image_id} is not in the evaluated set")
@@ -49,14 +53,14 @@ class IncrementalEvaluator:
                 raise EvaluationError("detections need scores")
             self.data.dt[image_id] = dt
         index = self._image_index[image_id]
-        block = evaluate_block(self.data, [image_id], self._image_index, self.params,
-                               self.iou_type)
+        block = evaluate_block(self.data, [image_id], self._image_index, self.params, self.iou_type)
         self._tables = replace_image(self._tables, index, block)
         self._result = None
 
     def result(self) -> EvaluationResult:
         if self._result is None:
             acc = accumulate(self._tables, len(self.data.categories), self.params)
-            self._result = EvaluationResult(self.data, self.iou_type, self.params, acc,
-                                            self._tables)
+            self._result = EvaluationResult(
+                self.data, self.iou_type, self.params, acc, self._tables
+            )
         return self._result

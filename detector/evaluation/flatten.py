@@ -55,8 +55,9 @@ def _category_index(labels: np.ndarray, category_ids: np.ndarray) -> tuple[np.nd
     return index, known
 
 
-def flatten(data: EvaluationInput, image_index: dict[int, int], image_ids: list[int],
-            params: EvalParams) -> tuple[FlatGroundTruth, FlatDetections]:
+def flatten(
+    data: EvaluationInput, image_index: dict[int, int], image_ids: list[int], params: EvalParams
+) -> tuple[FlatGroundTruth, FlatDetections]:
     """Flat, category-filtered, sorted arrays for ``image_ids`` (their index from image_index)."""
     category_ids = np.asarray(data.category_ids, dtype=np.int64)
     gts = [data.gt[i] for i in image_ids]
@@ -67,15 +68,25 @@ def flatten(data: EvaluationInput, image_index: dict[int, int], image_ids: list[
     gt_cls, gt_known = _category_index(_concat([g.labels for g in gts], np.int64), category_ids)
     dt_cls, dt_known = _category_index(_concat([d.labels for d in dts], np.int64), category_ids)
     gt = FlatGroundTruth(
-        gt_img, gt_cls, _local_indices([len(g) for g in gts]),
-        _concat([g.boxes for g in gts], np.float64, 4), _concat([g.areas for g in gts], np.float64),
-        _concat([g.iscrowd for g in gts], bool), _concat([g.effective_ignore for g in gts], bool))
+        gt_img,
+        gt_cls,
+        _local_indices([len(g) for g in gts]),
+        _concat([g.boxes for g in gts], np.float64, 4),
+        _concat([g.areas for g in gts], np.float64),
+        _concat([g.iscrowd for g in gts], bool),
+        _concat([g.effective_ignore for g in gts], bool),
+    )
     gt = _take(gt, FlatGroundTruth, np.flatnonzero(gt_known))
     gt = _take(gt, FlatGroundTruth, np.lexsort((gt.local, gt.cls, gt.img)))
     dt = FlatDetections(
-        dt_img, dt_cls, _local_indices([len(d) for d in dts]),
-        _concat([d.boxes for d in dts], np.float64, 4), _concat([d.areas for d in dts], np.float64),
-        _concat([d.scores for d in dts], np.float64), np.zeros(len(dt_img), np.int64))
+        dt_img,
+        dt_cls,
+        _local_indices([len(d) for d in dts]),
+        _concat([d.boxes for d in dts], np.float64, 4),
+        _concat([d.areas for d in dts], np.float64),
+        _concat([d.scores for d in dts], np.float64),
+        np.zeros(len(dt_img), np.int64),
+    )
     dt = _take(dt, FlatDetections, np.flatnonzero(dt_known))
     dt = _take(dt, FlatDetections, np.lexsort((dt.local, -dt.score, dt.cls, dt.img)))
     dt.rank = _rank_in_groups(dt.img * max(len(category_ids), 1) + dt.cls)

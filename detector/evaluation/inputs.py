@@ -41,7 +41,9 @@ class ImageInstances:
         self.areas = _vector(self.areas, np.float64, n, "areas")
         self.iscrowd = _flags(self.iscrowd, n, "iscrowd")
         self.ignore = _flags(self.ignore, n, "ignore")
-        self.ids = _vector(np.arange(1, n + 1) if self.ids is None else self.ids, np.int64, n, "ids")
+        self.ids = _vector(
+            np.arange(1, n + 1) if self.ids is None else self.ids, np.int64, n, "ids"
+        )
         if self.masks is not None and len(self.masks) != n:
             raise EvaluationError(f"{len(self.masks)} masks for {n} instances")
 

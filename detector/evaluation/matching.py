@@ -39,8 +39,11 @@ def pair_indices(groups: Groups) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     group = np.repeat(np.arange(sizes.size), sizes)
     offset = np.arange(group.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     g_count = groups.gt_count[group]
-    return (group, groups.dt_start[group] + offset // g_count,
-            groups.gt_start[group] + offset % g_count)
+    return (
+        group,
+        groups.dt_start[group] + offset // g_count,
+        groups.gt_start[group] + offset % g_count,
+    )
 
 
 def bbox_iou_pairs(dt_boxes: np.ndarray, gt_boxes: np.ndarray, crowd: np.ndarray) -> np.ndarray:
@@ -65,8 +68,13 @@ class Matches:
     gt_row: np.ndarray
 
 
-def match_groups(groups: Groups, pair_iou: np.ndarray, gt: FlatGroundTruth,
-                 thresholds: np.ndarray, area_ranges: np.ndarray) -> Matches:
+def match_groups(
+    groups: Groups,
+    pair_iou: np.ndarray,
+    gt: FlatGroundTruth,
+    thresholds: np.ndarray,
+    area_ranges: np.ndarray,
+) -> Matches:
     """Greedy matching of every group in every lane; ``pair_iou`` follows pair_indices."""
     t, a = len(thresholds), len(area_ranges)
     dt_rows, gt_rows_out = [np.zeros(0, np.int64)], [np.zeros((0, t, a), np.int32)]
@@ -89,7 +97,9 @@ def match_groups(groups: Groups, pair_iou: np.ndarray, gt: FlatGroundTruth,
         keep = np.arange(d_pad) < groups.dt_count[members, None]
         chosen = local[keep]
         member_of = np.broadcast_to(np.arange(len(members))[:, None], keep.shape)[keep]
-        global_gt = np.where(chosen >= 0, gt_rows[member_of[:, None, None], np.maximum(chosen, 0)], -1)
+        global_gt = np.where(
+            chosen >= 0, gt_rows[member_of[:, None, None], np.maximum(chosen, 0)], -1
+        )
         dt_rows.append(rows[keep])
         gt_rows_out.append(global_gt.astype(np.int32))
     return Matches(np.concatenate(dt_rows), np.concatenate(gt_rows_out))
@@ -99,8 +109,14 @@ def _ceil_log2(values: np.ndarray) -> np.ndarray:
     return np.ceil(np.log2(np.maximum(values, 1))).astype(np.int64)
 
 
-def _padded_ious(groups: Groups, members: np.ndarray, pair_iou: np.ndarray,
-                 pair_start: np.ndarray, d_pad: int, g_pad: int) -> np.ndarray:
+def _padded_ious(
+    groups: Groups,
+    members: np.ndarray,
+    pair_iou: np.ndarray,
+    pair_start: np.ndarray,
+    d_pad: int,
+    g_pad: int,
+) -> np.ndarray:
     ious = np.full((len(members), d_pad, g_pad), -1.0)
     d_count, g_count = groups.dt_count[members], groups.gt_count[members]
     sizes = d_count * g_count
@@ -111,8 +127,9 @@ def _padded_ious(groups: Groups, members: np.ndarray, pair_iou: np.ndarray,
     return ious
 
 
-def _lockstep(ious: np.ndarray, crowd: np.ndarray, ignored: np.ndarray,
-              thresholds: np.ndarray) -> np.ndarray:
+def _lockstep(
+    ious: np.ndarray, crowd: np.ndarray, ignored: np.ndarray, thresholds: np.ndarray
+) -> np.ndarray:
     """ious [n, Dp, Gp] (-1 = padding), crowd [n, Gp], ignored [n, A, Gp] -> [n, Dp, T, A]."""
     n, d_pad, g_pad = ious.shape
     t, a = len(thresholds), ignored.shape[1]
@@ -138,4 +155,3 @@ def _last_best(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     reversed_values = values[..., ::-1]
     index = values.shape[-1] - 1 - reversed_values.argmax(axis=-1)
     return index, values.max(axis=-1) > -1.0
-

@@ -29,18 +29,28 @@ def per_class_rows(result) -> list[ClassRow]:
     rows = []
     for k, category_id in enumerate(result.category_ids):
         curve = result.pr_curve(category_id, 0.5)
-        rows.append(ClassRow(
-            category_id, result.data.categories[category_id],
-            int(result.accumulated.num_positives[k, 0]), int(num_dt[k]),
-            result.class_ap(category_id), result.class_ap(category_id, 0.5),
-            result.class_ap(category_id, 0.75), result.class_recall(category_id),
-            curve.ap("voc2007"), curve.ap("voc2010")))
+        rows.append(
+            ClassRow(
+                category_id,
+                result.data.categories[category_id],
+                int(result.accumulated.num_positives[k, 0]),
+                int(num_dt[k]),
+                result.class_ap(category_id),
+                result.class_ap(category_id, 0.5),
+                result.class_ap(category_id, 0.75),
+                result.class_recall(category_id),
+                curve.ap("voc2007"),
+                curve.ap("voc2010"),
+            )
+        )
     return rows
 
 
 def per_class_table(rows: list[ClassRow]) -> list[str]:
-    header = (f"{'category':<24} {'GT':>6} {'DT':>7} {'AP':>7} {'AP50':>7} {'AP75':>7} "
-              f"{'AR100':>7} {'VOC07':>7} {'VOC10':>7}")
+    header = (
+        f"{'category':<24} {'GT':>6} {'DT':>7} {'AP':>7} {'AP50':>7} {'AP75':>7} "
+        f"{'AR100':>7} {'VOC07':>7} {'VOC10':>7}"
+    )
     lines = [header, "-" * len(header)]
     for row in rows:
         values = (row.ap, row.ap50, row.ap75, row.ar100, row.voc2007_ap50, row.voc2010_ap50)
@@ -56,7 +66,8 @@ def result_to_json(result) -> dict:
     for category_id in result.category_ids:
         curves[str(category_id)] = {
             f"{iou:.2f}": result.interpolated_curve(category_id, iou).tolist()
-            for iou in (0.5, 0.75)}
+            for iou in (0.5, 0.75)
+        }
     confusion = result.confusion_matrix()
     return {
         "iou_type": result.iou_type,

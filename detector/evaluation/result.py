@@ -49,7 +49,7 @@ class EvaluationResult:
         return float(self.stats[0])
 
     def stats_dict(self) -> dict[str, float]:
-        return {name: float(value) for name, value in zip(STAT_NAMES, self.stats)}
+        return {name: float(value) for name, value in zip(STAT_NAMES, self.stats, strict=True)}
 
     def summary_lines(self) -> list[str]:
         return summary_lines(self.stats, self.params)

@@ -22,21 +22,23 @@ def replace_image(tables: Block, image: int, new: Block) -> Block:
     old_match_pos = np.flatnonzero(kept["has_match"])
     new_match_at = np.searchsorted(old_match_pos, positions[new.det["has_match"]])
     match_gt = np.insert(tables.match_gt[keep_matched], new_match_at, new.match_gt, axis=0)
-    match_ignored = np.insert(tables.match_ignored[keep_matched], new_match_at,
-                              new.match_ignored, axis=0)
+    match_ignored = np.insert(
+        tables.match_ignored[keep_matched], new_match_at, new.match_ignored, axis=0
+    )
     gt_keep = tables.gt["img"] != image
     gt = {name: np.concatenate([tables.gt[name][gt_keep], new.gt[name]]) for name in GT_COLUMNS}
     return Block(merged, match_gt, match_ignored, gt)
 
 
-def _insert_positions(det: dict[str, np.ndarray], new: dict[str, np.ndarray],
-                      image: int) -> np.ndarray:
+def _insert_positions(
+    det: dict[str, np.ndarray], new: dict[str, np.ndarray], image: int
+) -> np.ndarray:
     """Where each new row goes: after rows of a lower category, higher score, or lower image."""
     cls, neg_score, img = det["cls"], det["neg_score"], det["img"]
     lows = np.searchsorted(cls, new["cls"], side="left")
     highs = np.searchsorted(cls, new["cls"], side="right")
     positions = np.empty(len(new["cls"]), np.int64)
-    for i, (lo, hi, score) in enumerate(zip(lows, highs, new["neg_score"])):
+    for i, (lo, hi, score) in enumerate(zip(lows, highs, new["neg_score"], strict=True)):
         segment = neg_score[lo:hi]
         tie_lo = lo + int(np.searchsorted(segment, score, side="left"))
         tie_hi = lo + int(np.searchsorted(segment, score, side="right"))
