@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run the model on the first image (with --screenshot: before saving)",
     )
+    from app import extensions
+
+    extensions.add_arguments(parser)
     return parser
 
 
@@ -51,10 +54,19 @@ def main(argv: list[str] | None = None) -> int:
         window.open_folder(folder)
     elif args.folder:
         window.show_error("Cannot open folder", f"{folder}: no such folder")
+    from app import extensions
+
+    extensions.apply_arguments(window, args)
     if args.screenshot:
         from app.screenshot import capture_when_ready
 
-        return capture_when_ready(app, window, Path(args.screenshot), detect=args.detect)
+        return capture_when_ready(
+            app,
+            window,
+            Path(args.screenshot),
+            detect=args.detect,
+            ready=lambda: extensions.screenshot_ready(window, args),
+        )
     if args.detect:
         window.detect_current_when_ready()
     elif not os.environ.get("DETSCOPE_NO_AUTOLOAD"):

@@ -49,6 +49,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self._connect()
+        from app import extensions
+
+        extensions.install_all(self)
 
     # ----- construction ------------------------------------------------------------------
     def _build_status_bar(self) -> None:

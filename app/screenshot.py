@@ -9,11 +9,10 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 
 TIMEOUT_S = 180.0
-# Docks add readiness checks here (e.g. "the evaluation finished") before the shot is taken.
-READY_CHECKS: list[Callable[[object], bool]] = []
 
 
 def window_ready(window, detect: bool) -> bool:
+    """The first image is drawn (or known unreadable) and, with ``detect``, detected."""
     if window.folder is None or not window.images.paths:
         return True
     if window.current_index in window.unreadable:
@@ -22,10 +21,12 @@ def window_ready(window, detect: bool) -> bool:
         return False
     if detect and window.current_index not in window.detections:
         return False
-    return all(check(window) for check in READY_CHECKS) and not window.pool.busy()
+    return not window.pool.busy()
 
 
-def capture_when_ready(app, window, out: Path, *, detect: bool = False) -> int:
+def capture_when_ready(
+    app, window, out: Path, *, detect: bool = False, ready: Callable[[], bool] = lambda: True
+) -> int:
     """Poll until ready (or a timeout), grab the whole window to ``out``, quit; exit code."""
     started = time.monotonic()
     result = {"code": 0}
@@ -34,7 +35,7 @@ def capture_when_ready(app, window, out: Path, *, detect: bool = False) -> int:
 
     def poll() -> None:
         timed_out = time.monotonic() - started > TIMEOUT_S
-        if not (window_ready(window, detect) or timed_out):
+        if not ((window_ready(window, detect) and ready()) or timed_out):
             return
         timer.stop()
         app.processEvents()
