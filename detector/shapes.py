@@ -14,6 +14,7 @@ from torch import nn
 from detector.models import Architecture, register_architecture
 
 SHAPE_CLASSES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
+MASK_WIDTH = 32  # mask head channels: RoIAlign backward + the mask head dominate a CPU step
 ANCHOR_SIZES = ((12, 17), (24, 34), (48, 68), (96, 136), (192, 272))  # per FPN level P2..P6
 
 
@@ -70,12 +71,12 @@ def build_shapes_model(num_classes: int = len(SHAPE_CLASSES), **settings: Any) -
     defaults: dict[str, Any] = dict(
         min_size=512,
         max_size=512,
-        rpn_pre_nms_top_n_train=1000,
-        rpn_post_nms_top_n_train=500,
+        rpn_pre_nms_top_n_train=500,
+        rpn_post_nms_top_n_train=300,
         rpn_pre_nms_top_n_test=500,
         rpn_post_nms_top_n_test=300,
         rpn_batch_size_per_image=256,
-        box_batch_size_per_image=128,
+        box_batch_size_per_image=64,
     )
     defaults.update(settings)
     return MaskRCNN(
@@ -86,8 +87,8 @@ def build_shapes_model(num_classes: int = len(SHAPE_CLASSES), **settings: Any) -
         box_head=TwoMLPHead(fpn_channels * 7 * 7, 256),
         box_predictor=FastRCNNPredictor(256, num_classes),
         mask_roi_pool=mask_pool,
-        mask_head=MaskRCNNHeads(fpn_channels, (64, 64, 64, 64), 1),
-        mask_predictor=MaskRCNNPredictor(64, 64, num_classes),
+        mask_head=MaskRCNNHeads(fpn_channels, (MASK_WIDTH,) * 4, 1),
+        mask_predictor=MaskRCNNPredictor(MASK_WIDTH, MASK_WIDTH, num_classes),
         **defaults,
     )
 
