@@ -127,6 +127,7 @@ class Dataset:
     saved_revision: int = 0
     file_state: Any = None  # detector.dataset_store.FileState of annotation_path at load/save
     _by_image: dict[int, dict[int, Annotation]] = field(default_factory=dict, repr=False)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)  # caches (see formats.masks)
     _next_id: int = field(default=1, repr=False)
     _subscribers: list[Subscriber] = field(default_factory=list, repr=False)
 

@@ -41,6 +41,14 @@ def fingerprint(path: str | os.PathLike, data: bytes | None = None) -> FileState
     return FileState(file, stat.st_size, stat.st_mtime_ns, hashlib.sha256(content).hexdigest())
 
 
+def state_of(path: Path, stat: os.stat_result | None, data: bytes) -> FileState:
+    """The FileState of ``path`` from a stat taken *before* reading ``data`` from it."""
+    stat = path.stat() if stat is None else stat
+    return FileState(
+        path.resolve(), stat.st_size, stat.st_mtime_ns, hashlib.sha256(data).hexdigest()
+    )
+
+
 def changed_on_disk(state: FileState) -> bool:
     """True when the file is gone or its content differs from ``state`` (hash checked on doubt)."""
     try:

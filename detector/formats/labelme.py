@@ -180,7 +180,7 @@ def _mask_rle(encoded: Any, box: tuple, record: ImageRecord) -> dict | None:
     import cv2
     import numpy as np
 
-    from detector.formats.coco import rle_from_binary_mask
+    from detector.formats.masks import rle_from_binary_mask
 
     if not isinstance(encoded, str) or record.width <= 0:
         return None
