@@ -7,7 +7,7 @@ Docks never draw on the view directly: they ask for a named overlay (``boxes_ove
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
@@ -29,6 +29,7 @@ class ImageCanvas(QGraphicsView):
 
     cursor_moved = Signal(float, float)  # image x, y
     image_shown = Signal()
+    space_tapped = Signal()  # Space pressed and released without panning
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -39,6 +40,7 @@ class ImageCanvas(QGraphicsView):
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setBackgroundBrush(Qt.GlobalColor.darkGray)
         self._pixmap_item = QGraphicsPixmapItem()
         self._pixmap_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
@@ -47,16 +49,24 @@ class ImageCanvas(QGraphicsView):
         self._masks: dict[str, MaskOverlay] = {}
         self._pan_origin: QPointF | None = None
         self._space_held = False
+        self._space_dragged = False
         self._fit_mode = True  # keep fitting on resize until the user zooms
         self.image: np.ndarray | None = None
 
     # ----- image -------------------------------------------------------------------------
-    def set_image(self, image: np.ndarray | None, *, fit: bool = True) -> None:
+    def set_image(
+        self, image: np.ndarray | None, qimage: QImage | None = None, *, fit: bool = True
+    ) -> None:
+        """Show ``image`` (RGB array); ``qimage``: the same pixels prepared off the GUI thread.
+
+        Every overlay is cleared: layers redraw on the window's ``image_changed``.
+        """
         self.image = image
         if image is None:
             self._pixmap_item.setPixmap(QPixmap())
         else:
-            self._pixmap_item.setPixmap(QPixmap.fromImage(numpy_to_qimage(image)))
+            qimage = numpy_to_qimage(image) if qimage is None else qimage
+            self._pixmap_item.setPixmap(QPixmap.fromImage(qimage))
             self.scene().setSceneRect(self._pixmap_item.boundingRect().adjusted(-50, -50, 50, 50))
         for overlay in self._overlays.values():
             overlay.clear()
@@ -101,6 +111,27 @@ class ImageCanvas(QGraphicsView):
         self._fit_mode = False
         self.resetTransform()
 
+    def focus_box(self, box, *, margin: float = 3.0) -> None:
+        """Centre on ``box`` (xyxy image pixels), zoomed so it fills about 1/``margin``."""
+        x1, y1, x2, y2 = (float(v) for v in box)
+        width, height = max(x2 - x1, 8.0), max(y2 - y1, 8.0)
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        self._fit_mode = False
+        area = QRectF(
+            cx - width * margin / 2, cy - height * margin / 2, width * margin, height * margin
+        )
+        self.fitInView(area, Qt.AspectRatioMode.KeepAspectRatio)
+        self.centerOn(cx, cy)
+
+    def panning(self, event: QMouseEvent) -> bool:
+        """True for a press that pans (middle button, or left with Space held)."""
+        return event.button() == Qt.MouseButton.MiddleButton or (
+            self._space_held and event.button() == Qt.MouseButton.LeftButton
+        )
+
+    def is_panning(self) -> bool:
+        return self._pan_origin is not None or self._space_held
+
     def zoom(self, factor: float) -> None:
         self._fit_mode = False
         current = self.transform().m11()
@@ -125,10 +156,8 @@ class ImageCanvas(QGraphicsView):
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        panning = event.button() == Qt.MouseButton.MiddleButton or (
-            self._space_held and event.button() == Qt.MouseButton.LeftButton
-        )
-        if panning:
+        if self.panning(event):
+            self._space_dragged = self._space_held
             self._pan_origin = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
@@ -156,11 +185,19 @@ class ImageCanvas(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_held = True
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space_held, self._space_dragged = True, False
+            event.accept()
+            return
         super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event) -> None:  # noqa: N802
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space_held = False
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space_held = False
+                if not self._space_dragged:
+                    self.space_tapped.emit()  # Space alone: mark verified; Space+drag: pan
+            event.accept()
+            return
         super().keyReleaseEvent(event)

@@ -1,25 +1,36 @@
-"""The image list dock: every image of the folder, a filter box, a count."""
+"""The image list dock: every image of the dataset with its status, a filter box, a count.
+
+Rows are keyed by image id. Other docks narrow the list with :meth:`ImageListDock.set_filter`
+(a predicate or a list of image ids, an optional sort key and a label shown above the list);
+the name filter box applies on top of it.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable, Iterable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+IdFilter = Callable[[int], bool] | Iterable[int] | None
+ID_ROLE = Qt.ItemDataRole.UserRole
+
 
 class ImageListDock(QDockWidget):
-    """Emits ``image_selected(index)`` with the index into the folder's image list."""
+    """Emits ``image_selected(image_id)`` when the user (or :meth:`select`) picks a row."""
 
     image_selected = Signal(int)
+    filter_changed = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__("Images", parent)
@@ -29,52 +40,124 @@ class ImageListDock(QDockWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         self.filter_edit = QLineEdit(placeholderText="Filter by name…")
         self.filter_edit.setClearButtonEnabled(True)
+        self.external_label = QLabel("")
+        self.clear_filter_button = QToolButton(text="✕")
+        self.clear_filter_button.setToolTip("Show all images again")
+        external = QHBoxLayout()
+        external.addWidget(self.external_label, 1)
+        external.addWidget(self.clear_filter_button)
+        self.external_row = QWidget()
+        self.external_row.setLayout(external)
+        self.external_row.setVisible(False)
         self.list_widget = QListWidget()
         self.count_label = QLabel("No folder open")
-        layout.addWidget(self.filter_edit)
-        layout.addWidget(self.list_widget, 1)
-        layout.addWidget(self.count_label)
+        for widget in (self.filter_edit, self.external_row, self.list_widget, self.count_label):
+            layout.addWidget(widget, 1 if widget is self.list_widget else 0)
         self.setWidget(body)
-        self.filter_edit.textChanged.connect(self._apply_filter)
+        self._names: dict[int, str] = {}
+        self._status: dict[int, str] = {}
+        self._order: list[int] = []
+        self._rows: dict[int, int] = {}
+        self._external: Callable[[int], bool] | None = None
+        self._sort_key: Callable[[int], object] | None = None
+        self.filter_edit.textChanged.connect(lambda _t: self._refresh())
+        self.clear_filter_button.clicked.connect(lambda: self.set_filter(None))
         self.list_widget.currentItemChanged.connect(self._on_current_changed)
 
-    def set_images(self, paths: list[Path]) -> None:
+    # ----- content -----------------------------------------------------------------------
+    def set_images(self, names: dict[int, str]) -> None:
+        """``names``: image id -> file name, in dataset order. Clears any external filter."""
+        self._names = dict(names)
+        self._order = list(names)
+        self._status = {}
+        self._external, self._sort_key = None, None
+        self.external_row.setVisible(False)
+        self._rebuild()
+
+    def set_status(self, image_id: int, text: str) -> None:
+        self._status[image_id] = text
+        item = self._item(image_id)
+        if item is not None:
+            item.setText(self._row_text(image_id))
+
+    def set_filter(
+        self, which: IdFilter, sort_key: Callable[[int], object] | None = None, label: str = ""
+    ) -> None:
+        """Show only the images ``which`` accepts (a predicate or ids); None shows all."""
+        if which is None:
+            self._external = None
+        elif callable(which):
+            self._external = which
+        else:
+            allowed = set(which)
+            self._external = allowed.__contains__
+        self._sort_key = sort_key
+        self.external_label.setText(label or "Filtered")
+        self.external_row.setVisible(which is not None)
+        self._rebuild()
+        self.filter_changed.emit()
+
+    def visible_ids(self) -> list[int]:
+        """Image ids as listed now (filtered and sorted), top to bottom."""
+        rows = range(self.list_widget.count())
+        items = [self.list_widget.item(row) for row in rows]
+        return [int(item.data(ID_ROLE)) for item in items if not item.isHidden()]
+
+    def select(self, image_id: int) -> None:
+        item = self._item(image_id)
+        if item is not None and not item.isHidden():
+            self.list_widget.setCurrentItem(item)
+        elif item is not None or image_id in self._names:
+            self.image_selected.emit(image_id)  # filtered out: show it anyway
+
+    def current_id(self) -> int | None:
+        item = self.list_widget.currentItem()
+        return None if item is None else int(item.data(ID_ROLE))
+
+    # ----- internals ---------------------------------------------------------------------
+    def _row_text(self, image_id: int) -> str:
+        status = self._status.get(image_id, "")
+        return f"{self._names[image_id]}  {status}" if status else self._names[image_id]
+
+    def _item(self, image_id: int) -> QListWidgetItem | None:
+        row = self._rows.get(image_id)
+        return None if row is None else self.list_widget.item(row)
+
+    def _rebuild(self) -> None:
+        current = self.current_id()
+        ids = [i for i in self._order if self._external is None or self._external(i)]
+        if self._sort_key is not None:
+            ids.sort(key=self._sort_key)
         self.list_widget.blockSignals(True)
         self.list_widget.clear()
-        for index, path in enumerate(paths):
-            item = QListWidgetItem(path.name)
-            item.setData(Qt.ItemDataRole.UserRole, index)
-            item.setToolTip(str(path))
+        self._rows = {}
+        for row, image_id in enumerate(ids):
+            item = QListWidgetItem(self._row_text(image_id))
+            item.setData(ID_ROLE, image_id)
+            item.setToolTip(self._names[image_id])
             self.list_widget.addItem(item)
+            self._rows[image_id] = row
+        if current in self._rows:
+            self.list_widget.setCurrentRow(self._rows[current])
         self.list_widget.blockSignals(False)
-        self._apply_filter(self.filter_edit.text())
+        self._refresh()
 
-    def set_status(self, index: int, text: str) -> None:
-        item = self.list_widget.item(index)
-        if item is not None:
-            name = item.toolTip().rsplit("/", 1)[-1]
-            item.setText(f"{name}  {text}" if text else name)
-
-    def select(self, index: int) -> None:
-        item = self.list_widget.item(index)
-        if item is not None and item.listWidget() is not None:
-            self.list_widget.setCurrentItem(item)
-
-    def current_index(self) -> int:
-        item = self.list_widget.currentItem()
-        return -1 if item is None else int(item.data(Qt.ItemDataRole.UserRole))
-
-    def _apply_filter(self, text: str) -> None:
-        needle = text.strip().lower()
+    def _refresh(self) -> None:
+        needle = self.filter_edit.text().strip().lower()
         shown = 0
         for row in range(self.list_widget.count()):
             item = self.list_widget.item(row)
-            hidden = bool(needle) and needle not in item.toolTip().rsplit("/", 1)[-1].lower()
+            hidden = bool(needle) and needle not in item.toolTip().lower()
             item.setHidden(hidden)
             shown += not hidden
-        total = self.list_widget.count()
-        self.count_label.setText(f"{shown} of {total} images" if needle else f"{total} images")
+        total = len(self._order)
+        if not total and not self._names:
+            self.count_label.setText("No images")
+        elif shown == total:
+            self.count_label.setText(f"{total} images")
+        else:
+            self.count_label.setText(f"{shown} of {total} images")
 
     def _on_current_changed(self, current: QListWidgetItem | None, _previous) -> None:
         if current is not None:
-            self.image_selected.emit(int(current.data(Qt.ItemDataRole.UserRole)))
+            self.image_selected.emit(int(current.data(ID_ROLE)))

@@ -1,26 +1,52 @@
-"""Decodes the folder's images off the GUI thread, keeps a few, prefetches the next."""
+"""Decodes the dataset's images off the GUI thread, keeps a few, prefetches the next.
+
+A decoded image is a :class:`Decoded`: the numpy RGB array (for pixel values, the model)
+and a QImage already in the screen's native 32-bit format, converted in the worker too, so
+the GUI thread only wraps it in a pixmap (a 12 MP image shows in a few milliseconds).
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
 
 from app.workers import WorkerPool
 
 CACHE_SIZE = 4
 
 
-def _decode(path: Path) -> np.ndarray:
+@dataclass
+class Decoded:
+    array: np.ndarray  # H x W x 3 uint8 RGB
+    qimage: QImage  # Format_RGB32, ready for QPixmap.fromImage
+
+
+def to_qimage(image: np.ndarray) -> QImage:
+    """H x W x 3 uint8 RGB -> QImage in Format_RGB32 (a copy; safe to use from any thread)."""
+    height, width = image.shape[:2]
+    bgrx = np.empty((height, width, 4), np.uint8)
+    bgrx[..., 0] = image[..., 2]
+    bgrx[..., 1] = image[..., 1]
+    bgrx[..., 2] = image[..., 0]
+    bgrx[..., 3] = 255
+    qimage = QImage(bgrx.data, width, height, 4 * width, QImage.Format.Format_RGB32)
+    return qimage.copy()
+
+
+def decode(path: Path) -> Decoded:
     from detector.imageio import read_image
 
-    return read_image(path)
+    array = read_image(path)
+    return Decoded(array, to_qimage(array))
 
 
 class ImageStore(QObject):
-    """``request(index)`` -> ``image_ready(index, array)`` or ``image_failed(index, message)``."""
+    """``request(image_id)`` -> ``image_ready(image_id, Decoded)`` or ``image_failed(id, msg)``."""
 
     image_ready = Signal(int, object)
     image_failed = Signal(int, str)
@@ -28,58 +54,66 @@ class ImageStore(QObject):
     def __init__(self, pool: WorkerPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = pool
-        self.paths: list[Path] = []
-        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.paths: dict[int, Path] = {}
+        self._cache: OrderedDict[int, Decoded] = OrderedDict()
         self._pending: set[int] = set()
-        self._wanted = -1
+        self._wanted: int | None = None
+        self._prefetch_next: int | None = None
+        self._generation = 0
 
-    def set_paths(self, paths: list[Path]) -> None:
-        self.paths = list(paths)
+    def set_paths(self, paths: dict[int, Path]) -> None:
+        self.paths = dict(paths)
         self._cache.clear()
         self._pending.clear()
-        self._wanted = -1
+        self._wanted = None
+        self._generation += 1
 
-    def cached(self, index: int) -> np.ndarray | None:
-        return self._cache.get(index)
+    def cached(self, image_id: int | None) -> Decoded | None:
+        return None if image_id is None else self._cache.get(image_id)
 
-    def request(self, index: int) -> None:
-        """Show ``index`` as soon as it is decoded; then prefetch its neighbour."""
-        self._wanted = index
-        if index in self._cache:
-            self._cache.move_to_end(index)
-            self.image_ready.emit(index, self._cache[index])
-            self._prefetch(index + 1)
+    def request(self, image_id: int, prefetch: int | None = None) -> None:
+        """Emit ``image_ready`` as soon as ``image_id`` is decoded; then decode ``prefetch``."""
+        self._wanted = image_id
+        self._prefetch_next = prefetch
+        if image_id in self._cache:
+            self._cache.move_to_end(image_id)
+            self.image_ready.emit(image_id, self._cache[image_id])
+            self._load(prefetch)
         else:
-            self._load(index)
+            self._load(image_id)
 
-    def _prefetch(self, index: int) -> None:
-        if 0 <= index < len(self.paths) and index not in self._cache:
-            self._load(index)
-
-    def _load(self, index: int) -> None:
-        if index in self._pending or not 0 <= index < len(self.paths):
+    def _load(self, image_id: int | None) -> None:
+        if image_id is None or image_id in self._pending or image_id in self._cache:
             return
-        self._pending.add(index)
-        paths = self.paths
+        if image_id not in self.paths:
+            return
+        self._pending.add(image_id)
+        generation = self._generation
         self._pool.start(
-            _decode,
-            paths[index],
-            on_finished=lambda image, i=index, p=paths: self._loaded(i, p, image),
-            on_failed=lambda message, i=index: self._failed(i, message),
+            decode,
+            self.paths[image_id],
+            on_finished=lambda image, i=image_id, g=generation: self._loaded(i, g, image),
+            on_failed=lambda message, i=image_id, g=generation: self._failed(i, g, message),
         )
 
-    def _loaded(self, index: int, paths: list[Path], image: np.ndarray) -> None:
-        self._pending.discard(index)
-        if paths is not self.paths:
+    def _loaded(self, image_id: int, generation: int, image: Decoded) -> None:
+        if generation != self._generation:
             return  # a different folder was opened meanwhile
-        self._cache[index] = image
+        self._pending.discard(image_id)
+        self._cache[image_id] = image
         while len(self._cache) > CACHE_SIZE:
+            oldest = next(iter(self._cache))
+            if oldest == self._wanted:
+                self._cache.move_to_end(oldest)
+                continue
             self._cache.popitem(last=False)
-        if index == self._wanted:
-            self.image_ready.emit(index, image)
-            self._prefetch(index + 1)
+        if image_id == self._wanted:
+            self.image_ready.emit(image_id, image)
+            self._load(self._prefetch_next)
 
-    def _failed(self, index: int, message: str) -> None:
-        self._pending.discard(index)
-        if index == self._wanted:
-            self.image_failed.emit(index, message)
+    def _failed(self, image_id: int, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
+        self._pending.discard(image_id)
+        if image_id == self._wanted:
+            self.image_failed.emit(image_id, message)

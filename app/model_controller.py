@@ -21,15 +21,25 @@ def _run_detect(model, image: np.ndarray):
 
     started = time.perf_counter()
     detections = detect(model, [image])[0]
-    return detections, time.perf_counter() - started
+    return detections, time.perf_counter() - started, mask_rles(detections)
+
+
+def mask_rles(detections) -> list | None:
+    """COCO RLE of each mask at 0.5 (what an accepted prediction keeps), or None."""
+    if detections.masks is None:
+        return None
+    from detector.detections import encode_mask_rle
+
+    return [encode_mask_rle(mask > 0.5) for mask in detections.masks]
 
 
 class ModelController(QObject):
-    """Signals: ``model_loaded(model)``, ``detections_ready(token, detections, seconds)``,
+    """Signals: ``model_loaded(model)``, ``detections_ready(token, detections, seconds, rles)``
+    (``rles``: one COCO RLE per mask, or None),
     ``failed(message)``, ``busy_changed(bool)``."""
 
     model_loaded = Signal(object)
-    detections_ready = Signal(object, object, float)
+    detections_ready = Signal(object, object, float, object)
     failed = Signal(str)
     busy_changed = Signal(bool)
 
@@ -99,8 +109,8 @@ class ModelController(QObject):
 
     def _detected(self, token: object, result) -> None:
         self._set_busy(-1)
-        detections, seconds = result
-        self.detections_ready.emit(token, detections, seconds)
+        detections, seconds, rles = result
+        self.detections_ready.emit(token, detections, seconds, rles)
 
     def _detect_failed(self, message: str) -> None:
         self._set_busy(-1)

@@ -6,7 +6,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -35,7 +34,6 @@ class ModelDock(QDockWidget):
 
     model_requested = Signal(str, str)
     detect_requested = Signal()
-    display_threshold_changed = Signal(float)
 
     def __init__(self, parent=None) -> None:
         super().__init__("Model", parent)
@@ -47,13 +45,8 @@ class ModelDock(QDockWidget):
         self.model_combo.addItems([*ARCHITECTURE_NAMES, CHECKPOINT_ITEM])
         self.device_combo = QComboBox()
         self.device_combo.addItems(["auto", "cpu", "cuda"])
-        self.threshold_spin = QDoubleSpinBox(
-            decimals=2, minimum=0.0, maximum=1.0, singleStep=0.05, value=0.5
-        )
-        self.threshold_spin.setToolTip("Predictions below this score are hidden")
         form.addRow("Model", self.model_combo)
         form.addRow("Device", self.device_combo)
-        form.addRow("Show scores ≥", self.threshold_spin)
         layout.addLayout(form)
         buttons = QHBoxLayout()
         self.detect_button = QPushButton("Detect (Ctrl+R)")
@@ -68,7 +61,6 @@ class ModelDock(QDockWidget):
         self.model_combo.activated.connect(self._on_model_activated)
         self.device_combo.activated.connect(lambda _i: self._emit_choice())
         self.detect_button.clicked.connect(self.detect_requested)
-        self.threshold_spin.valueChanged.connect(self.display_threshold_changed)
 
     def choice(self) -> tuple[str, str]:
         name = self.model_combo.currentText()

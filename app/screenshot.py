@@ -13,13 +13,14 @@ TIMEOUT_S = 180.0
 
 def window_ready(window, detect: bool) -> bool:
     """The first image is drawn (or known unreadable) and, with ``detect``, detected."""
-    if window.folder is None or not window.images.paths:
+    if window.dataset is None or not window.images:
         return True
-    if window.current_index in window.unreadable:
+    image_id = window.current_image_id
+    if image_id in window.unreadable:
         return not window.pool.busy()
-    if window.canvas.image is None and window.current_index >= 0:
+    if image_id is None or window.canvas.image is None or window.layer.image_id != image_id:
         return False
-    if detect and window.current_index not in window.detections:
+    if detect and image_id not in window.detections:
         return False
     return not window.pool.busy()
 

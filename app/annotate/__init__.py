@@ -1,0 +1,1 @@
+"""Annotation: editing tools, undo, classes, predictions, autosave, export (issue 7)."""

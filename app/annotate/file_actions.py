@@ -1,0 +1,104 @@
+"""Open (folder, recovery), import COCO / VOC / YOLO / LabelMe, export COCO / VOC / YOLO."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.annotate.autosave import recovery_path
+
+IMPORTERS = ("COCO", "VOC", "YOLO", "LabelMe")
+EXPORTERS = ("COCO", "VOC", "YOLO")
+
+
+def ask_restore(parent, folder: Path, recovery: Path) -> bool:
+    """Ask whether to restore unsaved work (tests replace this function)."""
+    when = datetime.fromtimestamp(recovery.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    answer = QMessageBox.question(
+        parent,
+        "Restore unsaved work?",
+        f"DetScope could not save your last edits of {folder.name} ({when}).\n"
+        "Restore them? (No keeps the file on disk as it is and discards the recovery copy.)",
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def load_folder(parent, folder: Path):
+    """The folder's dataset, or its recovery copy when one exists and the user wants it.
+
+    Returns (dataset, restored). Raises DetScopeError for an unusable annotation file.
+    """
+    from detector.dataset import Dataset
+    from detector.dataset_store import ANNOTATION_FILE
+
+    recovery = recovery_path(folder)
+    if recovery.is_file() and ask_restore(parent, folder, recovery):
+        dataset = Dataset.open_folder(folder, annotation_path=recovery)
+        dataset.annotation_path = Path(folder) / ANNOTATION_FILE
+        dataset.file_state = None
+        return dataset, True
+    recovery.unlink(missing_ok=True)
+    return Dataset.open_folder(folder), False
+
+
+def import_dataset(kind: str, source: Path, image_root: Path | None):
+    """Load an annotation set in ``kind`` format; it saves as COCO beside the images."""
+    from detector.dataset_store import ANNOTATION_FILE
+    from detector.formats.coco import load_coco
+    from detector.formats.labelme import load_labelme
+    from detector.formats.voc import load_voc
+    from detector.formats.yolo import load_yolo
+
+    loaders = {"COCO": load_coco, "VOC": load_voc, "YOLO": load_yolo, "LabelMe": load_labelme}
+    dataset = loaders[kind](source, image_root=image_root)
+    if kind != "COCO":
+        dataset.annotation_path = dataset.root / ANNOTATION_FILE
+    return dataset
+
+
+def export_dataset(dataset, kind: str, target: Path, *, overwrite: bool = False) -> str:
+    """Write ``dataset`` as ``kind`` to ``target`` (a .json file for COCO, else a folder)."""
+    from detector.formats.coco import save_coco
+    from detector.formats.voc import save_voc
+    from detector.formats.yolo import save_yolo
+
+    if kind == "COCO":
+        save_coco(dataset, target)
+        return f"Exported COCO to {target}"
+    writer = save_voc if kind == "VOC" else save_yolo
+    target.mkdir(parents=True, exist_ok=True)
+    written = writer(dataset, target, overwrite=overwrite)
+    return f"Exported {len(written)} {kind} files to {target}"
+
+
+def choose_import(window, kind: str) -> None:
+    start = str(window.folder or "")
+    if kind == "COCO":
+        source, _ = QFileDialog.getOpenFileName(window, "Import COCO", start, "COCO JSON (*.json)")
+    elif kind == "LabelMe":
+        source = QFileDialog.getExistingDirectory(window, "Folder of LabelMe JSON files", start)
+    else:
+        source = QFileDialog.getExistingDirectory(window, f"Folder of {kind} label files", start)
+    if not source:
+        return
+    images = QFileDialog.getExistingDirectory(
+        window, "Folder of the images", str(Path(source).parent)
+    )
+    window.import_annotations(kind, Path(source), Path(images) if images else None)
+
+
+def choose_export(window, kind: str) -> None:
+    if window.dataset is None:
+        window.statusBar().showMessage("Open a folder first", 3000)
+        return
+    start = str(window.dataset.root)
+    if kind == "COCO":
+        target, _ = QFileDialog.getSaveFileName(
+            window, "Export COCO", f"{start}/export_coco.json", "COCO JSON (*.json)"
+        )
+    else:
+        target = QFileDialog.getExistingDirectory(window, f"Export {kind} into folder", start)
+    if target:
+        window.export_annotations(kind, Path(target))

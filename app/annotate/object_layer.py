@@ -1,0 +1,108 @@
+"""Draws the current image's ground truth and predictions; answers "what is under (x, y)?".
+
+Ground truth is solid in the class colour, predictions dashed with class and score; each
+set is ONE overlay item (app.overlays.BoxesOverlay), so 2,000 boxes stay one paint call.
+The layer redraws from the dataset whenever it changes (it never holds edited state).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QColor
+
+from app.annotate.selection_item import SelectionItem
+from app.overlays import BoxSet
+
+EMPTY = np.zeros((0, 4), np.float32)
+
+
+class ObjectLayer:
+    """Boxes of one image: ``object_ids``/``object_boxes`` and ``prediction_ids``/``..._boxes``."""
+
+    def __init__(self, canvas) -> None:
+        self.canvas = canvas
+        self.dataset = None
+        self.image_id: int | None = None
+        self.hidden_categories: set[int] = set()
+        self.threshold = 0.5
+        self.excluded: set[int] = set()  # objects being dragged: drawn by the selection item
+        self.object_ids = np.zeros(0, np.int64)
+        self.object_boxes = EMPTY
+        self.prediction_ids = np.zeros(0, np.int64)
+        self.prediction_boxes = EMPTY
+        self.selection = SelectionItem()
+        self.selection.setZValue(50)
+        canvas.scene().addItem(self.selection)
+
+    def show(self, dataset, image_id: int | None) -> None:
+        self.dataset, self.image_id = dataset, image_id
+        self.redraw()
+
+    def color(self, category_id: int) -> QColor:
+        category = self.dataset.categories.get(category_id) if self.dataset else None
+        return QColor(category.color if category else "#cccccc")
+
+    def name(self, category_id: int) -> str:
+        category = self.dataset.categories.get(category_id) if self.dataset else None
+        return category.name if category else f"class {category_id}"
+
+    def redraw(self) -> None:
+        objects, predictions = self._visible()
+        self.object_ids = np.array([a.id for a in objects], np.int64)
+        self.object_boxes = _boxes(objects)
+        drawn = [a for a in objects if a.id not in self.excluded]
+        self.canvas.boxes_overlay("objects", z=30).set_boxes(
+            BoxSet(
+                _boxes(drawn),
+                [self.color(a.category_id) for a in drawn],
+                [self.name(a.category_id) for a in drawn],
+                fill_alpha=28,
+            )
+        )
+        self.prediction_ids = np.array([a.id for a in predictions], np.int64)
+        self.prediction_boxes = _boxes(predictions)
+        self.canvas.boxes_overlay("predictions", z=20).set_boxes(
+            BoxSet(
+                self.prediction_boxes,
+                [self.color(a.category_id) for a in predictions],
+                [f"{self.name(a.category_id)} {a.score or 0:.2f}" for a in predictions],
+                dashed=True,
+            )
+        )
+
+    def _visible(self):
+        if self.dataset is None or self.image_id is None:
+            return [], []
+        hidden = self.hidden_categories
+        objects = [a for a in self.dataset.objects_in(self.image_id) if a.category_id not in hidden]
+        predictions = [
+            a
+            for a in self.dataset.predictions_in(self.image_id)
+            if a.category_id not in hidden and (a.score or 0.0) >= self.threshold
+        ]
+        return objects, predictions
+
+    # ----- hit testing -------------------------------------------------------------------
+    def object_at(self, x: float, y: float) -> int | None:
+        return _smallest_containing(self.object_ids, self.object_boxes, x, y)
+
+    def prediction_at(self, x: float, y: float) -> int | None:
+        return _smallest_containing(self.prediction_ids, self.prediction_boxes, x, y)
+
+
+def _boxes(annotations) -> np.ndarray:
+    if not annotations:
+        return EMPTY
+    return np.array([a.box for a in annotations], np.float32)
+
+
+def _smallest_containing(ids: np.ndarray, boxes: np.ndarray, x: float, y: float) -> int | None:
+    """The id of the smallest box containing (x, y): nested boxes stay pickable."""
+    if not len(ids):
+        return None
+    inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+    if not inside.any():
+        return None
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    candidates = np.flatnonzero(inside)
+    return int(ids[candidates[np.argmin(areas[candidates])]])

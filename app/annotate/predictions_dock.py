@@ -1,0 +1,90 @@
+"""The predictions dock: score threshold, accept / reject, detect this or all images."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class PredictionsDock(QDockWidget):
+    """Signals carry the user's intent; the window does the work (and owns the worker)."""
+
+    threshold_changed = Signal(float)
+    detect_requested = Signal()
+    detect_all_requested = Signal()
+    cancel_requested = Signal()
+    accept_requested = Signal()
+    accept_all_requested = Signal()
+    reject_requested = Signal()
+    clear_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Predictions", parent)
+        self.setObjectName("PredictionsDock")
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self.threshold_label = QLabel()
+        self.slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=50)
+        self.slider.setToolTip("Predictions scoring below this are hidden (and not accepted)")
+        self.count_label = QLabel("No predictions on this image")
+        self.count_label.setWordWrap(True)
+        grid = QGridLayout()
+        buttons = {
+            "Detect image (Ctrl+R)": self.detect_requested,
+            "Detect all images": self.detect_all_requested,
+            "Accept (Enter)": self.accept_requested,
+            "Accept all ≥ threshold": self.accept_all_requested,
+            "Reject (Del)": self.reject_requested,
+            "Clear predictions": self.clear_requested,
+        }
+        self.buttons: dict[str, QPushButton] = {}
+        for index, (text, signal) in enumerate(buttons.items()):
+            button = QPushButton(text)
+            button.clicked.connect(signal)
+            grid.addWidget(button, index // 2, index % 2)
+            self.buttons[text] = button
+        self.progress = QProgressBar(visible=False)
+        self.cancel_button = QPushButton("Cancel", visible=False)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        for widget in (self.threshold_label, self.slider, self.count_label):
+            layout.addWidget(widget)
+        layout.addLayout(grid)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.cancel_button)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.slider.valueChanged.connect(self._on_slider)
+        self._on_slider(self.slider.value())
+
+    def threshold(self) -> float:
+        return self.slider.value() / 100.0
+
+    def set_threshold(self, value: float) -> None:
+        self.slider.setValue(round(value * 100))
+
+    def set_counts(self, shown: int, total: int) -> None:
+        if total == 0:
+            self.count_label.setText("No predictions on this image")
+        else:
+            self.count_label.setText(f"{shown} of {total} predictions shown (dashed)")
+
+    def set_progress(self, done: int, total: int, message: str) -> None:
+        running = total > 0 and done < total
+        self.progress.setVisible(running)
+        self.cancel_button.setVisible(running)
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"%v / %m  {message}")
+
+    def _on_slider(self, value: int) -> None:
+        self.threshold_label.setText(f"Show scores ≥ {value / 100:.2f}")
+        self.threshold_changed.emit(value / 100.0)

@@ -1,0 +1,98 @@
+"""What the window tells the user: status bar fields, image list rows, dock counts."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QProgressBar
+
+from app.annotate.commands import iou
+
+
+class StatusBar:
+    """Fills the window's status bar and the per-image status of the image list."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.cursor_label = QLabel("")
+        self.selection_label = QLabel("")
+        self.model_label = QLabel("model: not loaded")
+        self.busy_bar = QProgressBar(maximumWidth=120, maximum=0, visible=False)
+        bar = window.statusBar()
+        for widget in (self.selection_label, self.cursor_label, self.model_label, self.busy_bar):
+            bar.addPermanentWidget(widget)
+
+    def show_cursor(self, x: float, y: float) -> None:
+        image = self.window.canvas.image
+        if image is None or not (0 <= x < image.shape[1] and 0 <= y < image.shape[0]):
+            self.cursor_label.setText("")
+            return
+        r, g, b = image[int(y), int(x)]
+        self.cursor_label.setText(f"x {int(x)}, y {int(y)}  RGB {r} {g} {b}")
+
+    def show_selection(self) -> None:
+        editor = self.window.editor
+        boxes = editor.selected_boxes() if self.window.dataset is not None else []
+        if len(boxes) == 2:
+            self.selection_label.setText(f"IoU {iou(boxes[0], boxes[1]):.3f}")
+        elif len(boxes) == 1:
+            x1, y1, x2, y2 = boxes[0]
+            self.selection_label.setText(
+                f"box {x2 - x1:.0f} × {y2 - y1:.0f} at ({x1:.0f}, {y1:.0f})"
+            )
+        elif boxes:
+            self.selection_label.setText(f"{len(boxes)} selected")
+        else:
+            self.selection_label.setText("")
+
+    def show_model(self, model) -> None:
+        window = self.window
+        self.model_label.setText(f"{model.architecture} on {model.device}")
+        text = model.describe()
+        if not model.trained:
+            text += (
+                "\nUntrained: detections are meaningless until you load a trained "
+                "checkpoint or the bundled model is present."
+            )
+        window.model_dock.set_info(text, not model.trained)
+        from app.settings import settings
+
+        settings().setValue("model", window.models.choice[0])
+        settings().setValue("device", window.models.choice[1])
+
+    def row_text(self, image_id: int) -> str:
+        window = self.window
+        if image_id in window.unreadable:
+            return "⚠ unreadable"
+        dataset = window.dataset
+        parts = [f"{len(dataset.objects_in(image_id))} obj"]
+        predictions = len(dataset.predictions.get(image_id, {}))
+        if predictions:
+            parts.append(f"{predictions} pred")
+        if dataset.images[image_id].verified:
+            parts.append("✓")
+        return " · ".join(parts)
+
+    def refresh_row(self, image_id: int) -> None:
+        if self.window.dataset is not None and image_id in self.window.dataset.images:
+            self.window.image_dock.set_status(image_id, self.row_text(image_id))
+
+    def refresh_all_rows(self) -> None:
+        for image_id in self.window.images:
+            self.refresh_row(image_id)
+
+    def show_counts(self) -> None:
+        window = self.window
+        image_id = window.current_image_id
+        if window.dataset is None or image_id is None:
+            window.predictions_dock.set_counts(0, 0)
+            return
+        total = len(window.dataset.predictions.get(image_id, {}))
+        window.predictions_dock.set_counts(len(window.layer.prediction_ids), total)
+        self.show_selection()
+
+    def show_issues(self, issues) -> None:
+        skipped = [i for i in issues if i.kind == "unreadable_image"]
+        if skipped:
+            names = ", ".join(str(i.location or i.file) for i in skipped[:3])
+            self.window.statusBar().showMessage(
+                f"{len(skipped)} unreadable file(s) skipped: {names}", 15000
+            )
