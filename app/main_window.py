@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
 from app.annotate import file_actions
 from app.annotate.assist import ModelAssist
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.canvas = ImageCanvas(self)
         self.setCentralWidget(self.canvas)
         self.layer = ObjectLayer(self.canvas)
+        self.layer.prediction_names = self.prediction_names
         self.editor = BoxEditor(self.canvas, self.layer, self.undo, self)
         self.commands = EditCommands(self)
         self.assist = ModelAssist(self)
@@ -325,6 +326,12 @@ class MainWindow(QMainWindow):
     def current_image(self) -> np.ndarray | None:
         decoded = self.store.cached(self.current_image_id)
         return None if decoded is None else decoded.array
+
+    def current_path(self) -> Path | None:
+        """The file of the current image (None before any)."""
+        if self.dataset is None or self.current_image_id is None:
+            return None
+        return self.dataset.image_path(self.current_image_id)
 
     def step_image(self, step: int) -> None:
         visible = self.image_dock.visible_ids() or self.images

@@ -25,6 +25,7 @@ class ObjectLayer:
         self.image_id: int | None = None
         self.hidden_categories: set[int] = set()
         self.threshold = 0.5
+        self.prediction_names: dict[int, str] = {}  # classes only predictions know so far
         self.excluded: set[int] = set()  # objects being dragged: drawn by the selection item
         self.object_ids = np.zeros(0, np.int64)
         self.object_boxes = EMPTY
@@ -44,7 +45,9 @@ class ObjectLayer:
 
     def name(self, category_id: int) -> str:
         category = self.dataset.categories.get(category_id) if self.dataset else None
-        return category.name if category else f"class {category_id}"
+        if category is not None:
+            return category.name
+        return self.prediction_names.get(category_id, f"class {category_id}")
 
     def redraw(self) -> None:
         objects, predictions = self._visible()

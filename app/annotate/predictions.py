@@ -57,9 +57,8 @@ def detect_all_job(model, files: list[tuple[int, Path]], sink: dict, batch_size:
     ``sink[image_id]`` is ``(detections, rles)`` or an error message; the GUI thread takes
     them out on every progress signal, so a cancelled run keeps what it finished.
     """
-    from detector.batch import detect_files
-
     from app.model_controller import mask_rles
+    from detector.batch import detect_files
 
     ids = {path: image_id for image_id, path in files}
     total = len(files)

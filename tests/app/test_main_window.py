@@ -1,4 +1,4 @@
-"""The first window, driven like a person would: open a folder, Detect, see the boxes."""
+"""The window driven like a person would: open a folder, Detect, see the boxes."""
 
 from __future__ import annotations
 
@@ -34,36 +34,49 @@ def test_open_folder_detect_and_draw(qtbot, window, folder):
     from detector.models import load_model
 
     window.open_folder(folder)
-    assert window.image_dock.list_widget.count() == 4
+    assert window.image_dock.list_widget.count() == 3  # the corrupt file is skipped, with a message
+    assert "img_3_corrupt.png" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
     assert window.canvas.image.shape == (120, 160, 3)
+    first = window.current_image_id
 
     model = load_model(
         "fasterrcnn_mobilenet_v3_large_320_fpn", weights=None, device="cpu", box_score_thresh=0.0
     )
     window.models.set_model(model)
     assert "UNTRAINED" in window.model_dock.info_label.text()
-    window.model_dock.threshold_spin.setValue(0.0)
+    window.predictions_dock.set_threshold(0.0)
     qtbot.keyClick(window.canvas, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: 0 in window.detections, timeout=30000)
-    detections = window.detections[0]
+    qtbot.waitUntil(lambda: first in window.detections, timeout=30000)
+    detections = window.detections[first]
     overlay = window.canvas.boxes_overlay("predictions")
     assert len(detections) > 0
-    np.testing.assert_array_equal(overlay.boxes, detections.boxes)
+    predictions = window.dataset.predictions_in(first)
+    assert len(predictions) == len(overlay.boxes) == len(detections)
+    np.testing.assert_allclose(
+        np.sort(overlay.boxes, axis=0), np.sort(detections.boxes, axis=0), rtol=1e-5
+    )
     assert overlay.labels[0].startswith(model.categories[int(detections.labels[0])])
     assert "detections in" in window.statusBar().currentMessage()
+    assert not window.autosave.dirty  # predictions are not ground truth: nothing to save
 
-    window.model_dock.threshold_spin.setValue(1.0)  # hides every prediction
+    window.predictions_dock.set_threshold(1.0)  # hides every prediction
     assert len(overlay.boxes) == 0
 
 
-def test_corrupt_image_shows_message_and_others_still_open(qtbot, window, folder):
+def test_image_broken_after_opening_shows_message_and_others_still_open(qtbot, window, folder):
     window.open_folder(folder)
-    window.image_dock.select(3)
-    qtbot.waitUntil(lambda: 3 in window.unreadable, timeout=10000)
-    assert "img_3_corrupt.png" in window.statusBar().currentMessage()
-    window.image_dock.select(1)
     qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
+    (folder / "img_2.png").write_bytes(b"\x89PNG\r\n\x1a\n broken since")
+    broken = window.dataset.image_by_name("img_2.png").id
+    window.image_dock.select(broken)
+    qtbot.waitUntil(lambda: broken in window.unreadable, timeout=10000)
+    assert "img_2.png" in window.statusBar().currentMessage()
+    assert "unreadable" in window.image_dock.list_widget.currentItem().text()
+    other = window.dataset.image_by_name("img_1.png").id
+    window.image_dock.select(other)
+    qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
+    assert window.current_image_id == other
 
 
 def test_bad_checkpoint_is_a_dialog_not_a_crash(qtbot, window, tmp_path):
@@ -76,5 +89,21 @@ def test_bad_checkpoint_is_a_dialog_not_a_crash(qtbot, window, tmp_path):
 
 def test_filter_box_counts(qtbot, window, folder):
     window.open_folder(folder)
-    qtbot.keyClicks(window.image_dock.filter_edit, "corrupt")
-    assert window.image_dock.count_label.text() == "1 of 4 images"
+    qtbot.keyClicks(window.image_dock.filter_edit, "_1")
+    assert window.image_dock.count_label.text() == "1 of 3 images"
+
+
+def test_external_filter_and_go_to(qtbot, window, folder):
+    window.open_folder(folder)
+    ids = window.images
+    window.image_dock.set_filter([ids[2], ids[0]], sort_key=lambda i: -i, label="only two")
+    assert window.image_dock.visible_ids() == [ids[2], ids[0]]
+    assert window.image_dock.count_label.text() == "2 of 3 images"
+    assert window.image_dock.external_label.text() == "only two"
+    shown = []
+    window.image_changed.connect(shown.append)
+    window.go_to(ids[1], box=(10, 10, 50, 40))  # filtered out: still shown
+    qtbot.waitUntil(lambda: shown == [ids[1]], timeout=10000)
+    assert window.canvas.scale_factor() > 2  # zoomed on the box
+    window.image_dock.set_filter(None)
+    assert len(window.image_dock.visible_ids()) == 3
