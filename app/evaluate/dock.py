@@ -1,0 +1,295 @@
+"""The Evaluate dock: run the model over the annotated set, then PR curves, AP table,
+confusion matrix and error filters, kept live while the person annotates.
+
+This file is the coordinator (and the extension entry point): the views live in their
+own files; ``RunController`` runs the model off the GUI thread, ``LiveEvaluation`` keeps
+the numbers in step with edits.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from app.evaluate.ap_table import APTable
+from app.evaluate.canvas_marks import detection_box, focus_box_set, image_marks, marks_box_set
+from app.evaluate.confusion_view import ConfusionView
+from app.evaluate.controls import ControlBar, ExportButton
+from app.evaluate.error_list import FILTERS, ErrorList
+from app.evaluate.live import LiveEvaluation
+from app.evaluate.metrics import EvaluationView, build_view
+from app.evaluate.pr_plot import OperatingPoint, PRPlot
+from app.evaluate.runner import RunController, RunOutput
+from app.evaluate.window_link import WindowLink
+
+
+class EvaluateDock(QDockWidget):
+    """Emits ``view_updated`` after the curves and the table show new numbers."""
+
+    view_updated = Signal()
+
+    def __init__(self, window) -> None:
+        super().__init__("Evaluate", window)
+        self.setObjectName("EvaluateDock")
+        self.link = WindowLink(window)
+        self.runner = RunController(window.pool, self)
+        self.live = LiveEvaluation(self)
+        self.view: EvaluationView | None = None
+        self.focus: tuple[int, object] | None = None  # (image id, xyxy box) picked on a curve
+        self._confusion_job = 0
+        self._build()
+        self._connect(window)
+
+    # ----- construction ------------------------------------------------------------------
+    def _build(self) -> None:
+        self.controls = ControlBar()
+        self.plot = PRPlot()
+        self.table = APTable()
+        self.confusion = ConfusionView()
+        self.errors = ErrorList()
+        self.export_button = ExportButton(self)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.plot)
+        split.addWidget(self.table)
+        split.setSizes([360, 200])
+        self.tabs = QTabWidget()
+        self.tabs.addTab(split, "PR curves && AP")
+        self.tabs.addTab(self.confusion, "Confusion")
+        self.tabs.addTab(self.errors, "Errors")
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.export_button)
+        self.setWidget(body)
+        self.setMinimumWidth(380)
+
+    def _connect(self, window) -> None:
+        controls = self.controls
+        controls.run_button.clicked.connect(self.run)
+        controls.cancel_button.clicked.connect(self.runner.cancel)
+        controls.settings_changed.connect(self.refresh)
+        self.runner.progress.connect(controls.show_progress)
+        self.runner.running_changed.connect(controls.set_running)
+        self.runner.running_changed.connect(self._on_running_changed)
+        self.runner.finished.connect(self._on_run_finished)
+        self.runner.failed.connect(lambda message: self._fail("Evaluation failed", message))
+        self.live.updated.connect(self.refresh)
+        self.live.needs_run.connect(controls.status_label.setText)
+        self.plot.point_clicked.connect(self.show_point)
+        self.table.category_selected.connect(controls.select_category)
+        self.confusion.image_requested.connect(lambda i: self.link.go_to(i, None))
+        self.errors.image_requested.connect(lambda i: self.link.go_to(i, None))
+        self.errors.filter_changed.connect(self._apply_image_filter)
+        self.tabs.currentChanged.connect(lambda _i: self._update_confusion())
+        controls.marks_check.toggled.connect(lambda _on: self.draw_marks())
+        self.visibilityChanged.connect(lambda _visible: self.draw_marks())
+        self.link.connect_image_changed(self.draw_marks)
+        window.models.model_loaded.connect(self._on_model_loaded)
+
+    # ----- running -----------------------------------------------------------------------
+    def run(self) -> None:
+        """Evaluate the annotated set with the current model (loading it first if needed)."""
+        dataset = self.link.dataset()
+        if dataset is None:
+            self.controls.status_label.setText("Open a folder with annotations first.")
+            return
+        self.live.watch(dataset)
+        models = self.link.window.models
+        if models.model is None:
+            self._run_when_loaded = True
+            self.controls.status_label.setText("Loading the model…")
+            models.ensure_loaded()
+            return
+        self._run_when_loaded = False
+        self.live.run_started()
+        if not self.runner.start(dataset, models.model):
+            self.live.run_ended()
+
+    _run_when_loaded = False
+
+    def _on_model_loaded(self, _model) -> None:
+        if self._run_when_loaded:
+            self.run()
+        elif self.live.ready:
+            self.controls.status_label.setText("The model changed: run again to evaluate it.")
+
+    def _on_running_changed(self, running: bool) -> None:
+        if not running:
+            self.live.run_ended()
+
+    def _on_run_finished(self, output: RunOutput) -> None:
+        reused = f", {output.reused} from the cache" if output.reused else ""
+        skipped = f", {len(output.unreadable)} unreadable skipped" if output.unreadable else ""
+        images = len(output.evaluator.data.gt)
+        self.controls.status_label.setText(
+            f"Evaluated {images} images: model ran on {output.detected}{reused}{skipped}."
+        )
+        self.live.set_evaluator(output.evaluator)
+
+    def _fail(self, title: str, message: str) -> None:
+        self.controls.status_label.setText(message)
+        self.link.window.show_error(title, message)
+
+    # ----- views -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Recompute what the views show from the current result (after a run or an edit)."""
+        result = self.live.result()
+        if result is None:
+            return
+        settings = self.controls.settings()
+        self.view = build_view(result, settings)
+        self.controls.set_categories(result.data.categories)
+        self.plot.set_view(self.view, self.controls.category_id())
+        self.table.set_rows(self.view.rows)
+        self.controls.set_headline(self.view)
+        self.errors.set_errors(self.view.image_errors, self._image_names())
+        self._confusion_stale = True
+        self._update_confusion()
+        self.draw_marks()
+        self.view_updated.emit()
+
+    _confusion_stale = True
+
+    def _update_confusion(self) -> None:
+        """The confusion matrix scans every image: worker, and only while its tab is shown."""
+        result = self.live.result()
+        if result is None or self.tabs.currentWidget() is not self.confusion:
+            return
+        if not self._confusion_stale:
+            return
+        from app.evaluate.confusion_data import confusion_by_image
+
+        self._confusion_stale = False
+        self._confusion_job += 1
+        job = self._confusion_job
+        settings = self.controls.settings()
+        self.confusion.set_data(None, {})
+        self.link.window.pool.start(
+            confusion_by_image,
+            snapshot(result),
+            settings.match_iou,
+            settings.score_threshold,
+            on_finished=lambda data: self._on_confusion(job, data),
+            on_failed=lambda message: self._fail("Confusion matrix failed", message),
+        )
+
+    def _on_confusion(self, job: int, data) -> None:
+        if job == self._confusion_job:
+            self.confusion.set_data(data, self._image_names())
+
+    def _image_names(self) -> dict[int, str]:
+        dataset = self.live.dataset
+        if dataset is None:
+            return {}
+        return {image_id: record.file_name for image_id, record in dataset.images.items()}
+
+    def _apply_image_filter(self, mode: str, image_ids: list[int]) -> None:
+        if mode == "all":
+            self.link.set_image_filter(None)
+            return
+        order = {image_id: rank for rank, image_id in enumerate(image_ids)}
+        self.link.set_image_filter(
+            image_ids, sort_key=lambda i: order.get(i, len(order)), label=FILTERS[mode]
+        )
+
+    # ----- canvas ------------------------------------------------------------------------
+    def show_point(self, point: OperatingPoint) -> None:
+        """Go to the detection behind a curve point and outline it."""
+        result = self.live.result()
+        if result is None:
+            return
+        box = detection_box(result, point.image_id, point.detection_index)
+        self.focus = (point.image_id, box)
+        self.controls.status_label.setText(point.describe())
+        self.link.go_to(point.image_id, box)
+        self.draw_marks()
+
+    def draw_marks(self) -> None:
+        canvas = self.link.window.canvas
+        marks_overlay = canvas.boxes_overlay("evaluation", z=30)
+        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=31)
+        result = self.live.result()
+        image_id = self.link.current_image_id()
+        on = self.isVisible() and self.controls.marks_check.isChecked()
+        if result is None or image_id is None or canvas.image is None or not on:
+            marks_overlay.clear()
+            focus_overlay.clear()
+            return
+        settings = self.controls.settings()
+        marks = image_marks(result, image_id, settings.match_iou, settings.score_threshold)
+        marks_overlay.set_boxes(marks_box_set(marks))
+        focused = self.focus is not None and self.focus[0] == image_id
+        focus_overlay.set_boxes(focus_box_set(self.focus[1] if focused else None))
+
+    def export(self, path) -> None:
+        """Plot (.png, .svg) or metrics (.csv, .json) of the view on screen."""
+        from pathlib import Path
+
+        from app.evaluate.export import export_metrics, export_plot
+
+        result = self.live.result()
+        if self.view is None or result is None:
+            self.controls.status_label.setText("Nothing to export yet: run the evaluation.")
+            return
+        try:
+            if Path(path).suffix.lower() in (".png", ".svg"):
+                written = export_plot(self.plot.plot, path)
+            else:
+                written = export_metrics(self.view, result.stats_dict(), path)
+        except OSError as exc:
+            self._fail("Export failed", f"{path}: {exc.strerror or exc}")
+            return
+        self.controls.status_label.setText(f"Wrote {written}")
+
+    def shows_finished_evaluation(self) -> bool:
+        return self.view is not None and not self.runner.running and self.isVisible()
+
+
+def snapshot(result):
+    """A copy of ``result`` whose inputs later edits cannot change (for worker threads)."""
+    from dataclasses import replace
+
+    from detector.evaluation import EvaluationInput
+
+    data = result.data
+    frozen = EvaluationInput(dict(data.gt), dict(data.dt), dict(data.categories))
+    return replace(result, data=frozen)
+
+
+# ----- extension entry points (app/extensions.py) --------------------------------------------
+def install(window) -> None:
+    dock = EvaluateDock(window)
+    window.evaluate_dock = dock
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    model_dock = getattr(window, "model_dock", None)
+    if model_dock is not None:
+        window.tabifyDockWidget(model_dock, dock)
+        model_dock.raise_()
+    for action in window.menuBar().actions():
+        if action.menu() is not None and action.text().replace("&", "") == "View":
+            action.menu().addAction(dock.toggleViewAction())
+    dock.toggleViewAction().setShortcut("Ctrl+Shift+E")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="open the Evaluate dock and evaluate the annotated set (with --screenshot: first)",
+    )
+
+
+def apply_arguments(window, args) -> None:
+    if getattr(args, "evaluate", False):
+        dock = window.evaluate_dock
+        dock.show()
+        dock.raise_()
+        dock.run()
+
+
+def screenshot_ready(window, args) -> bool:
+    if not getattr(args, "evaluate", False):
+        return True
+    return window.evaluate_dock.shows_finished_evaluation()

@@ -1,0 +1,92 @@
+"""Images by their errors: only those with false positives, with misses, or either,
+sorted by the number of errors; the same filter narrows the window's image list."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+FILTERS = {
+    "all": "All evaluated images",
+    "fp": "Only images with false positives",
+    "fn": "Only images with misses",
+    "any": "Images with any error",
+}
+IMAGE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def filtered_images(errors: dict[int, tuple[int, int]], mode: str) -> list[int]:
+    """Image ids the filter keeps, most errors first (ties by id)."""
+    keep = {
+        "all": lambda fp, fn: True,
+        "fp": lambda fp, fn: fp > 0,
+        "fn": lambda fp, fn: fn > 0,
+        "any": lambda fp, fn: fp + fn > 0,
+    }[mode]
+    kept = [image_id for image_id, (fp, fn) in errors.items() if keep(fp, fn)]
+    return sorted(kept, key=lambda i: (-_error_count(errors[i], mode), i))
+
+
+def _error_count(counts: tuple[int, int], mode: str) -> int:
+    fp, fn = counts
+    return fp if mode == "fp" else fn if mode == "fn" else fp + fn
+
+
+class ErrorList(QWidget):
+    """Emits ``image_requested(id)`` on a click, ``filter_changed(mode, ids)`` on a change."""
+
+    image_requested = Signal(int)
+    filter_changed = Signal(str, list)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.mode_combo = QComboBox()
+        for mode, text in FILTERS.items():
+            self.mode_combo.addItem(text, mode)
+        self.summary = QLabel("")
+        self.list_widget = QListWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.mode_combo)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.list_widget, 1)
+        self._errors: dict[int, tuple[int, int]] = {}
+        self._names: dict[int, str] = {}
+        self.mode_combo.currentIndexChanged.connect(lambda _i: self._refresh(emit=True))
+        self.list_widget.itemClicked.connect(
+            lambda item: self.image_requested.emit(int(item.data(IMAGE_ROLE)))
+        )
+
+    @property
+    def mode(self) -> str:
+        return str(self.mode_combo.currentData())
+
+    def set_mode(self, mode: str) -> None:
+        self.mode_combo.setCurrentIndex(list(FILTERS).index(mode))
+
+    def set_errors(self, errors: dict[int, tuple[int, int]], names: dict[int, str]) -> None:
+        changed = errors != self._errors
+        self._errors, self._names = errors, names
+        self._refresh(emit=changed and self.mode != "all")
+
+    def shown_ids(self) -> list[int]:
+        rows = range(self.list_widget.count())
+        return [int(self.list_widget.item(r).data(IMAGE_ROLE)) for r in rows]
+
+    def _refresh(self, emit: bool) -> None:
+        ids = filtered_images(self._errors, self.mode)
+        self.list_widget.clear()
+        for image_id in ids:
+            fp, fn = self._errors[image_id]
+            name = self._names.get(image_id, str(image_id))
+            item = QListWidgetItem(f"{name}   FP {fp} · FN {fn}")
+            item.setData(IMAGE_ROLE, image_id)
+            self.list_widget.addItem(item)
+        total_fp = sum(fp for fp, _ in self._errors.values())
+        total_fn = sum(fn for _, fn in self._errors.values())
+        self.summary.setText(
+            f"{len(ids)} of {len(self._errors)} images · {total_fp} false positives, "
+            f"{total_fn} misses in all"
+        )
+        if emit:
+            self.filter_changed.emit(self.mode, ids)
