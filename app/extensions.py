@@ -13,6 +13,8 @@ from types import ModuleType
 
 EXTENSION_MODULES: list[str] = [
     # one line per dock module, e.g. "app.inspect.dock"
+    "app.inspect.dock",
+    "app.evaluate.dock",
 ]
 
 

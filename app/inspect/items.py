@@ -1,0 +1,134 @@
+"""Scene items the inspection stages draw with (each paints everything in one item).
+
+``HeatmapItem`` shows a 2-D array as a colour map stretched over an image rectangle;
+``PointsItem`` paints many points; ``LinesItem`` many line segments (grids, arrows).
+Coordinates are original-image pixels, the canvas's scene frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem
+
+
+def colormap(values: np.ndarray, alpha: int = 150) -> np.ndarray:
+    """float[H, W] -> uint8[H, W, 4] RGBA, 'inferno'-like ramp over the array's own range."""
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    norm = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    norm = np.clip(np.nan_to_num(norm), 0.0, 1.0)
+    stops = np.array(
+        [[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], np.float32
+    )
+    position = norm * (len(stops) - 1)
+    index = np.minimum(position.astype(int), len(stops) - 2)
+    frac = (position - index)[..., None]
+    rgb = stops[index] * (1 - frac) + stops[index + 1] * frac
+    rgba = np.empty((*values.shape, 4), np.uint8)
+    rgba[..., :3] = rgb.astype(np.uint8)
+    rgba[..., 3] = alpha
+    return rgba
+
+
+class HeatmapItem(QGraphicsPixmapItem):
+    """A coarse grid drawn as blocks (no smoothing): cell (x, y) covers ``rect`` / grid."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTransformationMode(Qt.TransformationMode.FastTransformation)
+        self.values: np.ndarray | None = None
+
+    def set_values(
+        self, values: np.ndarray | None, cell_w: float, cell_h: float, alpha: int = 150
+    ) -> None:
+        """Show ``values`` (float[H, W]); each cell is ``cell_w`` x ``cell_h`` image pixels."""
+        self.values = values
+        if values is None or values.size == 0:
+            self.setPixmap(QPixmap())
+            return
+        rgba = np.ascontiguousarray(colormap(values.astype(np.float32), alpha))
+        height, width = values.shape
+        image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
+        self.setPixmap(QPixmap.fromImage(image.copy()))
+        self.setTransform(QTransform.fromScale(cell_w, cell_h))
+
+
+class _BulkItem(QGraphicsItem):
+    def __init__(self) -> None:
+        super().__init__()
+        self._bounds = QRectF()
+        self._color = QColor("white")
+        self._width = 2.0
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        return self._bounds.adjusted(-4, -4, 4, 4)
+
+    def _pen(self, color: QColor) -> QPen:
+        pen = QPen(color, self._width)
+        pen.setCosmetic(True)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        return pen
+
+
+class PointsItem(_BulkItem):
+    """Many points, one or more colours; pen width in screen pixels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._groups: list[tuple[QColor, list[QPointF]]] = []
+
+    def set_points(
+        self, points: np.ndarray, colors: list[QColor] | QColor, width: float = 4.0
+    ) -> None:
+        self.prepareGeometryChange()
+        points = np.asarray(points, np.float64).reshape(-1, 2)
+        if isinstance(colors, QColor):
+            colors = [colors] * len(points)
+        groups: dict[int, tuple[QColor, list[QPointF]]] = {}
+        for (x, y), color in zip(points.tolist(), colors, strict=False):
+            groups.setdefault(color.rgba(), (color, []))[1].append(QPointF(x, y))
+        self._groups, self._width = list(groups.values()), width
+        self._bounds = _bounds(points, points)
+        self.update()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: ARG002
+        for color, points in self._groups:
+            painter.setPen(self._pen(color))
+            painter.drawPoints(points)
+
+
+class LinesItem(_BulkItem):
+    """Many line segments (x1, y1, x2, y2) in one colour."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: list[QLineF] = []
+
+    def set_lines(self, lines: np.ndarray, color: QColor, width: float = 1.0) -> None:
+        self.prepareGeometryChange()
+        lines = np.asarray(lines, np.float64).reshape(-1, 4)
+        self._lines = [QLineF(*line) for line in lines.tolist()]
+        self._color, self._width = color, width
+        self._bounds = _bounds(lines[:, :2], lines[:, 2:])
+        self.update()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: ARG002
+        painter.setPen(self._pen(self._color))
+        painter.drawLines(self._lines)
+
+
+def _bounds(starts: np.ndarray, ends: np.ndarray) -> QRectF:
+    if len(starts) == 0:
+        return QRectF()
+    both = np.concatenate([starts, ends])
+    low, high = both.min(axis=0), both.max(axis=0)
+    return QRectF(float(low[0]), float(low[1]), float(high[0] - low[0]), float(high[1] - low[1]))
+
+
+def grid_lines(x_edges: np.ndarray, y_edges: np.ndarray) -> np.ndarray:
+    """float[N, 4] segments of the grid with these column / row borders."""
+    x_edges, y_edges = np.asarray(x_edges, float), np.asarray(y_edges, float)
+    vertical = [(x, y_edges[0], x, y_edges[-1]) for x in x_edges]
+    horizontal = [(x_edges[0], y, x_edges[-1], y) for y in y_edges]
+    return np.array(vertical + horizontal, float).reshape(-1, 4)

@@ -1,0 +1,163 @@
+"""The traces behind the Inspect dock: traced in workers, cached, rerun on slider moves.
+
+``request(key, model, image)`` shows the trace of ``image`` (from the cache, else traced in
+a worker). ``set_settings(...)`` changes the post-processing thresholds: score / NMS changes
+are previewed at once in numpy (``preview.postprocess_preview``, no model) and then made
+exact (masks included) by ``Trace.rerun`` in a worker; RPN changes go to the worker only.
+A result that arrives after a newer request is dropped.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.inspect.preview import BoxPostprocess, from_trace, postprocess_preview
+
+MAX_CACHED = 4
+RERUN_DELAY_MS = 150
+BOX_SETTINGS = ("score_thresh", "nms_thresh")
+RPN_SETTINGS = ("rpn_nms_thresh", "rpn_post_nms_top_n")
+
+
+def _trace_job(model, image, settings: dict):
+    from detector.trace import trace_image
+
+    yield 0, 3, "backbone, RPN and heads…"
+    base = trace_image(model, image)
+    yield 1, 3, "NMS records…"
+    _ = base.rpn.nms, base.roi.nms  # computed here, not on the GUI thread
+    yield 2, 3, "thresholds…"
+    return base, _rerun(base, settings)
+
+
+def _rerun_job(base, settings: dict):
+    return base, _rerun(base, settings)
+
+
+def _rerun(base, settings: dict):
+    changes = {k: v for k, v in settings.items() if getattr(base.settings, k) != v}
+    trace = base.rerun(**changes) if changes else base
+    _ = trace.rpn.nms, trace.roi.nms
+    return trace
+
+
+class TraceSession(QObject):
+    """Signals: trace_changed(trace or None), post_changed() (the detections drawn from the
+    current box post-processing moved), busy_changed(bool, message), failed(message)."""
+
+    trace_changed = Signal(object)
+    post_changed = Signal()
+    busy_changed = Signal(bool, str)
+    failed = Signal(str)
+
+    def __init__(self, pool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = pool
+        self._cache: OrderedDict[tuple, object] = OrderedDict()
+        self._token = 0
+        self._running = 0
+        self.key: tuple | None = None
+        self.trace = None
+        self.post: BoxPostprocess | None = None
+        self.settings: dict[str, float] = {}
+        self._rerun_timer = QTimer(self, singleShot=True, interval=RERUN_DELAY_MS)
+        self._rerun_timer.timeout.connect(self._start_rerun)
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0 or self._rerun_timer.isActive()
+
+    @property
+    def exact(self) -> bool:
+        """The shown trace was computed at the requested settings (not only previewed)."""
+        return self.trace is not None and all(
+            getattr(self.trace.settings, k) == v for k, v in self.settings.items()
+        )
+
+    def request(self, image_key: object, model, image) -> None:
+        key = (image_key, id(model))
+        if key == self.key and (self.trace is not None or self._running):
+            return
+        self.key = key
+        self._token += 1
+        base = self._cache.get(key)
+        if base is not None:
+            self._cache.move_to_end(key)
+            self._start(_rerun_job, base, dict(self.settings), "applying thresholds…")
+        else:
+            self._start(_trace_job, model, image, dict(self.settings), "tracing…")
+
+    def clear(self) -> None:
+        self._token += 1
+        self.key, self.trace, self.post = None, None, None
+        self.trace_changed.emit(None)
+
+    def set_settings(self, **changes: float) -> None:
+        changed = {k: v for k, v in changes.items() if self.settings.get(k) != v}
+        if not changed:
+            return
+        self.settings.update(changed)
+        if self.trace is None:
+            return
+        if set(changed) <= set(BOX_SETTINGS) and self._rpn_settings_match():
+            self.preview()
+        self._token += 1
+        self._rerun_timer.start()
+
+    def preview(self) -> None:
+        """Redo the box post-processing of the shown trace at the requested thresholds."""
+        settings = self.trace.settings
+        self.post = postprocess_preview(
+            self.trace.roi,
+            self.settings.get("score_thresh", settings.score_thresh),
+            self.settings.get("nms_thresh", settings.nms_thresh),
+            settings.detections_per_img,
+        )
+        self.post_changed.emit()
+
+    def _rpn_settings_match(self) -> bool:
+        return all(
+            getattr(self.trace.settings, k) == self.settings.get(k, getattr(self.trace.settings, k))
+            for k in RPN_SETTINGS
+        )
+
+    def _start_rerun(self) -> None:
+        base = self._cache.get(self.key)
+        if base is not None:
+            self._start(_rerun_job, base, dict(self.settings), "rerunning post-processing…")
+
+    def _start(self, job, *args) -> None:
+        message = args[-1]
+        token = self._token
+        self._running += 1
+        self.busy_changed.emit(True, message)
+        self._pool.start(
+            job,
+            *args[:-1],
+            on_finished=lambda result, t=token, k=self.key: self._finished(t, k, result),
+            on_failed=self._failed,
+            on_progress=lambda done, total, text: self.busy_changed.emit(True, text),
+        )
+
+    def _finished(self, token: int, key: tuple, result) -> None:
+        self._job_done()
+        base, trace = result
+        self._cache[key] = base
+        self._cache.move_to_end(key)
+        while len(self._cache) > MAX_CACHED:
+            self._cache.popitem(last=False)
+        if token != self._token:
+            return
+        self.trace = trace
+        self.post = from_trace(trace)
+        self.trace_changed.emit(trace)
+
+    def _failed(self, message: str) -> None:
+        self._job_done()
+        self.failed.emit(message)
+
+    def _job_done(self) -> None:
+        self._running -= 1
+        self.busy_changed.emit(self._running > 0, "")

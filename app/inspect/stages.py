@@ -1,0 +1,23 @@
+"""The pipeline, in order: the stage classes the dock lists."""
+
+from __future__ import annotations
+
+from app.inspect.stage_anchors import AnchorsStage
+from app.inspect.stage_boxhead import BoxHeadStage
+from app.inspect.stage_features import FeaturesStage
+from app.inspect.stage_final import FinalStage
+from app.inspect.stage_input import InputStage
+from app.inspect.stage_nms import NmsStage
+from app.inspect.stage_roi import RoiStage
+from app.inspect.stage_rpn import RpnStage
+
+STAGE_CLASSES = [
+    InputStage,
+    FeaturesStage,
+    AnchorsStage,
+    RpnStage,
+    RoiStage,
+    BoxHeadStage,
+    NmsStage,
+    FinalStage,
+]
