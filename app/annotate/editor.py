@@ -14,7 +14,8 @@ from PySide6.QtGui import QMouseEvent
 
 from app.annotate.selection_item import HANDLE_PX, handle_points, resize_box
 
-MIN_BOX_PX = 2.0  # a drawn box smaller than this (image pixels) is a click, not a box
+MIN_BOX_PX = 2.0
+CLICK_PX = 3  # a press and release closer than this on screen is a click  # a drawn box smaller than this (image pixels) is a click, not a box
 
 
 class BoxEditor(QObject):
@@ -151,8 +152,8 @@ class BoxEditor(QObject):
         for name, point in handle_points(boxes[0]).items():
             on_screen = self.canvas.mapFromScene(point)
             if (
-                abs(on_screen.x() - position.x()) <= HANDLE_PX
-                and abs(on_screen.y() - position.y()) <= HANDLE_PX
+                abs(on_screen.x() - position.x()) <= HANDLE_PX / 2 + 2
+                and abs(on_screen.y() - position.y()) <= HANDLE_PX / 2 + 2
             ):
                 return name
         return None
@@ -160,6 +161,7 @@ class BoxEditor(QObject):
     def _start_edit(self, kind: str, point: QPointF, handle: str | None) -> None:
         originals = {i: self.layer.dataset.objects[i].box for i in self.selected}
         self._drag = {"kind": kind, "start": point, "handle": handle, "originals": originals}
+        self._drag["press"] = self.canvas.mapFromScene(point)
         self._drag["boxes"] = dict(originals)
 
     def _move(self, event: QMouseEvent) -> None:
@@ -196,8 +198,16 @@ class BoxEditor(QObject):
         )
 
     def _release(self, event: QMouseEvent) -> None:
+        drag = self._drag
+        press = drag.get("press")
+        if press is not None and (event.position().toPoint() - press).manhattanLength() < CLICK_PX:
+            self._drag = None  # a click, not a drag: select only, change nothing
+            self.layer.excluded.clear()
+            self.layer.redraw()
+            self.refresh()
+            return
         self._move(event)
-        drag, self._drag = self._drag, None
+        self._drag = None
         if drag["kind"] == "draw":
             box = drag["box"]
             self.set_mode("select")
