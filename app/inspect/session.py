@@ -9,6 +9,7 @@ A result that arrives after a newer request is dropped.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -19,21 +20,26 @@ MAX_CACHED = 4
 RERUN_DELAY_MS = 150
 BOX_SETTINGS = ("score_thresh", "nms_thresh")
 RPN_SETTINGS = ("rpn_nms_thresh", "rpn_post_nms_top_n")
+# one job at a time uses the model: the training view flips it to training mode meanwhile
+MODEL_LOCK = threading.Lock()
 
 
 def _trace_job(model, image, settings: dict):
     from detector.trace import trace_image
 
     yield 0, 3, "backbone, RPN and heads…"
-    base = trace_image(model, image)
+    with MODEL_LOCK:
+        base = trace_image(model, image)
     yield 1, 3, "NMS records…"
     _ = base.rpn.nms, base.roi.nms  # computed here, not on the GUI thread
     yield 2, 3, "thresholds…"
-    return base, _rerun(base, settings)
+    with MODEL_LOCK:
+        return base, _rerun(base, settings)
 
 
 def _rerun_job(base, settings: dict):
-    return base, _rerun(base, settings)
+    with MODEL_LOCK:
+        return base, _rerun(base, settings)
 
 
 def _rerun(base, settings: dict):

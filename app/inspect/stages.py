@@ -10,6 +10,8 @@ from app.inspect.stage_input import InputStage
 from app.inspect.stage_nms import NmsStage
 from app.inspect.stage_roi import RoiStage
 from app.inspect.stage_rpn import RpnStage
+from app.inspect.stage_training import TrainingStage
+from app.inspect.stage_why import WhyStage
 
 STAGE_CLASSES = [
     InputStage,
@@ -20,4 +22,6 @@ STAGE_CLASSES = [
     BoxHeadStage,
     NmsStage,
     FinalStage,
+    TrainingStage,
+    WhyStage,
 ]

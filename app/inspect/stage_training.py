@@ -1,0 +1,119 @@
+"""Stage 9, Training view: with ground truth, the sampled positive / negative anchors and
+proposals of one training step and the five losses for this image (``detector.assign``)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QPushButton
+
+from app.inspect.session import MODEL_LOCK
+from app.inspect.stage import Stage
+from app.inspect.widgets import combo_row, table
+from app.overlays import BoxSet
+
+LOSS_NAMES = [
+    ("loss_objectness", "objectness (RPN)"),
+    ("loss_rpn_box_reg", "RPN box"),
+    ("loss_classifier", "classifier"),
+    ("loss_box_reg", "box regression"),
+    ("loss_mask", "mask"),
+]
+
+
+def _training_job(model, image, boxes_image, labels):
+    from detector.assign import training_view
+
+    with MODEL_LOCK:
+        return training_view(model, image, boxes_image, labels, seed=0)
+
+
+class TrainingStage(Stage):
+    key = "training"
+    title = "9 Training view"
+    help = (
+        "What one training step on this image would use: anchors labelled by the RPN "
+        "rule and sampled (up to 256, half positive), proposals (plus the ground truth) "
+        "labelled at IoU 0.5 and sampled, and the losses. Needs ground truth."
+    )
+
+    def build(self) -> None:
+        self.compute_button = QPushButton("Compute training view")
+        self.compute_button.clicked.connect(self.compute)
+        self.layout.addWidget(self.compute_button)
+        self.kind = combo_row(
+            self.layout, "Show", ["sampled anchors", "sampled proposals"], self.refresh
+        )
+        self.view = None
+        self._view_trace = None
+        self.running = False
+
+    def compute(self) -> None:
+        trace, truth = self.ctx.trace, self.ctx.truth()
+        model = self.ctx.window.models.model
+        if trace is None or model is None or len(truth) == 0 or self.running:
+            return
+        self.running = True
+        self.info.setText("Computing the training view…")
+        self.ctx.window.pool.start(
+            _training_job,
+            model,
+            self.ctx.window.current_image(),
+            truth.boxes_image,
+            truth.labels,
+            on_finished=lambda view, t=trace: self._done(t, view),
+            on_failed=self._failed,
+        )
+
+    def _done(self, trace, view) -> None:
+        self.running = False
+        self.view, self._view_trace = view, trace
+        self.refresh()
+
+    def _failed(self, message: str) -> None:
+        self.running = False
+        self.info.setText(f"Training view failed: {message}")
+
+    def draw(self) -> None:
+        truth = self.ctx.truth()
+        self.ctx.draw_truth()
+        if len(truth) == 0:
+            self.info.setText("This image has no ground truth: draw some boxes first.")
+            return
+        if self.view is None or self._view_trace is not self.ctx.trace:
+            if not self.running:
+                self.compute()
+            return
+        view = self.view
+        if self.kind.currentIndex() == 0:
+            boxes = self.ctx.trace.anchors.anchors_resized
+            positive, negative = view.rpn.sampled_positive, view.rpn.sampled_negative
+        else:
+            boxes = view.roi.proposals_resized
+            sampled = view.roi.sampled
+            positive = sampled[view.roi.labels[sampled] > 0]
+            negative = sampled[view.roi.labels[sampled] == 0]
+        self.ctx.boxes("training.negative", 22).set_boxes(
+            BoxSet(
+                self.ctx.to_image(boxes[negative]),
+                [QColor(255, 80, 80, 110)] * len(negative),
+                width=1,
+            )
+        )
+        self.ctx.boxes("training.positive", 24).set_boxes(
+            BoxSet(self.ctx.to_image(boxes[positive]), [QColor("#33ff66")] * len(positive), width=1)
+        )
+        rows = [
+            (
+                "sampled anchors +/-",
+                f"{len(view.rpn.sampled_positive)} / {len(view.rpn.sampled_negative)}",
+            ),
+            (
+                "sampled proposals +/-",
+                f"{int((view.roi.labels[view.roi.sampled] > 0).sum())}"
+                f" / {int((view.roi.labels[view.roi.sampled] == 0).sum())}",
+            ),
+        ]
+        for key, name in LOSS_NAMES:
+            value = view.losses.get(key)
+            rows.append((f"loss: {name}", "n/a (no GT masks)" if value is None else f"{value:.4f}"))
+        self.info.setText(table(rows))
