@@ -52,6 +52,6 @@ def capture_when_ready(
 
     timer = QTimer()
     timer.timeout.connect(poll)
-    timer.start(100)
+    timer.start(20)
     app.exec()
     return result["code"]

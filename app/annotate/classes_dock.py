@@ -52,6 +52,7 @@ class ClassesDock(QDockWidget):
         layout = QVBoxLayout(body)
         self.list_widget = QListWidget()
         self.list_widget.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list_widget.setMinimumHeight(150)
         layout.addWidget(self.list_widget, 1)
         grid = QGridLayout()
         actions = {
