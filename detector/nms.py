@@ -46,6 +46,8 @@ class NmsTrace:
     groups (int64[N]): the category each box was suppressed within (0 for plain NMS).
     iou_threshold (float): the threshold (suppression is strict: IoU > threshold).
     path (str): "single", "offset" (coordinate trick) or "loop" (per category).
+    matches_model (bool | None): set by the trace: whether ``keep`` equals the keep the model
+    itself computed (always on CPU; on CUDA a last-bit IoU difference could break a tie).
     """
 
     keep: np.ndarray
@@ -54,6 +56,7 @@ class NmsTrace:
     groups: np.ndarray
     iou_threshold: float
     path: str = "single"
+    matches_model: bool | None = None
 
     @property
     def num_inputs(self) -> int:

@@ -25,6 +25,7 @@ from detector.detections import Detections
 from detector.errors import DetScopeError, ModelError
 from detector.inference import image_to_tensor
 from detector.models import DetModel
+from detector.roi import RoiAlignGeometry, roi_align_geometry
 from detector.trace_heads import KeypointStage, MaskStage, finish
 from detector.trace_roi import (
     BoxHeadOutput,
@@ -102,6 +103,23 @@ class Trace:
         if name not in self._cache.features:
             raise TraceError(f"no feature level {name!r}; levels: {list(self._cache.features)}")
         return to_numpy(self._cache.features[name][0])
+
+    def roi_align_geometry(self, proposal: int) -> RoiAlignGeometry:
+        """How the box head's RoIAlign sampled proposal ``proposal`` (bins, sample points,
+        bilinear weights) on the FPN level LevelMapper chose for it."""
+        roi = self.roi
+        level = int(roi.proposal_pool_level[proposal])
+        name = roi.pool_featmap_names[level]
+        shape = next(f.shape for f in self.features if f.name == name)
+        return roi_align_geometry(
+            roi.proposals_resized[proposal],
+            roi.pool_scales[level],
+            roi.pool_output_size,
+            roi.pool_sampling_ratio,
+            False,
+            shape[1],
+            shape[2],
+        )
 
     def nbytes(self) -> int:
         """Approximate memory held: numpy arrays of every stage plus the cached tensors."""

@@ -82,8 +82,7 @@ class RoiStage:
     def nms(self) -> NmsTrace:
         """Step-by-step record of the per-class NMS (indices into ``nms_input``)."""
         trace = batched_nms_trace(*self._nms_inputs, self.nms_thresh)
-        if not np.array_equal(trace.keep, self.nms_keep):
-            raise RuntimeError("the recorded box NMS differs from torchvision's batched_nms")
+        trace.matches_model = bool(np.array_equal(trace.keep, self.nms_keep))
         return trace
 
 

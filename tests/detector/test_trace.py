@@ -125,6 +125,7 @@ def test_stages_are_consistent(runs, case):
     assert len(rpn.proposals_resized) <= rpn.post_nms_top_n
     assert np.all(np.diff(rpn.proposal_scores[rpn.proposal_level == 0]) <= 0)
     np.testing.assert_array_equal(rpn.nms.keep, rpn.nms_keep)
+    assert rpn.nms.matches_model and roi.nms.matches_model
     np.testing.assert_array_equal(roi.proposals_resized, rpn.proposals_resized)
     np.testing.assert_allclose(roi.class_probs.sum(axis=1), 1.0, rtol=1e-5)
     assert (roi.over_scores > roi.score_thresh).all()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torchvision.ops import roi_align
 
 from detector.errors import DetScopeError, ModelError
 from detector.inference import image_to_tensor
 from detector.models import load_model
+from detector.roi import rebuild_roi_align
 from detector.trace import TraceError, trace_image
 
 BASE = dict(
@@ -66,6 +68,22 @@ def test_drop_features_and_memory():
         trace.rerun(rpn_nms_thresh=0.5)
     with pytest.raises(TraceError, match="dropped"):
         trace.feature_map(name)
+
+
+def test_roi_align_geometry_rebuilds_the_pooled_features():
+    model = load_model("fasterrcnn_mobilenet_v3_large_320_fpn", weights=None, device="cpu", **BASE)
+    trace = trace_image(model, IMAGE)
+    roi = trace.roi
+    for proposal in (0, len(roi.proposals_resized) - 1):
+        geometry = trace.roi_align_geometry(proposal)
+        name = roi.pool_featmap_names[roi.proposal_pool_level[proposal]]
+        features = torch.from_numpy(trace.feature_map(name))[None]
+        box = torch.from_numpy(roi.proposals_resized[proposal : proposal + 1])
+        expected = roi_align(
+            features, [box], roi.pool_output_size, geometry.spatial_scale, roi.pool_sampling_ratio
+        )[0]
+        rebuilt = rebuild_roi_align(trace.feature_map(name), geometry)
+        np.testing.assert_allclose(rebuilt, expected.numpy(), atol=1e-5)
 
 
 def test_bad_input_is_refused_clearly():
