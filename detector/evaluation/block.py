@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from detector.evaluation.flatten import FlatDetections, FlatGroundTruth, flatten
+from detector.evaluation.gaps import gap_counts
 from detector.evaluation.inputs import EvaluationInput
 from detector.evaluation.matching import (
     Groups,
@@ -30,12 +31,15 @@ class Block:
     for the rows with ``has_match`` (same order), the matched ground truth's index in its
     image's input (-1: none); match_ignored (bool[Dm, T, A]): that ground truth is ignored
     in that area range (the detection then counts as neither TP nor FP). gt: GT_COLUMNS.
+    gaps (int32[Dm, A, M]): counted never-matched detections before each matched row
+    (see gaps.py).
     """
 
     det: dict[str, np.ndarray]
     match_gt: np.ndarray
     match_ignored: np.ndarray
     gt: dict[str, np.ndarray]
+    gaps: np.ndarray
 
 
 def evaluate_block(
@@ -91,7 +95,7 @@ def _assemble(
         "ignore": gt.ignore,
         "local": gt.local,
     }
-    return Block(det, match_gt, match_ignored, gt_cols)
+    return Block(det, match_gt, match_ignored, gt_cols, gap_counts(det, params))
 
 
 def _segm_ious(

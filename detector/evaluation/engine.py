@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from detector.evaluation.accumulate import accumulate
+import numpy as np
+
+from detector.evaluation.accumulate import Accumulated, accumulate, reaccumulate
 from detector.evaluation.block import evaluate_block
 from detector.evaluation.inputs import EvaluationInput, ImageInstances
 from detector.evaluation.params import EvalParams, EvaluationError
@@ -39,6 +41,8 @@ class IncrementalEvaluator:
             data, self._image_ids, self._image_index, self.params, iou_type
         )
         self._result: EvaluationResult | None = None
+        self._accumulated: Accumulated | None = None
+        self._stale = np.zeros(0, np.int64)  # categories edited since _accumulated
 
     def update_image(
         self, image_id: int, gt: ImageInstances | None = None, dt: ImageInstances | None = None
@@ -54,12 +58,17 @@ class IncrementalEvaluator:
             self.data.dt[image_id] = dt
         index = self._image_index[image_id]
         block = evaluate_block(self.data, [image_id], self._image_index, self.params, self.iou_type)
-        self._tables = replace_image(self._tables, index, block)
+        self._tables, touched = replace_image(self._tables, index, block, self.params)
+        self._stale = np.union1d(self._stale, touched)
         self._result = None
 
     def result(self) -> EvaluationResult:
         if self._result is None:
-            acc = accumulate(self._tables, len(self.data.categories), self.params)
+            if self._accumulated is None:
+                acc = accumulate(self._tables, len(self.data.categories), self.params)
+            else:
+                acc = reaccumulate(self._accumulated, self._tables, self._stale, self.params)
+            self._accumulated, self._stale = acc, self._stale[:0]
             self._result = EvaluationResult(
                 self.data, self.iou_type, self.params, acc, self._tables
             )
