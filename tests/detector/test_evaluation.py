@@ -254,3 +254,82 @@ def test_cli_prints_pycocotools_lines_and_writes_json_and_plot(tmp_path, capsys)
     (tmp_path / "bad.json").write_text("[1, 2")
     assert main(["eval", str(tmp_path / "gt.json"), str(tmp_path / "bad.json")]) == 1
     assert "not readable JSON" in capsys.readouterr().err
+
+
+def _assert_incremental_equals_full(evaluator: IncrementalEvaluator) -> None:
+    incremental = evaluator.result()
+    full = evaluate(copy.deepcopy(evaluator.data))
+    np.testing.assert_array_equal(incremental.precision, full.precision)
+    np.testing.assert_array_equal(incremental.recall, full.recall)
+    np.testing.assert_array_equal(
+        incremental.accumulated.num_positives, full.accumulated.num_positives
+    )
+    assert incremental.stats.tolist() == full.stats.tolist()
+
+
+def test_incremental_class_gains_and_loses_its_only_ground_truth():
+    gt, dt = random_coco(5, num_images=12, num_classes=5)
+    evaluator = IncrementalEvaluator(from_coco(gt, dt))
+    evaluator.result()
+    last = max(evaluator.data.category_ids)  # random_coco never gives it ground truth
+    k = evaluator.result().category_index(last)
+    assert (evaluator.result().precision[:, :, k] == -1).all()
+    image_id = evaluator.data.image_ids[3]
+    box = [[10.0, 10.0, 40.0, 30.0]]
+    other = ImageInstances([[100.0, 100.0, 20.0, 20.0]], [1], scores=[0.5])
+    evaluator.update_image(image_id, dt=other)  # from now on no detection of ``last`` here
+    evaluator.result()
+    evaluator.update_image(image_id, gt=ImageInstances(box, [last]))
+    _assert_incremental_equals_full(evaluator)  # a first ground truth: AP 0, no longer -1
+    assert (evaluator.result().precision[:, :, k, 0, -1] == 0).all()
+    dets = ImageInstances(box + [[100.0, 100.0, 20.0, 20.0]], [last, 1], scores=[0.9, 0.5])
+    evaluator.update_image(image_id, dt=dets)
+    _assert_incremental_equals_full(evaluator)
+    assert evaluator.result().class_ap(last, 0.5) > 0  # found, behind other images' FPs
+    evaluator.update_image(image_id, dt=other)
+    evaluator.result()
+    evaluator.update_image(image_id, gt=ImageInstances.empty())  # its last ground truth
+    _assert_incremental_equals_full(evaluator)
+    assert (evaluator.result().precision[:, :, k] == -1).all()
+    assert (evaluator.result().recall[:, k] == -1).all()
+
+
+def test_incremental_crosses_max_dets_truncation():
+    gt, dt = random_coco(8, num_images=10, num_classes=3)
+    evaluator = IncrementalEvaluator(from_coco(gt, dt))
+    evaluator.result()
+    rng = np.random.default_rng(3)
+    image_id = evaluator.data.image_ids[2]
+    truth = evaluator.data.gt[image_id]
+    # past maxDets 100; one class past 10 in the image (its maxDets-10 lane differs); back
+    for count, top_label in ((140, 4), (30, 2), (105, 4), (3, 4)):
+        near = truth.boxes[rng.integers(0, max(len(truth), 1), count)] if len(truth) else None
+        boxes = (
+            rng.uniform(0, 200, (count, 4)) if near is None else near + rng.normal(0, 3, (count, 4))
+        )
+        boxes[:, 2:] = np.abs(boxes[:, 2:]) + 1
+        labels = rng.integers(1, top_label, count)
+        evaluator.update_image(image_id, dt=ImageInstances(boxes, labels, scores=rng.random(count)))
+        _assert_incremental_equals_full(evaluator)
+    assert len(evaluator.data.dt[image_id]) == 3
+
+
+def test_incremental_matches_full_over_many_mixed_edits():
+    gt, dt = random_coco(13, num_images=25, num_classes=6, crowd_rate=0.2, tie_rate=0.5)
+    evaluator = IncrementalEvaluator(from_coco(gt, dt))
+    evaluator.result()
+    rng = np.random.default_rng(4)
+    for step in range(12):
+        image_id = int(rng.choice(evaluator.data.image_ids))
+        old = evaluator.data.detections(image_id)
+        keep = rng.random(len(old)) < 0.6
+        boxes = np.concatenate([old.boxes[keep], rng.uniform(0, 200, (4, 4))])
+        labels = np.concatenate([old.labels[keep], rng.integers(1, 7, 4)])
+        scores = np.round(rng.random(len(boxes)), 1)  # ties with other images' scores
+        new_gt = None
+        if step % 4 == 1:
+            new_gt = ImageInstances(boxes[:2] + 2, labels[:2], iscrowd=[step % 8 == 1, False])
+        evaluator.update_image(image_id, gt=new_gt, dt=ImageInstances(boxes, labels, scores=scores))
+        if step % 3 == 2:  # several edits between results
+            _assert_incremental_equals_full(evaluator)
+    _assert_incremental_equals_full(evaluator)
