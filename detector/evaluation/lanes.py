@@ -39,13 +39,15 @@ def fill_lanes(
     matched = np.ascontiguousarray((rows.match_gt >= 0).transpose(2, 1, 0))  # [A, T, Dm]
     tp = matched & ~np.ascontiguousarray(rows.match_ignored.transpose(2, 1, 0))
     counted = counted_flags(rows.area, rows.rank, params)  # [A, M, Dm]
+    any_tp = tp.any(axis=1)  # [A, Dm]
     class_first = np.searchsorted(rows.cls, np.arange(len(classes) + 1))
     for mi in lanes:
         keep = rows.rank < params.max_dets[mi]
+        keep_all = bool(keep.all())
         for ai in range(len(params.area_ranges)):
             gaps_upto = _class_cumsum(rows.gaps[:, ai, mi], class_first, rows.cls)
-            lane_tp = tp[ai] & keep[None, :]
-            used = counted[ai, mi] | lane_tp.any(axis=0)  # rows that matter beyond gaps
+            lane_tp = tp[ai] if keep_all else tp[ai] & keep[None, :]
+            used = counted[ai, mi] | (any_tp[ai] & keep)  # rows that matter beyond gaps
             if used.all():
                 idx, cls, first = slice(None), rows.cls, class_first
             else:
