@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
-from app.overlays import BoxesOverlay, MaskOverlay
+from app.overlays import BoxesOverlay, MaskOverlay, PyramidPixmapItem
 
 ZOOM_STEP = 1.25
 MIN_SCALE, MAX_SCALE = 0.01, 64.0
@@ -44,7 +44,7 @@ class ImageCanvas(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setBackgroundBrush(Qt.GlobalColor.darkGray)
-        self._pixmap_item = QGraphicsPixmapItem()
+        self._pixmap_item = PyramidPixmapItem()
         self._pixmap_item.setTransformationMode(Qt.TransformationMode.FastTransformation)
         self.scene().addItem(self._pixmap_item)
         self._overlays: dict[str, BoxesOverlay] = {}
@@ -57,23 +57,29 @@ class ImageCanvas(QGraphicsView):
 
     # ----- image -------------------------------------------------------------------------
     def set_image(
-        self, image: np.ndarray | None, qimage: QImage | None = None, *, fit: bool = True
+        self,
+        image: np.ndarray | None,
+        qimage: QImage | None = None,
+        *,
+        fit: bool = True,
+        levels: list[QImage] | None = None,
     ) -> None:
         """Show ``image`` (RGB array); ``qimage``: the same pixels prepared off the GUI thread.
 
+        ``levels``: reduced copies (``app.overlays.reduced_levels``) drawn when zoomed out.
         Every overlay is cleared: layers redraw on the window's ``image_changed``.
         """
         self.image = image
         if image is None:
-            self._pixmap_item.setPixmap(QPixmap())
+            self._pixmap_item.set_levels(QPixmap())
         else:
             qimage = numpy_to_qimage(image) if qimage is None else qimage
-            self._pixmap_item.setPixmap(QPixmap.fromImage(qimage))
+            self._pixmap_item.set_levels(QPixmap.fromImage(qimage), levels)
             self.scene().setSceneRect(self._pixmap_item.boundingRect().adjusted(-50, -50, 50, 50))
         for overlay in self._overlays.values():
             overlay.clear()
         for mask in self._masks.values():
-            mask.set_masks(None, [])
+            mask.set_rgba(None)
         if fit:
             self.fit()
         self.image_shown.emit()

@@ -306,7 +306,7 @@ class MainWindow(QMainWindow):
     def _on_image_ready(self, image_id: int, decoded) -> None:
         if image_id != self.current_image_id:
             return
-        self.canvas.set_image(decoded.array, decoded.qimage)
+        self.canvas.set_image(decoded.array, decoded.qimage, levels=decoded.levels)
         self.layer.show(self.dataset, image_id)
         self.editor.refresh()
         self.status.show_counts()

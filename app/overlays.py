@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem
 
@@ -112,18 +112,98 @@ class BoxesOverlay(QGraphicsItem):
             )
 
 
-class MaskOverlay(QGraphicsPixmapItem):
+PYRAMID_MIN_SIDE = 1024  # images whose longer side is at most this are drawn as they are
+
+
+def reduced_levels(image: QImage) -> list[QImage]:
+    """Smoothly halved copies of ``image`` until the longer side is at most PYRAMID_MIN_SIDE.
+
+    Meant for a worker thread: a view zoomed out then draws from a small copy instead of
+    resampling the full-resolution pixmap on every frame.
+    """
+    levels: list[QImage] = []
+    current = image
+    while max(current.width(), current.height()) > PYRAMID_MIN_SIDE:
+        current = current.scaled(
+            max(current.width() // 2, 1),
+            max(current.height() // 2, 1),
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        levels.append(current)
+    return levels
+
+
+class PyramidPixmapItem(QGraphicsPixmapItem):
+    """A pixmap item that, zoomed out, paints the smallest reduced copy still sharp enough.
+
+    ``set_levels(pixmap, reduced)``: ``reduced[i]`` is the image at 1 / 2**(i + 1) scale.
+    """
+
+    def __init__(self, parent: QGraphicsItem | None = None) -> None:
+        super().__init__(parent)
+        self._reduced: list[QImage] = []
+
+    def set_levels(self, pixmap: QPixmap, reduced: list[QImage] | None = None) -> None:
+        self._reduced = list(reduced or [])
+        self.setPixmap(pixmap)
+
+    def level_for(self, scale: float) -> QImage | None:
+        """The reduced image to draw at view ``scale`` (device pixels per image pixel)."""
+        chosen = None
+        for index, level in enumerate(self._reduced):
+            if 0.5 ** (index + 1) < scale:
+                break
+            chosen = level
+        return chosen
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:
+        transform = painter.worldTransform()
+        scale = max(abs(transform.m11()), abs(transform.m12()))
+        device = painter.device()
+        scale *= device.devicePixelRatioF() if device is not None else 1.0
+        level = self.level_for(scale)
+        if level is None:
+            super().paint(painter, option, widget)
+            return
+        smooth = self.transformationMode() == Qt.TransformationMode.SmoothTransformation
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        size = self.pixmap().size()
+        target = QRectF(self.offset(), QSizeF(size.width(), size.height()))
+        painter.drawImage(target, level, QRectF(level.rect()))
+
+
+class MaskOverlay(PyramidPixmapItem):
     """Instance masks blended into one RGBA pixmap the size of the image."""
 
     def set_masks(self, masks: np.ndarray | None, colors: list[QColor], alpha: int = 110) -> None:
+        """Dense masks (float[N, H, W], on above 0.5), one colour each."""
         if masks is None or len(masks) == 0:
-            self.setPixmap(QPixmap())
+            self.set_rgba(None)
             return
         height, width = masks.shape[1:]
         rgba = np.zeros((height, width, 4), np.uint8)
         for mask, color in zip(masks, colors, strict=False):
             on = mask > 0.5
             rgba[on] = (color.red(), color.green(), color.blue(), alpha)
-        image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
-        self.setPixmap(QPixmap.fromImage(image.copy()))
+        self.set_rgba(rgba)
+
+    def set_rgba(self, rgba: np.ndarray | None) -> None:
+        """Show an uint8[H, W, 4] RGBA layer (not premultiplied) over the image; None clears."""
+        if rgba is None:
+            self.set_levels(QPixmap())
+            return
+        image = _rgba_image(rgba)
+        reduced, step = [], 2
+        while max(rgba.shape[:2]) // step * 2 > PYRAMID_MIN_SIDE:
+            reduced.append(_rgba_image(rgba[::step, ::step]))  # a mask needs no smoothing
+            step *= 2
+        self.set_levels(QPixmap.fromImage(image), reduced)
         self.setPos(QPointF(0, 0))
+
+
+def _rgba_image(rgba: np.ndarray) -> QImage:
+    rgba = np.ascontiguousarray(rgba)
+    height, width = rgba.shape[:2]
+    image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
+    return image.copy()

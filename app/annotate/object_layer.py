@@ -2,6 +2,8 @@
 
 Ground truth is solid in the class colour, predictions dashed with class and score; each
 set is ONE overlay item (app.overlays.BoxesOverlay), so 2,000 boxes stay one paint call.
+Masks (ground truth, accepted and unaccepted predictions) fill translucently in the class
+colour, all of them in one RGBA layer (app.overlays.MaskOverlay, see app.annotate.masks).
 The layer redraws from the dataset whenever it changes (it never holds edited state).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
+from app.annotate.masks import OBJECT_ALPHA, PREDICTION_ALPHA, MaskCache
 from app.annotate.selection_item import SelectionItem
 from app.overlays import BoxSet
 
@@ -31,12 +34,14 @@ class ObjectLayer:
         self.object_boxes = EMPTY
         self.prediction_ids = np.zeros(0, np.int64)
         self.prediction_boxes = EMPTY
+        self.masks = MaskCache()
         self.selection = SelectionItem()
         self.selection.setZValue(50)
         canvas.scene().addItem(self.selection)
 
     def show(self, dataset, image_id: int | None) -> None:
         self.dataset, self.image_id = dataset, image_id
+        self.masks.reset()  # decoded masks are cached per image
         self.redraw()
 
     def color(self, category_id: int) -> QColor:
@@ -72,6 +77,16 @@ class ObjectLayer:
                 dashed=True,
             )
         )
+        self._draw_masks(objects, predictions)
+
+    def _draw_masks(self, objects, predictions) -> None:
+        width, height = self.canvas.image_size()
+        annotations = [*predictions, *objects]  # ground truth paints over predictions
+        colors = [_rgba(self.color(a.category_id), PREDICTION_ALPHA) for a in predictions]
+        colors += [_rgba(self.color(a.category_id), OBJECT_ALPHA) for a in objects]
+        layer = self.masks.layer(annotations, colors, height, width) if width else None
+        if layer is not False:
+            self.canvas.mask_overlay("masks", z=5).set_rgba(layer)
 
     def _visible(self):
         if self.dataset is None or self.image_id is None:
@@ -91,6 +106,10 @@ class ObjectLayer:
 
     def prediction_at(self, x: float, y: float) -> int | None:
         return _smallest_containing(self.prediction_ids, self.prediction_boxes, x, y)
+
+
+def _rgba(color: QColor, alpha: int) -> tuple[int, int, int, int]:
+    return (color.red(), color.green(), color.blue(), alpha)
 
 
 def _boxes(annotations) -> np.ndarray:
