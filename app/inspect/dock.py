@@ -83,7 +83,7 @@ class InspectDock(QDockWidget):
             self.panels.addWidget(scroll)
         splitter.addWidget(self.stage_list)
         splitter.addWidget(self.panels)
-        splitter.setSizes([190, 500])
+        splitter.setSizes([120, 600])
         layout.addWidget(splitter, 1)
         self.setWidget(body)
 
@@ -185,7 +185,9 @@ def add_arguments(parser) -> None:
 def apply_arguments(window, args) -> None:
     if getattr(args, "stage", None):
         dock = window.inspect_dock
+        window.tabifyDockWidget(window.image_dock, dock)  # the full left column
         dock.show()
+        dock.raise_()
         dock.select_stage(args.stage)
         window.models.ensure_loaded()
 
@@ -200,4 +202,8 @@ def screenshot_ready(window, args) -> bool:
     if dock.session.trace is None or dock.session.busy:
         dock._auto_trace()
         return False
-    return True
+    if not getattr(dock, "_example_shown", False):
+        dock._example_shown = True
+        dock.current_stage().show_example()
+        return False
+    return not window.pool.busy()

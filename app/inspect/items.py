@@ -132,3 +132,34 @@ def grid_lines(x_edges: np.ndarray, y_edges: np.ndarray) -> np.ndarray:
     vertical = [(x, y_edges[0], x, y_edges[-1]) for x in x_edges]
     horizontal = [(x_edges[0], y, x_edges[-1], y) for y in y_edges]
     return np.array(vertical + horizontal, float).reshape(-1, 4)
+
+
+class ManyBoxesItem(QGraphicsPixmapItem):
+    """Tens of thousands of boxes, painted once into a pixmap (up to 2048 px a side, no smoothing), so a
+    pan or zoom redraws one pixmap, not every box."""
+
+    MAX_SIDE = 2048
+
+    def set_boxes(self, boxes: np.ndarray, colors: list[QColor]) -> None:
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        if len(boxes) == 0:
+            self.setPixmap(QPixmap())
+            return
+        low, high = boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)
+        factor = min(4.0, self.MAX_SIDE / max(float((high - low).max()), 1.0))
+        size = np.ceil((high - low) * factor).astype(int) + 2
+        image = QImage(int(size[0]), int(size[1]), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        groups: dict[int, tuple[QColor, list[QRectF]]] = {}
+        scaled = (boxes - np.concatenate([low, low])) * factor
+        for (x1, y1, x2, y2), color in zip(scaled.tolist(), colors, strict=False):
+            groups.setdefault(color.rgba(), (color, []))[1].append(QRectF(x1, y1, x2 - x1, y2 - y1))
+        for color, rects in groups.values():
+            painter.setPen(QPen(color, 1.0))
+            painter.drawRects(rects)
+        painter.end()
+        self.setTransformationMode(Qt.TransformationMode.FastTransformation)
+        self.setPixmap(QPixmap.fromImage(image))
+        self.setTransform(QTransform.fromScale(1 / factor, 1 / factor))
+        self.setPos(float(low[0]), float(low[1]))

@@ -86,9 +86,7 @@ class InspectContext:
         truth = self.truth()
         color = QColor("#00e5ff")
         self.boxes(name, 28).set_boxes(
-            BoxSet(
-                truth.boxes_image, [color] * len(truth), [f"GT {n}" for n in truth.names], width=2
-            )
+            BoxSet(truth.boxes_image, [color] * len(truth), dashed=True, width=1)
         )
 
     def category(self, label: int) -> str:
@@ -135,6 +133,14 @@ class Stage:
 
     def post_changed(self) -> None:
         """The box post-processing preview moved (score / NMS slider)."""
+
+    def show_example(self) -> None:
+        """Show something telling on the first image (``--screenshot --stage``): by default
+        hover the centre of the first ground-truth box."""
+        truth = self.ctx.truth()
+        if len(truth):
+            box = truth.boxes_image[0]
+            self.hover(float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2)
 
     def hover(self, x: float, y: float) -> None:  # noqa: ARG002
         """The cursor is at image pixel (x, y)."""

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox
 
-from app.inspect.items import PointsItem
+from app.inspect.items import ManyBoxesItem, PointsItem
 from app.inspect.labels import NEGATIVE, NEUTRAL, POSITIVE, BoxLabels, label_boxes
 from app.inspect.stage import Stage
 from app.inspect.widgets import combo_row, set_items, table
@@ -84,8 +84,8 @@ class AnchorsStage(Stage):
             if labels is None
             else [LABEL_COLORS[int(v)] for v in labels]
         )
-        self.ctx.boxes("anchors.level", 24).set_boxes(
-            BoxSet(self.ctx.to_image(boxes), colors, width=1)
+        self.ctx.item("anchors.level", ManyBoxesItem, z=24).set_boxes(
+            self.ctx.to_image(boxes), colors
         )
 
     def _show_info(self) -> None:

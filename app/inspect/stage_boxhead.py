@@ -58,6 +58,11 @@ class BoxHeadStage(Stage):
     def chosen_class(self) -> int:
         return max(self.klass.currentIndex(), 0) + 1
 
+    def show_example(self) -> None:
+        chain = self.ctx.trace.provenance
+        if len(chain.proposal):
+            self.select(int(chain.proposal[0]), int(chain.label[0]))
+
     def draw(self) -> None:
         trace = self.ctx.trace
         roi = trace.roi

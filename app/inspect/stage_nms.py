@@ -81,6 +81,11 @@ class NmsStage(Stage):
         self.step = 0
         self.refresh()
 
+    def show_example(self) -> None:
+        post = self.ctx.session.post
+        if len(post.nms.keep):
+            self.klass.setCurrentIndex(int(post.over_class[post.nms_input[post.nms.keep[0]]]) - 1)
+
     def post_changed(self) -> None:
         self.refresh()
 

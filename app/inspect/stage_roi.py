@@ -45,6 +45,12 @@ class RoiStage(Stage):
         pool = roi_pool_geometry(box, scale, roi.pool_output_size, height, width)
         return level, align, pool
 
+    def show_example(self) -> None:
+        chain = self.ctx.trace.provenance
+        if len(chain.proposal):
+            self.proposal.setValue(int(chain.proposal[0]))
+        self.sample.setValue(min(3, self.sample.maximum()))
+
     def draw(self) -> None:
         roi = self.ctx.trace.roi
         set_range(self.proposal, len(roi.proposals_resized) - 1)

@@ -61,6 +61,11 @@ class WhyStage(Stage):
         )
         self._explain_chosen()
 
+    def show_example(self) -> None:
+        missed = [entry for entry in self._entries if entry[0] == "missed"]
+        if missed:
+            self.choose(*missed[0])
+
     def choose(self, kind: str, index: int) -> None:
         self.choices.setCurrentRow(self._entries.index((kind, index)))
 
