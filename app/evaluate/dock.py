@@ -84,7 +84,7 @@ class EvaluateDock(QDockWidget):
         self.errors.filter_changed.connect(self._apply_image_filter)
         self.tabs.currentChanged.connect(lambda _i: self._update_confusion())
         controls.marks_check.toggled.connect(lambda _on: self.draw_marks())
-        self.visibilityChanged.connect(lambda _visible: self.draw_marks())
+        self.visibilityChanged.connect(self._on_visibility_changed)
         self.link.connect_image_changed(self.draw_marks)
         window.models.model_loaded.connect(self._on_model_loaded)
 
@@ -134,10 +134,17 @@ class EvaluateDock(QDockWidget):
 
     # ----- views -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Recompute what the views show from the current result (after a run or an edit)."""
+        """Recompute what the views show from the current result (after a run or an edit).
+
+        A hidden dock only notes that its views are stale; showing it redraws them.
+        """
         result = self.live.result()
         if result is None:
             return
+        if not self.isVisible():
+            self._view_stale = True
+            return
+        self._view_stale = False
         settings = self.controls.settings()
         self.view = build_view(result, settings)
         self.controls.set_categories(result.data.categories)
@@ -151,6 +158,13 @@ class EvaluateDock(QDockWidget):
         self.view_updated.emit()
 
     _confusion_stale = True
+    _view_stale = False
+
+    def _on_visibility_changed(self, visible: bool) -> None:
+        if visible and self._view_stale:
+            self.refresh()
+        else:
+            self.draw_marks()
 
     def _update_confusion(self) -> None:
         """The confusion matrix scans every image: worker, and only while its tab is shown."""

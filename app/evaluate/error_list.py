@@ -3,8 +3,8 @@ sorted by the number of errors; the same filter narrows the window's image list.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QListView, QVBoxLayout, QWidget
 
 FILTERS = {
     "all": "All evaluated images",
@@ -32,6 +32,33 @@ def _error_count(counts: tuple[int, int], mode: str) -> int:
     return fp if mode == "fp" else fn if mode == "fn" else fp + fn
 
 
+class _ErrorModel(QAbstractListModel):
+    """Rows are image ids; one reset per update instead of thousands of list items."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.ids: list[int] = []
+        self.errors: dict[int, tuple[int, int]] = {}
+        self.names: dict[int, str] = {}
+
+    def set_rows(self, ids: list[int], errors, names) -> None:
+        self.beginResetModel()
+        self.ids, self.errors, self.names = ids, errors, names
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.ids)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, IMAGE_ROLE):
+            return None
+        image_id = self.ids[index.row()]
+        if role == IMAGE_ROLE:
+            return image_id
+        fp, fn = self.errors[image_id]
+        return f"{self.names.get(image_id, str(image_id))}   FP {fp} · FN {fn}"
+
+
 class ErrorList(QWidget):
     """Emits ``image_requested(id)`` on a click, ``filter_changed(mode, ids)`` on a change."""
 
@@ -44,17 +71,20 @@ class ErrorList(QWidget):
         for mode, text in FILTERS.items():
             self.mode_combo.addItem(text, mode)
         self.summary = QLabel("")
-        self.list_widget = QListWidget()
+        self.model = _ErrorModel(self)
+        self.list_view = QListView()
+        self.list_view.setModel(self.model)
+        self.list_view.setUniformItemSizes(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.mode_combo)
         layout.addWidget(self.summary)
-        layout.addWidget(self.list_widget, 1)
+        layout.addWidget(self.list_view, 1)
         self._errors: dict[int, tuple[int, int]] = {}
         self._names: dict[int, str] = {}
         self.mode_combo.currentIndexChanged.connect(lambda _i: self._refresh(emit=True))
-        self.list_widget.itemClicked.connect(
-            lambda item: self.image_requested.emit(int(item.data(IMAGE_ROLE)))
+        self.list_view.clicked.connect(
+            lambda index: self.image_requested.emit(int(index.data(IMAGE_ROLE)))
         )
 
     @property
@@ -70,18 +100,11 @@ class ErrorList(QWidget):
         self._refresh(emit=changed and self.mode != "all")
 
     def shown_ids(self) -> list[int]:
-        rows = range(self.list_widget.count())
-        return [int(self.list_widget.item(r).data(IMAGE_ROLE)) for r in rows]
+        return list(self.model.ids)
 
     def _refresh(self, emit: bool) -> None:
         ids = filtered_images(self._errors, self.mode)
-        self.list_widget.clear()
-        for image_id in ids:
-            fp, fn = self._errors[image_id]
-            name = self._names.get(image_id, str(image_id))
-            item = QListWidgetItem(f"{name}   FP {fp} · FN {fn}")
-            item.setData(IMAGE_ROLE, image_id)
-            self.list_widget.addItem(item)
+        self.model.set_rows(ids, self._errors, self._names)
         total_fp = sum(fp for fp, _ in self._errors.values())
         total_fn = sum(fn for _, fn in self._errors.values())
         self.summary.setText(

@@ -214,9 +214,10 @@ def test_error_filters_list_images_by_errors(qtbot, dock, window):
         assert window.image_dock.visible_ids() == shown
     dock.errors.set_mode("fn")
     assert all(errors[i][1] > 0 for i in dock.errors.shown_ids())
-    item = dock.errors.list_widget.item(0)
-    dock.errors.list_widget.itemClicked.emit(item)
-    target = int(item.data(Qt.ItemDataRole.UserRole))
+    first = dock.errors.model.index(0, 0)
+    target = dock.errors.shown_ids()[0]
+    assert f"FN {errors[target][1]}" in first.data()
+    dock.errors.list_view.clicked.emit(first)
     qtbot.waitUntil(lambda: dock.link.current_image_id() == target, timeout=10000)
     qtbot.waitUntil(lambda: "FN" in window.canvas.boxes_overlay("evaluation").labels[-1][:2])
 
