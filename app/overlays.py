@@ -69,6 +69,8 @@ class BoxesOverlay(QGraphicsItem):
         self.set_boxes(BoxSet(np.zeros((0, 4), np.float32), []))
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt API
+        if not len(self._set.boxes):
+            return QRectF()  # nothing to paint: the view skips the item (no Python call)
         return self._bounds.adjusted(-400, -60, 400, 60)
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: ARG002

@@ -28,34 +28,55 @@ class MaskCrop:
     mask: np.ndarray
 
 
-def decode_mask(mask: Any, height: int, width: int) -> np.ndarray:
-    """Polygons or RLE (compressed or not) -> bool[height, width].
+def decode_mask(mask: Any, height: int, width: int) -> MaskCrop | None:
+    """Polygons or RLE (compressed or not) -> the tight crop of the mask, None when empty.
 
-    Polygons are rasterised by pycocotools; run lengths are expanded with numpy (COCO RLE
-    runs go down the columns, starting with background).
+    Only the mask's own region is rasterised: polygons are shifted into their bounding box
+    before pycocotools draws them; RLE runs are expanded (numpy) for the columns they
+    cover. A 12 MP image's mask costs its own size, not 12 MP.
     """
     if isinstance(mask, list):
-        from pycocotools import mask as mask_utils
-
-        rle = mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
-        mask = {"size": rle["size"], "counts": rle["counts"].decode("ascii")}
+        return _polygons_crop(mask, height, width)
     rows, cols = (int(v) for v in mask["size"])
     counts = mask["counts"]
     if isinstance(counts, str):
         counts = decode_rle_counts(counts)
     if counts is None or sum(counts) != rows * cols:
         raise ValueError("malformed RLE")
-    values = np.arange(len(counts)) % 2 == 1
-    return np.repeat(values, counts).reshape(cols, rows).T
+    return _runs_crop(np.asarray(counts, np.int64), rows, 0, 0)
 
 
-def crop(mask: np.ndarray) -> MaskCrop | None:
-    """The tight crop of a binary mask, None when it is empty."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if not len(rows) or not len(cols):
+def _polygons_crop(polygons: list, height: int, width: int) -> MaskCrop | None:
+    from pycocotools import mask as mask_utils
+
+    shapes = [np.asarray(p, np.float64).reshape(-1, 2) for p in polygons]
+    points = np.concatenate(shapes)
+    x0, y0 = (max(int(v), 0) for v in np.floor(points.min(axis=0)))
+    x1 = min(int(np.ceil(points[:, 0].max())) + 1, width)
+    y1 = min(int(np.ceil(points[:, 1].max())) + 1, height)
+    if x1 <= x0 or y1 <= y0:
         return None
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    return MaskCrop(int(x0), int(y0), np.ascontiguousarray(mask[y0:y1, x0:x1]))
+    shifted = [(shape - (x0, y0)).ravel().tolist() for shape in shapes]
+    rle = mask_utils.merge(mask_utils.frPyObjects(shifted, y1 - y0, x1 - x0))
+    counts = decode_rle_counts(rle["counts"].decode("ascii"))
+    return _runs_crop(np.asarray(counts, np.int64), y1 - y0, x0, y0)
+
+
+def _runs_crop(counts: np.ndarray, rows: int, x0: int, y0: int) -> MaskCrop | None:
+    """Expand column-major runs (background first) over the columns holding foreground."""
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    foreground = (np.arange(len(counts)) % 2 == 1) & (counts > 0)
+    if not foreground.any():
+        return None
+    first_col = int(starts[foreground][0]) // rows
+    last_col = (int(ends[foreground][-1]) - 1) // rows + 1
+    low, high = first_col * rows, last_col * rows
+    lengths = np.clip(ends, low, high) - np.clip(starts, low, high)
+    block = np.repeat(np.arange(len(counts)) % 2 == 1, lengths).reshape(-1, rows).T
+    filled = np.flatnonzero(block.any(axis=1))
+    top, bottom = int(filled[0]), int(filled[-1]) + 1
+    return MaskCrop(x0 + first_col, y0 + top, np.ascontiguousarray(block[top:bottom]))
 
 
 def compose(
@@ -89,7 +110,7 @@ class MaskCache:
         if hit is not None and hit[0] is mask:
             return hit[1]
         try:
-            piece = crop(decode_mask(mask, height, width))
+            piece = decode_mask(mask, height, width)
         except (TypeError, ValueError, KeyError, AttributeError):
             piece = None  # a malformed mask is not drawn (the data layer reports it)
         self._crops[id(mask)] = (mask, piece)
