@@ -20,7 +20,8 @@ def evaluate(
 
 
 class IncrementalEvaluator:
-    """Keeps per-detection match arrays; an edit re-matches one image and re-accumulates.
+    """Keeps per-detection match arrays; an edit re-matches one image and re-accumulates
+    only the categories of its old and new rows (the others are copied unchanged).
 
     >>> ev = IncrementalEvaluator(data)
     >>> ev.update_image(42, dt=new_detections)   # or gt=..., or both
