@@ -30,7 +30,7 @@ from app.image_list import ImageListDock
 from app.image_store import ImageStore
 from app.model_controller import ModelController
 from app.model_dock import ModelDock
-from app.settings import remember_folder, settings
+from app.settings import remember_folder, restore_layout, save_layout, settings
 from app.workers import WorkerPool
 
 APP_NAME = "DetScope"
@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         from app import extensions
 
         extensions.install_all(self)
+        restore_layout(self)  # after every dock exists, extensions' included
 
     # ----- construction ------------------------------------------------------------------
     def _build_docks(self) -> None:
@@ -426,8 +427,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.autosave.flush()
-        settings().setValue("geometry", self.saveGeometry())
-        settings().setValue("window_state", self.saveState())
+        save_layout(self)
         self.assist.cancel()
         self.pool.shutdown()
         super().closeEvent(event)

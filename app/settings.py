@@ -27,3 +27,25 @@ def remember_folder(folder: Path) -> None:
         *[f for f in (store.value("recent_folders", []) or []) if f != str(folder)],
     ]
     store.setValue("recent_folders", recent[:MAX_RECENT])
+
+
+LAYOUT_VERSION = 1  # bump when the docks change so an old saved layout is not applied
+
+
+def save_layout(window) -> None:
+    """Window geometry and dock layout (``QMainWindow.saveState``)."""
+    store = settings()
+    store.setValue("geometry", window.saveGeometry())
+    store.setValue("window_state", window.saveState(LAYOUT_VERSION))
+
+
+def restore_layout(window) -> bool:
+    """Apply what ``save_layout`` stored last time (docks must exist already); True if any."""
+    store = settings()
+    geometry, state = store.value("geometry"), store.value("window_state")
+    restored = False
+    if geometry is not None:
+        restored = window.restoreGeometry(geometry)
+    if state is not None:
+        restored = window.restoreState(state, LAYOUT_VERSION) or restored
+    return restored

@@ -107,3 +107,30 @@ def test_external_filter_and_go_to(qtbot, window, folder):
     assert window.canvas.scale_factor() > 2  # zoomed on the box
     window.image_dock.set_filter(None)
     assert len(window.image_dock.visible_ids()) == 3
+
+
+def test_window_geometry_and_dock_layout_persist_between_runs(qtbot, monkeypatch):
+    from app.settings import settings
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    first.model_dock.hide()
+    first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.classes_dock)
+    first.close()  # saves the layout
+    saved_geometry = bytes(settings().value("geometry"))
+
+    restored = []  # the offscreen screen (800 x 800) clamps sizes: check what is applied
+    original = MainWindow.restoreGeometry
+    monkeypatch.setattr(
+        MainWindow,
+        "restoreGeometry",
+        lambda self, g: restored.append(bytes(g)) or original(self, g),
+    )
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    assert restored == [saved_geometry]
+    assert second.model_dock.isHidden() and not second.predictions_dock.isHidden()
+    assert second.dockWidgetArea(second.classes_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    second.close()
