@@ -52,7 +52,9 @@ class ControlBar(QWidget):
             self.definition_combo.addItem(text, key)
         self.score_spin = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.5)
         self.score_spin.setToolTip("Operating point: detections below this score are ignored")
-        self.marks_check = QCheckBox("Show TP / FP / FN on the image", checked=True)
+        self.marks_check = QCheckBox(
+            "On the image: TP green, FP red, missed ground truth (FN) orange", checked=True
+        )
         self._layout()
         for combo in (self.class_combo, self.iou_combo, self.definition_combo):
             combo.currentIndexChanged.connect(lambda _i: self.settings_changed.emit())

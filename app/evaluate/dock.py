@@ -300,6 +300,9 @@ def apply_arguments(window, args) -> None:
         dock = window.evaluate_dock
         dock.show()
         dock.raise_()
+        width = min(520, int(window.width() * 0.4))
+        window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+        window.resizeDocks([dock], [900], Qt.Orientation.Vertical)
         dock.run()
 
 
