@@ -68,7 +68,7 @@ def bench(arch: str, image: np.ndarray, repeats: int, **settings) -> None:
         ("rerun(nms_thresh=0.3)", dict(nms_thresh=0.3)),
         ("rerun(rpn_nms_thresh=0.6)", dict(rpn_nms_thresh=0.6)),
     ]:
-        elapsed, _ = best_time(lambda kw=kwargs: trace.rerun(**kw), max(repeats, 5))
+        elapsed, _ = best_time(lambda kw=kwargs: trace.rerun(**kw), max(repeats, 10))
         print(
             f"  {name:<24}{elapsed * 1000:9.1f} ms   {t_forward / elapsed:7.0f}x faster "
             "than a forward"

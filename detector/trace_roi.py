@@ -29,6 +29,32 @@ class BoxHeadOutput:
     class_logits: torch.Tensor
     box_regression: torch.Tensor
     pool_levels: torch.Tensor
+    derived: dict = field(default_factory=dict)
+
+    def scored(self, roi_heads, image_size) -> dict:
+        """Softmax, per-class decode and clip (threshold-independent), computed once and
+        shared by every rerun, with their numpy copies for the RoiStage."""
+        if not self.derived:
+            num_classes = self.class_logits.shape[-1]
+            pred_boxes = roi_heads.box_coder.decode(self.box_regression, [self.proposals])
+            pred_scores = F.softmax(self.class_logits, -1)
+            boxes = box_ops.clip_boxes_to_image(pred_boxes, image_size)
+            labels = torch.arange(num_classes, device=boxes.device).view(1, -1)
+            labels = labels.expand_as(pred_scores)
+            self.derived.update(
+                flat_boxes=boxes[:, 1:].reshape(-1, 4),
+                flat_scores=pred_scores[:, 1:].reshape(-1),
+                flat_labels=labels[:, 1:].reshape(-1),
+                numpy=dict(
+                    proposals_resized=to_numpy(self.proposals),
+                    proposal_pool_level=to_numpy(self.pool_levels),
+                    class_logits=to_numpy(self.class_logits),
+                    class_probs=to_numpy(pred_scores),
+                    box_regression=to_numpy(self.box_regression).reshape(-1, num_classes, 4),
+                    boxes_per_class_resized=to_numpy(boxes),
+                ),
+            )
+        return self.derived
 
 
 @dataclass
@@ -114,15 +140,10 @@ def postprocess(
 ) -> tuple[RoiStage, dict]:
     """``postprocess_detections`` for one image, recorded. Returns the stage and the result
     dict (boxes, scores, labels tensors) that ``RoIHeads.forward`` would build."""
-    device = head.class_logits.device
     num_classes = head.class_logits.shape[-1]
-    pred_boxes = roi_heads.box_coder.decode(head.box_regression, [head.proposals])
-    pred_scores = F.softmax(head.class_logits, -1)
-    boxes = box_ops.clip_boxes_to_image(pred_boxes, image_size)
-    labels = torch.arange(num_classes, device=device).view(1, -1).expand_as(pred_scores)
-    flat_boxes = boxes[:, 1:].reshape(-1, 4)
-    flat_scores = pred_scores[:, 1:].reshape(-1)
-    flat_labels = labels[:, 1:].reshape(-1)
+    derived = head.scored(roi_heads, image_size)
+    flat_boxes, flat_scores = derived["flat_boxes"], derived["flat_scores"]
+    flat_labels = derived["flat_labels"]
     over = torch.where(flat_scores > score_thresh)[0]
     over_boxes, over_scores, over_labels = flat_boxes[over], flat_scores[over], flat_labels[over]
     keep_small = box_ops.remove_small_boxes(over_boxes, min_size=1e-2)
@@ -136,17 +157,12 @@ def postprocess(
     over_np = to_numpy(over)
     pooler = roi_heads.box_roi_pool
     stage = RoiStage(
-        proposals_resized=to_numpy(head.proposals),
-        proposal_pool_level=to_numpy(head.pool_levels),
+        **derived["numpy"],
         pool_featmap_names=list(getattr(pooler, "featmap_names", [])),
         pool_scales=[float(s) for s in (getattr(pooler, "scales", None) or [])],
         pool_output_size=tuple(int(s) for s in getattr(pooler, "output_size", (0, 0))),
         pool_sampling_ratio=int(getattr(pooler, "sampling_ratio", 0)),
-        class_logits=to_numpy(head.class_logits),
-        class_probs=to_numpy(pred_scores),
-        box_regression=to_numpy(head.box_regression).reshape(-1, num_classes, 4),
         box_coder_weights=tuple(float(w) for w in roi_heads.box_coder.weights),
-        boxes_per_class_resized=to_numpy(boxes),
         over_proposal=over_np // (num_classes - 1),
         over_class=over_np % (num_classes - 1) + 1,
         over_scores=to_numpy(over_scores),
