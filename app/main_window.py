@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
-from app.annotate import file_actions
+from app.annotate import file_actions, recovery
 from app.annotate.assist import ModelAssist
 from app.annotate.autosave import Autosave
 from app.annotate.classes_dock import ClassesDock
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.unreadable: set[int] = set()
         self._pending_box = None
         self._unsubscribe = None
+        self.recovery_prompt = None  # the open "Restore unsaved work?" question, if any
         self.canvas = ImageCanvas(self)
         self.setCentralWidget(self.canvas)
         self.layer = ObjectLayer(self.canvas)
@@ -191,22 +192,22 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction(folder, lambda f=folder: self.open_folder(Path(f)))
 
     def open_folder(self, folder: Path) -> bool:
-        """Open the images of ``folder`` and its annotations.json (restoring unsaved work)."""
+        """Open the images of ``folder`` and its annotations.json, then offer to restore
+        unsaved work left by a crash or a failed save (``recovery_prompt``, non-blocking)."""
+        from detector.dataset import Dataset
         from detector.errors import DetScopeError
 
         folder = Path(folder)
         self.autosave.flush()
         try:
-            dataset, restored = file_actions.load_folder(self, folder)
+            dataset = Dataset.open_folder(folder)
         except (DetScopeError, OSError) as exc:
             self.show_error("Cannot open folder", f"{folder}: {exc}")
+            self.recovery_prompt = recovery.offer(self, folder)  # the recovery file may do
             return False
         self.set_dataset(dataset, folder)
         remember_folder(folder)
-        if restored:
-            self.autosave.force_next = True
-            self.autosave.mark_dirty()
-            self.statusBar().showMessage("Restored unsaved work from the recovery file", 8000)
+        self.recovery_prompt = recovery.offer(self, folder)
         return True
 
     def import_annotations(self, kind: str, source: Path, image_root: Path | None) -> None:

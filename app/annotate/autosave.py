@@ -1,29 +1,23 @@
 """Never lose work: every edit is saved shortly after (atomic, through the data layer).
 
-When a save fails (the file changed on disk, the disk is full, no permission), the dataset
-goes to a recovery file in the settings folder instead, and the next time that folder is
-opened the user is offered to restore it. The window title shows unsaved state.
+Each edit is also appended to a crash journal at once (app.annotate.journal), so a crash
+inside the save delay loses nothing. When a save fails (the file changed on disk, the disk
+is full, no permission, a bug), the dataset also goes to a recovery file in the settings
+folder; the next time that folder is opened the user is offered to restore both
+(app.annotate.recovery). The window title shows unsaved state.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 from contextlib import contextmanager
-from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.annotate.journal import Journal, journal_path, recovery_path
+
+__all__ = ["DELAY_MS", "Autosave", "journal_path", "recovery_path"]
 
 DELAY_MS = 300
-
-
-def recovery_path(folder: Path) -> Path:
-    """Where unsaved work of ``folder`` goes when its own file cannot be written."""
-    base = os.environ.get("DETSCOPE_SETTINGS_DIR") or QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.AppDataLocation
-    )
-    digest = hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:16]
-    return Path(base) / "recovery" / f"{digest}.json"
 
 
 class Autosave(QObject):
@@ -40,6 +34,7 @@ class Autosave(QObject):
         self.force_next = False  # overwrite once after restoring a recovery file
         self._quiet = 0
         self._unsubscribe = None
+        self.journal = Journal()
         self._timer = QTimer(self, singleShot=True, interval=delay_ms)
         self._timer.timeout.connect(self.flush)
 
@@ -48,6 +43,7 @@ class Autosave(QObject):
         self.flush()
         if self._unsubscribe is not None:
             self._unsubscribe()
+        self.journal.start(dataset)  # a journal left by a failed save stays on disk
         self.dataset = dataset
         self.force_next = False
         self._unsubscribe = dataset.subscribe(self._on_change) if dataset is not None else None
@@ -71,16 +67,15 @@ class Autosave(QObject):
         self._timer.stop()
         if not self.dirty or self.dataset is None:
             return True
-        from detector.errors import DetScopeError
-
         try:
             path = self.dataset.save(force=self.force_next)
-        except (DetScopeError, OSError) as exc:
-            self._write_recovery(str(exc))
+        except Exception as exc:  # noqa: BLE001 - whatever broke the save, keep the work
+            self._write_recovery(str(exc) or type(exc).__name__)
             return False
         self.force_next = False
         self._set_dirty(False)
         recovery_path(self.dataset.root).unlink(missing_ok=True)
+        self.journal.clear()
         self.saved.emit(str(path))
         return True
 
@@ -91,14 +86,22 @@ class Autosave(QObject):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             save_coco(self.dataset, target, backup=False)
-        except OSError as exc:
-            self.failed.emit(f"Could not save: {reason}; the recovery file failed too: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the journal still holds every edit
+            kept = self.journal.path
+            self.failed.emit(
+                f"Could not save: {reason}; recovery file failed ({exc}); edits kept in {kept}"
+            )
             return
         self.failed.emit(f"Could not save: {reason}. Your work is kept in {target}.")
 
-    def _on_change(self, _change) -> None:
-        if not self._quiet:
-            self.mark_dirty()
+    def _on_change(self, change) -> None:
+        if self._quiet:
+            return
+        try:
+            self.journal.record(change)
+        except OSError as exc:
+            self.failed.emit(f"Could not write the crash journal: {exc}")
+        self.mark_dirty()
 
     def _set_dirty(self, dirty: bool) -> None:
         if dirty != self.dirty:

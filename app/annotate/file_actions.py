@@ -1,46 +1,13 @@
-"""Open (folder, recovery), import COCO / VOC / YOLO / LabelMe, export COCO / VOC / YOLO."""
+"""Import COCO / VOC / YOLO / LabelMe, export COCO / VOC / YOLO (recovery: app.annotate.recovery)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
-
-from app.annotate.autosave import recovery_path
+from PySide6.QtWidgets import QFileDialog
 
 IMPORTERS = ("COCO", "VOC", "YOLO", "LabelMe")
 EXPORTERS = ("COCO", "VOC", "YOLO")
-
-
-def ask_restore(parent, folder: Path, recovery: Path) -> bool:
-    """Ask whether to restore unsaved work (tests replace this function)."""
-    when = datetime.fromtimestamp(recovery.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    answer = QMessageBox.question(
-        parent,
-        "Restore unsaved work?",
-        f"DetScope could not save your last edits of {folder.name} ({when}).\n"
-        "Restore them? (No keeps the file on disk as it is and discards the recovery copy.)",
-    )
-    return answer == QMessageBox.StandardButton.Yes
-
-
-def load_folder(parent, folder: Path):
-    """The folder's dataset, or its recovery copy when one exists and the user wants it.
-
-    Returns (dataset, restored). Raises DetScopeError for an unusable annotation file.
-    """
-    from detector.dataset import Dataset
-    from detector.dataset_store import ANNOTATION_FILE
-
-    recovery = recovery_path(folder)
-    if recovery.is_file() and ask_restore(parent, folder, recovery):
-        dataset = Dataset.open_folder(folder, annotation_path=recovery)
-        dataset.annotation_path = Path(folder) / ANNOTATION_FILE
-        dataset.file_state = None
-        return dataset, True
-    recovery.unlink(missing_ok=True)
-    return Dataset.open_folder(folder), False
 
 
 def import_dataset(kind: str, source: Path, image_root: Path | None):

@@ -272,8 +272,9 @@ def test_detect_all_with_progress(qtbot, window):
     assert "Detected all" in window.statusBar().currentMessage()
 
 
-def test_failed_save_goes_to_recovery_and_is_restored(qtbot, window, folder, monkeypatch):
-    from app.annotate import file_actions
+def test_failed_save_goes_to_recovery_and_is_restored(qtbot, window, folder):
+    from PySide6.QtWidgets import QMessageBox
+
     from app.annotate.autosave import recovery_path
 
     (folder / "annotations.json").write_text((folder / "annotations.json").read_text() + " ")
@@ -282,8 +283,9 @@ def test_failed_save_goes_to_recovery_and_is_restored(qtbot, window, folder, mon
     assert "recovery" not in window.windowTitle() and "unsaved" in window.windowTitle()
     assert recovery_path(folder).is_file()
     window.autosave.dataset = None  # as if the program crashed here
-    monkeypatch.setattr(file_actions, "ask_restore", lambda *_: True)
     assert window.open_folder(folder)
-    assert len(window.dataset.objects_in(1)) == 2
-    assert window.autosave.flush() and not recovery_path(folder).exists()
+    assert len(window.dataset.objects_in(1)) == 1  # as on disk, until the user answers
+    window.recovery_prompt.button(QMessageBox.StandardButton.Yes).click()
+    assert len(window.dataset.objects_in(1)) == 2 and not window.autosave.dirty
+    assert not recovery_path(folder).exists()
     assert len(json.loads((folder / "annotations.json").read_text())["annotations"]) == 2
