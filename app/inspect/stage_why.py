@@ -174,7 +174,8 @@ class WhyStage(Stage):
         )
         self.ctx.boxes("why.suppressed", 30).clear()
         rows = [("lost at", answer.stage)] + [
-            (k, f"{v:.3f}" if isinstance(v, float) else str(v)) for k, v in answer.numbers.items()
+            (k, f"{v:g}" if float(v).is_integer() else f"{v:.3f}")
+            for k, v in answer.numbers.items()
         ]
         self.info.setText(f"<b>{answer.reason}</b><br>" + table(rows))
 
