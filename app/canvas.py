@@ -160,8 +160,23 @@ class ImageCanvas(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.zoom(ZOOM_STEP**steps)
+            self.zoom_at(ZOOM_STEP**steps, event.position())
         event.accept()
+
+    def zoom_at(self, factor: float, view_pos: QPointF) -> None:
+        """Zoom keeping the image point under ``view_pos`` (viewport pixels) where it is.
+
+        Qt's AnchorUnderMouse uses the last mouse *move*, not the wheel's own position.
+        """
+        point = view_pos.toPoint()
+        before = self.mapToScene(point)
+        anchor = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.zoom(factor)
+        self.setTransformationAnchor(anchor)
+        drift = self.mapFromScene(before) - point  # where that point went, in view pixels
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + drift.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + drift.y())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self.panning(event):

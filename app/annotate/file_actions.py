@@ -36,8 +36,9 @@ def export_dataset(dataset, kind: str, target: Path, *, overwrite: bool = False)
         return f"Exported COCO to {target}"
     writer = save_voc if kind == "VOC" else save_yolo
     target.mkdir(parents=True, exist_ok=True)
-    written = writer(dataset, target, overwrite=overwrite)
-    return f"Exported {len(written)} {kind} files to {target}"
+    warnings = writer(dataset, target, overwrite=overwrite)  # the writers return warnings
+    message = f"Exported {len(dataset.images)} images as {kind} to {target}"
+    return "; ".join([message, *warnings])
 
 
 def choose_import(window, kind: str) -> None:

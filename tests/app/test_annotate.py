@@ -174,12 +174,6 @@ def test_edit_shortcuts(qtbot, window):
     assert {a.category_id for a in window.dataset.objects_in(2)} == {2}
 
 
-def test_wheel_zooms_around_the_cursor(qtbot, window):
-    before = window.canvas.scale_factor()
-    window.canvas.zoom(2.0)
-    assert window.canvas.scale_factor() == pytest.approx(before * 2)
-
-
 def test_classes_dock_add_rename_recolor_merge_delete_and_hide(qtbot, window):
     dock = window.classes_dock
     bird = dock.add_class("bird")
@@ -289,3 +283,74 @@ def test_failed_save_goes_to_recovery_and_is_restored(qtbot, window, folder):
     assert len(window.dataset.objects_in(1)) == 2 and not window.autosave.dirty
     assert not recovery_path(folder).exists()
     assert len(json.loads((folder / "annotations.json").read_text())["annotations"]) == 2
+
+
+def _menu_action(window, *path: str):
+    menu = window.menuBar()
+    for name in path[:-1]:
+        menu = next(a.menu() for a in menu.actions() if a.text().replace("&", "") == name)
+    return next(a for a in menu.actions() if a.text() == path[-1])
+
+
+def test_export_coco_voc_yolo_from_the_file_menu(qtbot, window, folder, tmp_path, monkeypatch):
+    from pycocotools.coco import COCO
+
+    from app.annotate import file_actions
+    from detector.formats.voc import load_voc
+    from detector.formats.yolo import load_yolo
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(
+        file_actions.QFileDialog,
+        "getSaveFileName",
+        lambda *_a, **_k: (str(out / "export.json"), "COCO JSON (*.json)"),
+    )
+    monkeypatch.setattr(
+        file_actions.QFileDialog,
+        "getExistingDirectory",
+        lambda _w, title, _s: str(out / title[7:10]),
+    )
+    window.commands.add_box((100, 100, 150, 160))
+    _menu_action(window, "File", "Export", "COCO…").trigger()
+    coco = COCO(str(out / "export.json"))
+    assert len(coco.getImgIds()) == 3 and len(coco.getAnnIds()) == 2
+    assert sorted(c["name"] for c in coco.loadCats(coco.getCatIds())) == ["cat", "dog"]
+
+    _menu_action(window, "File", "Export", "VOC…").trigger()
+    assert "Exported 3 images as VOC" in window.statusBar().currentMessage()
+    voc = load_voc(out / "VOC", image_root=folder)
+    assert sorted(a.box for a in voc.iter_objects()) == [(20, 20, 60, 50), (100, 100, 150, 160)]
+
+    _menu_action(window, "File", "Export", "YOLO…").trigger()
+    yolo = load_yolo(out / "YOL", image_root=folder)
+    boxes_yolo = np.array(sorted(a.box for a in yolo.iter_objects()))
+    np.testing.assert_allclose(boxes_yolo, [(20, 20, 60, 50), (100, 100, 150, 160)], atol=0.01)
+    assert [c.name for c in yolo.categories.values()] == ["cat", "dog"]
+
+
+def test_mouse_wheel_zooms_around_the_cursor(qtbot, window):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    canvas = window.canvas
+    canvas.zoom(4.0)  # the image is larger than the view: it can scroll under the cursor
+    canvas.centerOn(100, 80)
+    before = canvas.scale_factor()
+    cursor = view_point(window, 150, 100)
+    under_cursor = canvas.mapToScene(cursor)
+    event = QWheelEvent(
+        QPointF(cursor),
+        QPointF(canvas.viewport().mapToGlobal(cursor)),
+        QPoint(0, 0),
+        QPoint(0, 120),  # one notch away from the user: zoom in
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(canvas.viewport(), event)
+    assert canvas.scale_factor() == pytest.approx(before * 1.25)
+    after = canvas.mapToScene(cursor)
+    assert (after.x(), after.y()) == pytest.approx((under_cursor.x(), under_cursor.y()), abs=1.0)

@@ -134,3 +134,21 @@ def test_window_geometry_and_dock_layout_persist_between_runs(qtbot, monkeypatch
     assert second.model_dock.isHidden() and not second.predictions_dock.isHidden()
     assert second.dockWidgetArea(second.classes_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
     second.close()
+
+
+def test_screenshot_flag_saves_a_picture_of_the_window(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DETSCOPE_NO_AUTOLOAD": "1"}
+    command = [sys.executable, "main.py", "resources/samples/shapes", "--screenshot", str(out)]
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"saved to {out}" in result.stdout
+    picture = np.asarray(Image.open(out).convert("RGB"))
+    assert picture.shape[0] > 300 and picture.shape[1] > 500
+    assert len(np.unique(picture.reshape(-1, 3), axis=0)) > 1000  # the image, not a blank
