@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
         self.store = ImageStore(self.pool, self)
         self.models = ModelController(self.pool, self)
         self.undo = UndoStack(self)
-        self.autosave = Autosave(self)
+        self.autosave = Autosave(self, pool=self.pool)  # saves in a worker, see autosave
         self.dataset = None
         self.folder: Path | None = None
         self.images: list[int] = []
@@ -278,7 +278,7 @@ class MainWindow(QMainWindow):
     def show_image(self, image_id: int) -> None:
         if self.dataset is None or image_id not in self.dataset.images:
             return
-        self.autosave.flush()
+        self.autosave.save_in_background()
         self.current_image_id = image_id
         self.editor.select([])
         visible = self.image_dock.visible_ids() or self.images

@@ -121,7 +121,7 @@ def test_switch_save_and_reopen_gives_the_same_file(qtbot, window, folder):
     drag(qtbot, window, (200, 100), (250, 150))
     key(qtbot, window, Qt.Key.Key_D)  # next image: the edit is saved on the way
     qtbot.waitUntil(lambda: window.current_image_id != first and window.canvas.image is not None)
-    assert not window.autosave.dirty
+    qtbot.waitUntil(lambda: not window.autosave.dirty)  # saved in a worker
     key(qtbot, window, Qt.Key.Key_A)
     qtbot.waitUntil(lambda: window.current_image_id == first)
     assert len(boxes(window)) == 2
@@ -354,3 +354,22 @@ def test_mouse_wheel_zooms_around_the_cursor(qtbot, window):
     assert canvas.scale_factor() == pytest.approx(before * 1.25)
     after = canvas.mapToScene(cursor)
     assert (after.x(), after.y()) == pytest.approx((under_cursor.x(), under_cursor.y()), abs=1.0)
+
+
+def test_autosave_writes_in_a_worker_from_a_snapshot(qtbot, window, folder, monkeypatch):
+    import threading
+
+    from app.annotate import autosave
+
+    gate = threading.Event()
+    monkeypatch.setattr(autosave, "run_job", lambda job: gate.wait(10) and job.run())
+    window.commands.add_box((100, 100, 150, 150))
+    window.autosave.save_in_background()  # returns at once: the worker waits at the gate
+    assert window.autosave._job is not None and window.pool.busy()
+    window.commands.add_box((200, 100, 250, 150))  # the GUI thread goes on editing
+    gate.set()
+    qtbot.waitUntil(lambda: window.autosave._job is None and not window.pool.busy())
+    written = json.loads((folder / "annotations.json").read_text())["annotations"]
+    assert len(written) == 2 and window.autosave.dirty  # the snapshot held 2, not 3 objects
+    qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
+    assert len(json.loads((folder / "annotations.json").read_text())["annotations"]) == 3

@@ -1,0 +1,64 @@
+"""Saving off the GUI thread: a cheap snapshot on the GUI thread, the rest in a worker.
+
+Serialising 5,000 images with 50,000 boxes takes ~0.25 s (plus the atomic write and its
+fsync): enough to freeze the window on every autosave. Records (images, categories,
+objects) are immutable values and masks are never mutated in place, so a snapshot only
+copies the containers (a few ms for 50,000 objects); the worker then serialises and writes
+the snapshot with the data layer's own atomic ``save``, while the user keeps editing.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+def snapshot(dataset):
+    """A copy of ``dataset`` that later edits cannot change (shares the immutable records).
+
+    The ``derived`` caches (COCO areas) are shared: only a save touches them, and one
+    save runs at a time.
+    """
+    return replace(
+        dataset,
+        images=dict(dataset.images),
+        categories=dict(dataset.categories),
+        objects=dict(dataset.objects),
+        predictions={},
+        extra=dict(dataset.extra),
+        orphans=list(dataset.orphans),
+        issues=list(dataset.issues),
+        _by_image={image_id: dict(objects) for image_id, objects in dataset._by_image.items()},
+        _subscribers=[],
+    )
+
+
+@dataclass
+class SaveJob:
+    """One save of a snapshot: ``edits`` counts the edits it includes."""
+
+    copy: Any
+    edits: int
+    force: bool
+    done: threading.Event = field(default_factory=threading.Event)
+    path: Path | None = None
+    file_state: Any = None
+    error: str | None = None
+    handled: bool = False
+
+    def run(self) -> SaveJob:
+        """The worker part: the data layer's atomic save of the snapshot (sets ``done``)."""
+        try:
+            self.path = self.copy.save(force=self.force)
+            self.file_state = self.copy.file_state
+        except Exception as exc:  # noqa: BLE001 - the GUI thread turns it into a recovery
+            self.error = str(exc) or type(exc).__name__
+        finally:
+            self.done.set()
+        return self
+
+
+def run_job(job: SaveJob) -> SaveJob:
+    return job.run()
