@@ -50,6 +50,9 @@ class ImageListDock(QDockWidget):
         self.external_row.setLayout(external)
         self.external_row.setVisible(False)
         self.list_widget = QListWidget()
+        # a long name loses its middle, never the "6 obj · 3 pred" counts at the end
+        self.list_widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.count_label = QLabel("No folder open")
         for widget in (self.filter_edit, self.external_row, self.list_widget, self.count_label):
             layout.addWidget(widget, 1 if widget is self.list_widget else 0)

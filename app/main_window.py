@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         for dock in (self.classes_dock, self.predictions_dock, self.model_dock):
             self.addDockWidget(right, dock)
         self.resizeDocks(
-            [self.image_dock, self.classes_dock], [230, 290], Qt.Orientation.Horizontal
+            [self.image_dock, self.classes_dock], [260, 290], Qt.Orientation.Horizontal
         )
 
     def _action(self, text: str, shortcut, slot) -> QAction:

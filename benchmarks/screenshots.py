@@ -20,6 +20,13 @@ VIEWS = {
 
 
 def main() -> int:
+    checkpoint = ROOT / "resources" / "models" / "shapes.pth"
+    if not checkpoint.is_file():
+        print(
+            f"warning: {checkpoint.relative_to(ROOT)} is missing: model_assist.png shows the "
+            "UNTRAINED shapes model (no predictions above the threshold); run again once "
+            "the bundled checkpoint is there"
+        )
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DETSCOPE_NO_AUTOLOAD": "1"}
