@@ -172,11 +172,11 @@ def _compressed(rle: dict) -> dict:
 
 
 def _mask_areas(masks: list[dict]) -> np.ndarray:
-    from pycocotools import mask as mask_utils
+    from detector.formats.masks import rle_areas
 
     if not masks:
         return np.zeros(0)
-    return np.asarray(mask_utils.area([_compressed(m) for m in masks]), dtype=np.float64)
+    return np.asarray(rle_areas([_compressed(m) for m in masks]), dtype=np.float64)
 
 
 def _fallback_area(ann: dict) -> float:

@@ -139,13 +139,26 @@ def image_areas(
     return areas
 
 
+RLE_AREA_CHUNK = 255  # pycocotools' area() overflows a uint8 on longer lists with numpy 2
+
+
+def rle_areas(rles: list) -> list[float]:
+    """``pycocotools.mask.area`` for any number of RLEs (it fails past 255 in one call)."""
+    from pycocotools import mask as mask_utils
+
+    areas: list[float] = []
+    for start in range(0, len(rles), RLE_AREA_CHUNK):
+        areas.extend(float(a) for a in mask_utils.area(rles[start : start + RLE_AREA_CHUNK]))
+    return areas
+
+
 def _polygon_areas(objects, image, polygons, owners, areas, cache) -> None:
     from pycocotools import mask as mask_utils
 
     height, width = max(image.height, 1), max(image.width, 1)
     rles = mask_utils.frPyObjects(polygons, height, width)
     groups: dict[int, list] = {}
-    for owner, rle, area in zip(owners, rles, mask_utils.area(rles), strict=True):
+    for owner, rle, area in zip(owners, rles, rle_areas(rles), strict=True):
         groups.setdefault(owner, []).append(rle)
         areas[owner] = float(area)
     for owner, parts in groups.items():
