@@ -14,6 +14,7 @@ from detector.edits import (
     relabel_objects,
     set_verified,
 )
+from detector.formats.masks import fit_mask_to_box
 
 PASTE_OFFSET = 10.0
 
@@ -105,7 +106,9 @@ class EditCommands:
             box = _clip_shift(annotation.box, offset, record.width, record.height)
             if box is None:
                 continue
-            mask = annotation.mask if offset == 0 and annotation.image_id == image_id else None
+            mask = None  # a mask belongs to its image's pixels; it follows the box on this image
+            if annotation.image_id == image_id:
+                mask = fit_mask_to_box(annotation.mask, annotation.box, box, record)
             new_id = self.dataset.new_object_id()
             copies.append(replace(annotation, id=new_id, image_id=image_id, box=box, mask=mask))
         return copies

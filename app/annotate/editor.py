@@ -224,9 +224,16 @@ class BoxEditor(QObject):
 
     def move_to(self, boxes: dict[int, tuple], verb: str) -> None:
         from detector.edits import UpdateObjects
+        from detector.formats.masks import fit_mask_to_box
 
         dataset = self.layer.dataset
-        updated = tuple(replace(dataset.objects[i], box=tuple(b)) for i, b in boxes.items())
+        updated = []
+        for object_id, box in boxes.items():
+            old = dataset.objects[object_id]
+            image = dataset.images[old.image_id]
+            mask = fit_mask_to_box(old.mask, old.box, tuple(box), image)
+            updated.append(replace(old, box=tuple(box), mask=mask))
+        updated = tuple(updated)
         noun = "object" if len(updated) == 1 else f"{len(updated)} objects"
         self.undo.push(UpdateObjects(updated, f"{verb} {noun}"), self.layer.image_id)
 

@@ -49,7 +49,7 @@ class PRPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumHeight(220)
+        self.plot.setMinimumHeight(160)
         item = self.plot.getPlotItem()
         item.setLabel("bottom", "Recall")
         item.setLabel("left", "Precision")

@@ -109,6 +109,42 @@ def rle_from_binary_mask(mask: Any) -> dict:
     return encode_mask_rle(mask)
 
 
+def fit_mask_to_box(mask: Any, old_box: tuple, new_box: tuple, image: ImageRecord) -> Any:
+    """The mask moved and scaled the way its box went from ``old_box`` to ``new_box``.
+
+    Moving or resizing a box in the editor must carry its mask along, or the saved mask and
+    box disagree. Polygons are transformed exactly; RLE masks are decoded, warped with
+    nearest-neighbour sampling and re-encoded. ``None`` stays ``None``.
+    """
+    if mask is None or tuple(old_box) == tuple(new_box):
+        return mask
+    old_w, old_h = max(old_box[2] - old_box[0], 1e-6), max(old_box[3] - old_box[1], 1e-6)
+    scale_x = (new_box[2] - new_box[0]) / old_w
+    scale_y = (new_box[3] - new_box[1]) / old_h
+    shift_x = new_box[0] - old_box[0] * scale_x
+    shift_y = new_box[1] - old_box[1] * scale_y
+    if isinstance(mask, list):
+        return [
+            [
+                round(v * scale_x + shift_x if i % 2 == 0 else v * scale_y + shift_y, 2)
+                for i, v in enumerate(polygon)
+            ]
+            for polygon in mask
+        ]
+    import cv2
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    height, width = _mask_frame(mask, image)
+    binary = mask_utils.decode(_to_rle(mask, height, width))
+    # pixel i covers [i, i+1): map pixel centres, so warp with the shift in index coordinates
+    index_shift_x = shift_x + 0.5 * (scale_x - 1.0)
+    index_shift_y = shift_y + 0.5 * (scale_y - 1.0)
+    matrix = np.array([[scale_x, 0.0, index_shift_x], [0.0, scale_y, index_shift_y]], np.float32)
+    warped = cv2.warpAffine(binary, matrix, (width, height), flags=cv2.INTER_NEAREST)
+    return rle_from_binary_mask(warped > 0)
+
+
 def image_areas(
     objects: list[Annotation], image: ImageRecord, cache: dict[int, tuple[Any, float]] | None = None
 ) -> list[float]:

@@ -134,3 +134,40 @@ def test_zoomed_out_view_draws_the_reduced_level_with_the_same_picture(qtbot):
     left = canvas.mapFromScene(300, 800)
     right = canvas.mapFromScene(2100, 800)
     assert target.pixelColor(left).red() == 255 and target.pixelColor(right).blue() == 255
+
+
+def test_moving_and_resizing_a_box_carries_its_mask(qtbot, window):
+    """A mask that stayed behind its moved box would be saved wrong; both must move."""
+    from detector.formats.masks import bbox_from_mask
+
+    dataset = window.dataset
+    window.editor.select([1, 2])
+    window.editor.move_to({1: (30.0, 25.0, 70.0, 65.0), 2: (100.0, 50.0, 130.0, 90.0)}, "Move")
+    image = dataset.images[1]
+    triangle, square = dataset.objects[1], dataset.objects[2]
+    assert triangle.mask == [[30.0, 25.0, 70.0, 25.0, 30.0, 65.0]]  # polygon moved + halved
+    x1, y1, x2, y2 = bbox_from_mask(square.mask, image)
+    assert (x1, y1, x2, y2) == (100.0, 50.0, 130.0, 90.0)  # RLE moved with its box
+    assert mask_pixel(window, 110, 70).alpha() > 0 and mask_pixel(window, 140, 70).alpha() == 0
+    window.undo.undo()
+    assert dataset.objects[1].mask == TRIANGLE
+
+
+def test_fit_mask_to_box_scales_polygons_and_rle():
+    from pycocotools import mask as mask_utils
+
+    from detector.dataset import ImageRecord
+    from detector.formats.masks import bbox_from_mask, fit_mask_to_box
+
+    image = ImageRecord(id=1, file_name="a.png", width=160, height=120)
+    moved = fit_mask_to_box(TRIANGLE, (20, 20, 100, 100), (0, 0, 40, 80), image)
+    assert moved == [[0.0, 0.0, 40.0, 0.0, 0.0, 80.0]]
+    square = np.zeros((120, 160), np.uint8, order="F")
+    square[10:30, 10:50] = 1
+    rle = mask_utils.encode(square)
+    rle["counts"] = rle["counts"].decode("ascii")
+    doubled = fit_mask_to_box(rle, (10, 10, 50, 30), (60, 40, 140, 80), image)
+    assert bbox_from_mask(doubled, image) == (60.0, 40.0, 140.0, 80.0)
+    compressed = {"size": doubled["size"], "counts": doubled["counts"].encode("ascii")}
+    assert mask_utils.area(compressed) == 80 * 40
+    assert fit_mask_to_box(None, (0, 0, 1, 1), (2, 2, 3, 3), image) is None
