@@ -11,6 +11,7 @@ slider can redraw in milliseconds while the exact rerun (with masks) runs in a w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,6 +37,11 @@ class BoxPostprocess:
     detection_over: np.ndarray
     score_thresh: float
     nms_thresh: float
+
+    @cached_property
+    def steps(self) -> list:
+        """``nms.steps``, computed once (NmsTrace rebuilds the list on every access)."""
+        return self.nms.steps
 
     @property
     def boxes_resized(self) -> np.ndarray:

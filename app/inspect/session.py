@@ -4,7 +4,9 @@
 a worker). ``set_settings(...)`` changes the post-processing thresholds: score / NMS changes
 are previewed at once in numpy (``preview.postprocess_preview``, no model) and then made
 exact (masks included) by ``Trace.rerun`` in a worker; RPN changes go to the worker only.
-A result that arrives after a newer request is dropped.
+A result that arrives after a newer request is dropped. At most one rerun is in flight: a
+slider moved meanwhile queues one more (the latest settings), so a slow drag never piles
+up workers that fight the GUI thread for the GIL and the two CPU cores.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.inspect.preview import BoxPostprocess, from_trace, postprocess_preview
 
 MAX_CACHED = 4
+MAX_PREVIEWS = 32  # slider positions remembered per trace (dragging back is instant)
 RERUN_DELAY_MS = 150
 BOX_SETTINGS = ("score_thresh", "nms_thresh")
 RPN_SETTINGS = ("rpn_nms_thresh", "rpn_post_nms_top_n")
@@ -68,6 +71,10 @@ class TraceSession(QObject):
         self.trace = None
         self.post: BoxPostprocess | None = None
         self.settings: dict[str, float] = {}
+        self._previews: OrderedDict[tuple, BoxPostprocess] = OrderedDict()
+        self._previews_of: object = None  # the RoiStage those previews were computed from
+        self._rerun_running = False
+        self._rerun_pending = False
         self._rerun_timer = QTimer(self, singleShot=True, interval=RERUN_DELAY_MS)
         self._rerun_timer.timeout.connect(self._start_rerun)
 
@@ -115,12 +122,20 @@ class TraceSession(QObject):
     def preview(self) -> None:
         """Redo the box post-processing of the shown trace at the requested thresholds."""
         settings = self.trace.settings
-        self.post = postprocess_preview(
-            self.trace.roi,
+        if self._previews_of is not self.trace.roi:
+            self._previews_of, self._previews = self.trace.roi, OrderedDict()
+        key = (
             self.settings.get("score_thresh", settings.score_thresh),
             self.settings.get("nms_thresh", settings.nms_thresh),
-            settings.detections_per_img,
         )
+        post = self._previews.get(key)
+        if post is None:
+            post = postprocess_preview(self.trace.roi, *key, settings.detections_per_img)
+            self._previews[key] = post
+            while len(self._previews) > MAX_PREVIEWS:
+                self._previews.popitem(last=False)
+        self._previews.move_to_end(key)
+        self.post = post
         self.post_changed.emit()
 
     def _rpn_settings_match(self) -> bool:
@@ -131,10 +146,15 @@ class TraceSession(QObject):
 
     def _start_rerun(self) -> None:
         base = self._cache.get(self.key)
-        if base is not None:
-            self._start(_rerun_job, base, dict(self.settings), "rerunning post-processing…")
+        if base is None:
+            return
+        if self._rerun_running:
+            self._rerun_pending = True
+            return
+        self._rerun_running = True
+        self._start(_rerun_job, base, dict(self.settings), "rerunning post-processing…", rerun=True)
 
-    def _start(self, job, *args) -> None:
+    def _start(self, job, *args, rerun: bool = False) -> None:
         message = args[-1]
         token = self._token
         self._running += 1
@@ -142,13 +162,22 @@ class TraceSession(QObject):
         self._pool.start(
             job,
             *args[:-1],
-            on_finished=lambda result, t=token, k=self.key: self._finished(t, k, result),
-            on_failed=self._failed,
+            on_finished=lambda result, t=token, k=self.key: self._finished(t, k, result, rerun),
+            on_failed=lambda message: self._failed(message, rerun),
             on_progress=lambda done, total, text: self.busy_changed.emit(True, text),
         )
 
-    def _finished(self, token: int, key: tuple, result) -> None:
+    def _rerun_done(self, rerun: bool) -> None:
+        if not rerun:
+            return
+        self._rerun_running = False
+        if self._rerun_pending:
+            self._rerun_pending = False
+            self._start_rerun()
+
+    def _finished(self, token: int, key: tuple, result, rerun: bool = False) -> None:
         self._job_done()
+        self._rerun_done(rerun)
         base, trace = result
         self._cache[key] = base
         self._cache.move_to_end(key)
@@ -160,8 +189,9 @@ class TraceSession(QObject):
         self.post = from_trace(trace)
         self.trace_changed.emit(trace)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, message: str, rerun: bool = False) -> None:
         self._job_done()
+        self._rerun_done(rerun)
         self.failed.emit(message)
 
     def _job_done(self) -> None:

@@ -3,6 +3,7 @@ pasted masks, and keypoints when the model has them."""
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtGui import QColor
 
 from app.inspect.items import HeatmapItem, PointsItem
@@ -22,6 +23,7 @@ class FinalStage(Stage):
 
     def build(self) -> None:
         self.detection = spin_row(self.layout, "Detection (mask grid)", 0, self.refresh)
+        self._layer: tuple[object, np.ndarray] | None = None  # (trace, its masks' RGBA)
 
     def post_changed(self) -> None:
         self.refresh()
@@ -58,8 +60,11 @@ class FinalStage(Stage):
 
     def _draw_mask(self, trace) -> list[tuple[str, str]]:
         index = min(self.detection.value(), len(trace.detections) - 1)
-        colors = [class_color(int(v)) for v in trace.detections.labels]
-        self.ctx.masks("final.masks").set_masks(trace.masks.masks_image, colors)
+        if self._layer is None or self._layer[0] is not trace:
+            colors = [class_color(int(v)) for v in trace.detections.labels]
+            layer = mask_layer(trace.masks.masks_image, trace.detections.boxes, colors)
+            self._layer = (trace, layer)
+        self.ctx.masks("final.masks").set_rgba(self._layer[1])
         probs = trace.masks.mask_probs[index]
         box = trace.detections.boxes[index]
         size = probs.shape[0]
@@ -76,3 +81,20 @@ class FinalStage(Stage):
             ("pasted mask area (px > 0.5)", f"{area}"),
             ("mask pooled from level", f"{int(trace.masks.pool_level[index])}"),
         ]
+
+
+def mask_layer(
+    masks_image: np.ndarray, boxes_image: np.ndarray, colors: list[QColor], alpha: int = 110
+) -> np.ndarray:
+    """uint8[H, W, 4] RGBA of the pasted masks (on above 0.5), later ones on top: what
+    ``MaskOverlay.set_masks`` draws, but each mask is read only around its box (a pasted
+    mask is zero outside its box grown by 1/28 a side), ~50x less work for 100 detections."""
+    height, width = masks_image.shape[1:]
+    rgba = np.zeros((height, width, 4), np.uint8)
+    for mask, box, color in zip(masks_image, boxes_image, colors, strict=False):
+        grow_x, grow_y = 0.1 * (box[2] - box[0]) + 2, 0.1 * (box[3] - box[1]) + 2
+        x1, y1 = max(int(box[0] - grow_x), 0), max(int(box[1] - grow_y), 0)
+        x2, y2 = min(int(box[2] + grow_x) + 1, width), min(int(box[3] + grow_y) + 1, height)
+        on = mask[y1:y2, x1:x2] > 0.5
+        rgba[y1:y2, x1:x2][on] = (color.red(), color.green(), color.blue(), alpha)
+    return rgba

@@ -46,7 +46,7 @@ class NmsStage(Stage):
         post = self.ctx.session.post
         label = max(self.klass.currentIndex(), 0) + 1
         classes = post.over_class[post.nms_input]
-        return [s for s in post.nms.steps if classes[s.kept] == label]
+        return [s for s in post.steps if classes[s.kept] == label]
 
     def candidates(self) -> np.ndarray:
         """Over indices of the chosen class's NMS inputs, best score first."""
