@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -10,14 +10,42 @@ import numpy as np
 @dataclass
 class GroundTruth:
     """boxes_image (float32[G, 4], xyxy original pixels), labels (int64[G]: model class
-    indices), names (category names as annotated)."""
+    indices), names (category names as annotated), masks (each object's ``Annotation.mask``:
+    COCO polygons, RLE dict or None)."""
 
     boxes_image: np.ndarray
     labels: np.ndarray
     names: list[str]
+    masks: list = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def binary_masks(self, height: int, width: int) -> np.ndarray | None:
+        """uint8[G, height, width] (1 inside), or None unless every object has a mask."""
+        if len(self) == 0 or len(self.masks) != len(self) or any(m is None for m in self.masks):
+            return None
+        return np.stack([decode_mask(m, height, width) for m in self.masks]).astype(np.uint8)
+
+
+def decode_mask(mask: list | dict, height: int, width: int) -> np.ndarray:
+    """A COCO mask (polygons, uncompressed or compressed RLE) as uint8[height, width]."""
+    from pycocotools import mask as mask_utils
+
+    if isinstance(mask, list):
+        rle = mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
+    elif isinstance(mask.get("counts"), list):
+        rle = mask_utils.frPyObjects(mask, height, width)
+    else:
+        counts = mask["counts"]
+        rle = {
+            "size": mask["size"],
+            "counts": counts.encode() if isinstance(counts, str) else counts,
+        }
+    decoded = mask_utils.decode(rle)
+    if decoded.shape != (height, width):
+        raise ValueError(f"mask of size {decoded.shape} on a {height}x{width} image")
+    return decoded
 
 
 EMPTY = GroundTruth(np.zeros((0, 4), np.float32), np.zeros(0, np.int64), [])
@@ -46,7 +74,8 @@ class GroundTruthSource:
             for name, o in zip(names, objects, strict=True)
         ]
         boxes = np.array([o.box for o in objects], np.float32).reshape(-1, 4)
-        return GroundTruth(boxes, np.array(labels, np.int64), names)
+        masks = [o.mask for o in objects]
+        return GroundTruth(boxes, np.array(labels, np.int64), names, masks)
 
 
 def _model_label(name: str, category_id: int, categories: list[str]) -> int:

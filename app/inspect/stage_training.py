@@ -3,6 +3,9 @@ proposals of one training step and the five losses for this image (``detector.as
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
+
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QPushButton
 
@@ -20,11 +23,14 @@ LOSS_NAMES = [
 ]
 
 
-def _training_job(model, image, boxes_image, labels):
+def _training_job(model, image, boxes_image, labels, masks):
+    """``training_view`` on a private copy of the model: it flips the module to training
+    mode while it runs, and the window's Detect may use the shared module meanwhile."""
     from detector.assign import training_view
 
-    with MODEL_LOCK:
-        return training_view(model, image, boxes_image, labels, seed=0)
+    with MODEL_LOCK:  # Inspect's own traces wait; the copy is made from settled weights
+        private = replace(model, module=copy.deepcopy(model.module))
+    return training_view(private, image, boxes_image, labels, masks, seed=0)
 
 
 class TrainingStage(Stage):
@@ -52,14 +58,21 @@ class TrainingStage(Stage):
         model = self.ctx.window.models.model
         if trace is None or model is None or len(truth) == 0 or self.running:
             return
+        image = self.ctx.window.current_image()
+        try:
+            masks = truth.binary_masks(*image.shape[:2])
+        except ValueError as error:
+            masks = None
+            self.ctx.window.show_error("Ground-truth mask ignored", str(error))
         self.running = True
         self.info.setText("Computing the training view…")
         self.ctx.window.pool.start(
             _training_job,
             model,
-            self.ctx.window.current_image(),
+            image,
             truth.boxes_image,
             truth.labels,
+            masks,
             on_finished=lambda view, t=trace: self._done(t, view),
             on_failed=self._failed,
         )
@@ -113,7 +126,20 @@ class TrainingStage(Stage):
                 f" / {int((view.roi.labels[view.roi.sampled] == 0).sum())}",
             ),
         ]
-        for key, name in LOSS_NAMES:
-            value = view.losses.get(key)
-            rows.append((f"loss: {name}", "n/a (no GT masks)" if value is None else f"{value:.4f}"))
+        rows += loss_rows(view.losses, self._model_has_masks())
         self.info.setText(table(rows))
+
+    def _model_has_masks(self) -> bool:
+        model = self.ctx.window.models.model
+        return model is not None and getattr(model.module.roi_heads, "has_mask", lambda: False)()
+
+
+def loss_rows(losses: dict[str, float], model_has_masks: bool) -> list[tuple[str, str]]:
+    """The five losses as table rows (4 decimals), with why one is missing, and their sum."""
+    missing = "n/a (no GT masks)" if model_has_masks else "n/a (model has no mask head)"
+    rows = [
+        (f"loss: {name}", missing if key not in losses else f"{losses[key]:.4f}")
+        for key, name in LOSS_NAMES
+    ]
+    rows.append(("total (what training minimises)", f"{sum(losses.values()):.4f}"))
+    return rows
