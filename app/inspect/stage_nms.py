@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QPushButton, QTableView, QWidget
 
+from app.inspect.nms_table import KEPT_NOW, CandidateTable, candidate_rows
 from app.inspect.stage import Stage
 from app.inspect.widgets import combo_row, set_items, table
 from app.overlays import BoxSet
@@ -36,6 +37,15 @@ class NmsStage(Stage):
         self.back_button.clicked.connect(self.back)
         self.step_button.clicked.connect(self.forward)
         self.play_button.clicked.connect(self.toggle_play)
+        self.table_model = CandidateTable()
+        self.table = QTableView(minimumHeight=200)
+        self.table.setModel(self.table_model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.clicked.connect(lambda index: self.go_to_row(index.row()))
+        self.layout.addWidget(self.table)
         self.timer = QTimer(self.panel, interval=400)
         self.timer.timeout.connect(self._tick)
         self.step = 0
@@ -48,12 +58,28 @@ class NmsStage(Stage):
         classes = post.over_class[post.nms_input]
         return [s for s in post.steps if classes[s.kept] == label]
 
-    def candidates(self) -> np.ndarray:
-        """Over indices of the chosen class's NMS inputs, best score first."""
+    def candidate_positions(self) -> np.ndarray:
+        """NMS-input positions of the chosen class's candidates, best score first."""
         post = self.ctx.session.post
         label = max(self.klass.currentIndex(), 0) + 1
-        inputs = post.nms_input[post.over_class[post.nms_input] == label]
-        return inputs[np.argsort(-post.over_scores[inputs], kind="stable")]
+        positions = np.nonzero(post.over_class[post.nms_input] == label)[0]
+        scores = post.over_scores[post.nms_input[positions]]
+        return positions[np.argsort(-scores, kind="stable")]
+
+    def candidates(self) -> np.ndarray:
+        """Over indices of the chosen class's NMS inputs, best score first."""
+        return self.ctx.session.post.nms_input[self.candidate_positions()]
+
+    def go_to_row(self, row: int) -> None:
+        """Jump to the step that kept (or suppressed) the table's ``row``."""
+        post = self.ctx.session.post
+        position = int(self.candidate_positions()[row])
+        by = int(post.nms.suppressed_by[position])
+        steps = [s.kept for s in self.class_steps()]
+        target = position if position in steps else by
+        if target in steps:
+            self.step = steps.index(target)
+            self.refresh()
 
     # ----- controls --------------------------------------------------------------------------
     def forward(self) -> None:
@@ -102,6 +128,7 @@ class NmsStage(Stage):
             ("candidates of this class", f"{len(candidates)}"),
             ("kept (steps)", f"{len(steps)}"),
         ]
+        self._fill_table(steps)
         if not steps:
             self.info.setText(
                 table(rows) + "<br>No candidate of this class over the score threshold."
@@ -122,13 +149,25 @@ class NmsStage(Stage):
         rows += [
             ("step", f"{self.step + 1} / {len(steps)}"),
             ("kept box score", f"{post.over_scores[current]:.4f}"),
-            ("suppressed at this step", f"{len(suppressed)}"),
+            ("suppressed at this step", f"{len(suppressed)} (IoU > {post.nms_thresh:.2f})"),
         ]
-        victims = "".join(
-            f"<br>&nbsp;score {post.over_scores[v]:.3f}, IoU {iou:.3f}"
-            for v, iou in zip(suppressed.tolist(), step.ious.tolist(), strict=True)
+        self.info.setText(table(rows))
+
+    def _fill_table(self, steps: list) -> None:
+        post = self.ctx.session.post
+        rows = candidate_rows(
+            self.candidate_positions(),
+            post.over_scores[post.nms_input],
+            steps,
+            post.nms.suppressed_by,
+            post.nms.suppress_iou,
+            self.step,
         )
-        self.info.setText(table(rows) + victims)
+        self.table_model.set_rows(rows)
+        now = [row for row, r in enumerate(rows) if r.state == KEPT_NOW]
+        if now:
+            self.table.selectRow(now[0])
+            self.table.scrollTo(self.table_model.index(now[0], 0))
 
     def _draw(self, boxes, waiting, kept_before, suppressed, step, current) -> None:
         post = self.ctx.session.post

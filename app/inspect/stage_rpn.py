@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from app.inspect.items import HeatmapItem
 from app.inspect.stage import Stage
@@ -32,7 +33,21 @@ class RpnStage(Stage):
         self.view = combo_row(self.layout, "View", VIEWS, self.refresh)
         self.level = combo_row(self.layout, "Level", [], self.refresh)
         self.shape = combo_row(self.layout, "Anchor shape", [], self.refresh)
-        self.step = spin_row(self.layout, "NMS step / top-N shown", 0, self.refresh)
+        self.step = spin_row(self.layout, "RPN NMS step", 1, self.refresh)
+        self.step.setMinimum(1)
+        self._steps: tuple[object, list] | None = None  # (rpn stage, its NMS steps)
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.back_button = QPushButton("◀ Back")
+        self.step_button = QPushButton("Step ▶")
+        self.back_button.clicked.connect(self.step.stepDown)
+        self.step_button.clicked.connect(self.step.stepUp)
+        row.addWidget(self.back_button)
+        row.addWidget(self.step_button)
+        self.layout.addWidget(buttons)
+        self._stepper_rows = [self.step.parentWidget(), buttons]
+        self.shown = spin_row(self.layout, "Best N shown (0 = all)", 0, self.refresh)
 
     def draw(self) -> None:
         trace = self.ctx.trace
@@ -47,6 +62,10 @@ class RpnStage(Stage):
             ],
         )
         view = self.view.currentIndex()
+        for widget in self._stepper_rows:
+            widget.setVisible(view == 2)
+        self.shown.parentWidget().setVisible(view in (1, 3))
+        self.shape.parentWidget().setVisible(view == 0)
         rows = [
             ("anchors scored", f"{len(trace.rpn.objectness_logits):,}"),
             ("pre-NMS top-k per level", f"{trace.rpn.pre_nms_top_n}"),
@@ -85,8 +104,8 @@ class RpnStage(Stage):
     def _topk(self) -> list[tuple[str, str]]:
         rpn = self.ctx.trace.rpn
         order = np.argsort(-rpn.topk_scores, kind="stable")
-        shown = order[: max(self.step.value(), 1) if self.step.value() else len(order)]
-        set_range(self.step, len(order))
+        set_range(self.shown, len(order))
+        shown = order[: self.shown.value() or len(order)]
         self.ctx.boxes("rpn.topk", 24).set_boxes(
             BoxSet(
                 self.ctx.to_image(rpn.topk_boxes_resized[shown]),
@@ -96,13 +115,20 @@ class RpnStage(Stage):
         )
         return [("drawn (0 = all)", f"{len(shown):,}, coloured by objectness")]
 
+    def nms_steps(self) -> list:
+        """The RPN NMS steps of the shown trace (computed once per trace)."""
+        rpn = self.ctx.trace.rpn
+        if self._steps is None or self._steps[0] is not rpn:
+            self._steps = (rpn, rpn.nms.steps)
+        return self._steps[1]
+
     def _nms_step(self) -> list[tuple[str, str]]:
         rpn = self.ctx.trace.rpn
-        steps = rpn.nms.steps
-        set_range(self.step, max(len(steps) - 1, 0))
+        steps = self.nms_steps()
+        set_range(self.step, max(len(steps), 1))
         if not steps:
             return [("NMS steps", "0")]
-        index = min(self.step.value(), len(steps) - 1)
+        index = min(self.step.value(), len(steps)) - 1
         step = steps[index]
         boxes = rpn.topk_boxes_resized[rpn.nms_input]
         kept_before = rpn.nms.keep[:index]
@@ -126,7 +152,7 @@ class RpnStage(Stage):
             BoxSet(
                 self.ctx.to_image(boxes[[step.kept]]),
                 [QColor("#33ff66")],
-                [f"kept #{index}: {rpn.topk_scores[rpn.nms_input[step.kept]]:.3f}"],
+                [f"kept at step {index + 1}: {rpn.topk_scores[rpn.nms_input[step.kept]]:.3f}"],
                 width=3,
             )
         )
@@ -138,8 +164,8 @@ class RpnStage(Stage):
 
     def _kept(self) -> list[tuple[str, str]]:
         rpn = self.ctx.trace.rpn
-        set_range(self.step, len(rpn.proposals_resized))
-        count = self.step.value() or len(rpn.proposals_resized)
+        set_range(self.shown, len(rpn.proposals_resized))
+        count = self.shown.value() or len(rpn.proposals_resized)
         self.ctx.boxes("rpn.proposals", 24).set_boxes(
             BoxSet(
                 self.ctx.to_image(rpn.proposals_resized[:count]),
