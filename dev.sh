@@ -25,7 +25,9 @@ ensure_venv() {
     [ -x .venv/bin/python ] || "$(find_python)" -m venv .venv
     echo "Installing DetScope's dependencies into .venv (first run takes a few minutes)..." >&2
     # torch>=2.5 in pyproject lets pip take a matching torch + torchvision pair from the registry.
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    # (the filter drops pip's notes about index folders that this machine's pip config names)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     echo "$want" > "$stamp"
 }
 
