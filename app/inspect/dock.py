@@ -188,6 +188,13 @@ def apply_arguments(window, args) -> None:
         window.tabifyDockWidget(window.image_dock, dock)  # the full left column
         dock.show()
         dock.raise_()
+        window.resize(max(window.width(), 1600), max(window.height(), 1000))
+        right = [window.classes_dock, window.predictions_dock, window.model_dock]
+        for other in right[1:]:  # one narrow column on the right: room for the canvas
+            window.tabifyDockWidget(right[0], other)
+        right[0].raise_()
+        horizontal = Qt.Orientation.Horizontal
+        window.resizeDocks([dock, right[0]], [420, 250], horizontal)
         dock.select_stage(args.stage)
         window.models.ensure_loaded()
 

@@ -83,7 +83,7 @@ class CandidateTable(QAbstractTableModel):
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return [f"{index.row() + 1}", f"{row.score:.3f}", row.text][index.column()]
+            return [f"{index.row() + 1}", f"{row.score:.4f}", row.text][index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 2:
             return STATE_COLORS[row.state]
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() < 2:

@@ -89,6 +89,13 @@ class InspectContext:
             BoxSet(truth.boxes_image, [color] * len(truth), dashed=True, width=1)
         )
 
+    def focus(self, boxes_image: np.ndarray, margin: float = 2.5) -> None:
+        """Zoom the canvas onto the union of ``boxes_image`` (xyxy image pixels)."""
+        boxes = np.asarray(boxes_image, np.float64).reshape(-1, 4)
+        if len(boxes):
+            union = [*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)]
+            self.canvas.focus_box(union, margin=margin)
+
     def category(self, label: int) -> str:
         categories = self.trace.categories
         return categories[label] if 0 <= label < len(categories) else f"class {label}"

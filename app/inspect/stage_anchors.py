@@ -123,6 +123,19 @@ class AnchorsStage(Stage):
             rows.append(("ground truth", "none for this image: no labels"))
         self.info.setText(table(rows) + self._hover_text)
 
+    def show_example(self) -> None:
+        """Hover the cell of the anchor that best matches a ground-truth box, on its level."""
+        labels = self.labels()
+        if labels is None:
+            super().show_example()
+            return
+        best = int(np.argmax(labels.best_iou))
+        level_index = int(self.ctx.trace.anchors.locations[best][0])
+        self.level.setCurrentIndex(level_index)
+        box = self.ctx.to_image(self.ctx.trace.anchors.anchors_resized[[best]])[0]
+        self.hover(float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2)
+        self.ctx.focus(box[None], margin=4.0)
+
     def cell_anchor_indices(self, x: float, y: float) -> np.ndarray:
         """Flat indices of the K anchors of the chosen level's cell under image (x, y)."""
         anchors = self.ctx.trace.anchors

@@ -41,7 +41,7 @@ class BoxHeadStage(Stage):
     def build(self) -> None:
         self.proposal = spin_row(self.layout, "Proposal", 0, self.refresh)
         self.klass = combo_row(self.layout, "Class", [], self.refresh)
-        self.plot = pg.PlotWidget(minimumHeight=150)
+        self.plot = pg.PlotWidget(minimumHeight=150, maximumHeight=190)
         self.plot.setYRange(0, 1)
         self.plot.setLabel("left", "probability")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#4363d8")
@@ -62,6 +62,9 @@ class BoxHeadStage(Stage):
         chain = self.ctx.trace.provenance
         if len(chain.proposal):
             self.select(int(chain.proposal[0]), int(chain.label[0]))
+            self.ctx.focus(
+                self.ctx.to_image(self.ctx.trace.roi.proposals_resized[chain.proposal[:1]])
+            )
 
     def draw(self) -> None:
         trace = self.ctx.trace

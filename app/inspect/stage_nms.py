@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QPushButton, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
 
 from app.inspect.nms_table import KEPT_NOW, CandidateTable, candidate_rows
 from app.inspect.stage import Stage
@@ -43,7 +50,12 @@ class NmsStage(Stage):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 4)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.table.clicked.connect(lambda index: self.go_to_row(index.row()))
         self.layout.addWidget(self.table)
         self.timer = QTimer(self.panel, interval=400)
@@ -111,6 +123,9 @@ class NmsStage(Stage):
         post = self.ctx.session.post
         if len(post.nms.keep):
             self.klass.setCurrentIndex(int(post.over_class[post.nms_input[post.nms.keep[0]]]) - 1)
+            step = self.class_steps()[0]
+            around = post.nms_input[np.concatenate([[step.kept], step.suppressed])]
+            self.ctx.focus(self.ctx.to_image(post.over_boxes_resized[around]), margin=2.0)
 
     def post_changed(self) -> None:
         self.refresh()
@@ -123,7 +138,7 @@ class NmsStage(Stage):
         candidates = self.candidates()
         self.step = min(self.step, max(len(steps) - 1, 0))
         rows = [
-            ("NMS IoU threshold", f"{post.nms_thresh:.2f} (suppress if IoU >)"),
+            ("suppress when IoU >", f"{post.nms_thresh:.2f}"),
             ("score threshold", f"{post.score_thresh:.2f}"),
             ("candidates of this class", f"{len(candidates)}"),
             ("kept (steps)", f"{len(steps)}"),

@@ -50,6 +50,9 @@ class RoiStage(Stage):
         if len(chain.proposal):
             self.proposal.setValue(int(chain.proposal[0]))
         self.sample.setValue(min(3, self.sample.maximum()))
+        if len(chain.proposal):
+            proposal = self.ctx.trace.roi.proposals_resized[chain.proposal[:1]]
+            self.ctx.focus(self.ctx.to_image(proposal), margin=1.6)
 
     def draw(self) -> None:
         roi = self.ctx.trace.roi

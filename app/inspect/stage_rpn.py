@@ -99,7 +99,19 @@ class RpnStage(Stage):
         cell_w, cell_h = info.stride[1] / trace.input.scale_x, info.stride[0] / trace.input.scale_y
         item.set_values(values, cell_w, cell_h)
         item.setPos(-cell_w / 2, -cell_h / 2)
-        return [("objectness max (this map)", f"{values.max():.3f}")]
+        return [
+            ("colour scale (this map)", f"{values.min():.3f} black → {values.max():.3f} yellow"),
+        ]
+
+    def show_example(self) -> None:
+        """The heat map of the level and anchor shape that respond most strongly."""
+        trace = self.ctx.trace
+        logits = trace.rpn.objectness_logits
+        best = int(np.argmax(logits))
+        level_index, _row, _col, shape = (int(v) for v in trace.anchors.locations[best])
+        self.level.setCurrentIndex(level_index)
+        self.refresh()
+        self.shape.setCurrentIndex(shape)
 
     def _topk(self) -> list[tuple[str, str]]:
         rpn = self.ctx.trace.rpn

@@ -65,6 +65,7 @@ class WhyStage(Stage):
         missed = [entry for entry in self._entries if entry[0] == "missed"]
         if missed:
             self.choose(*missed[0])
+            self.ctx.focus(self.ctx.truth().boxes_image[[missed[0][1]]], margin=3.0)
 
     def choose(self, kind: str, index: int) -> None:
         self.choices.setCurrentRow(self._entries.index((kind, index)))
