@@ -41,7 +41,9 @@ class BoxHeadStage(Stage):
     def build(self) -> None:
         self.proposal = spin_row(self.layout, "Proposal", 0, self.refresh)
         self.klass = combo_row(self.layout, "Class", [], self.refresh)
-        self.plot = pg.PlotWidget(minimumHeight=150, maximumHeight=190)
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(150)
+        self.plot.setMaximumHeight(190)
         self.plot.setYRange(0, 1)
         self.plot.setLabel("left", "probability")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#4363d8")

@@ -66,6 +66,9 @@ class WhyStage(Stage):
         if missed:
             self.choose(*missed[0])
             self.ctx.focus(self.ctx.truth().boxes_image[[missed[0][1]]], margin=3.0)
+        elif ("detection", 0) in self._entries:  # nothing missed: trace the best detection
+            self.choose("detection", 0)
+            self.ctx.focus(self.ctx.trace.detections.boxes[:1], margin=4.0)
 
     def choose(self, kind: str, index: int) -> None:
         self.choices.setCurrentRow(self._entries.index((kind, index)))
