@@ -4,7 +4,7 @@
 * one frame of the canvas (pan / zoom) with every anchor of level '0' and with every
   pre-NMS RPN candidate drawn (budget 33 ms, i.e. 30 frames per second).
 
-    .venv/bin/python benchmarks/bench_inspect.py
+    .venv/bin/python benchmarks/bench_inspect.py [MODEL]   (default: the bundled "shapes")
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def main() -> None:
     window.show()
     window.open_folder(ROOT / "resources/samples/shapes")
     wait(app, lambda: window.current_image() is not None)
-    model = load_model("shapes", device="cpu")
+    model = load_model(sys.argv[1] if len(sys.argv) > 1 else "shapes", device="cpu")
     window.models.set_model(model)
     dock = window.inspect_dock
     dock.show()
