@@ -156,6 +156,8 @@ def build_start_model(config: TrainConfig, categories: list[str]) -> DetModel:
         seed=config.seed,
         **config.settings,
     )
+    if model.kind == "keypoint":
+        raise ModelError(f"{config.architecture}: training keypoint models is not supported")
     if config.weights is None:
         return model
     if Path(config.weights).is_file():

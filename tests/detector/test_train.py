@@ -125,3 +125,5 @@ def test_bad_input_gets_a_clear_message(tmp_path, capsys):
     assert "annotations.json" in capsys.readouterr().err
     with pytest.raises(DetScopeError, match="unknown model"):
         train(_config(tmp_path, architecture="nope"))
+    with pytest.raises(ModelError, match="keypoint"):
+        train(_config(tmp_path, architecture="keypointrcnn_resnet50_fpn"))
