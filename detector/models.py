@@ -39,6 +39,7 @@ class Architecture:
     default_num_classes: int
     description: str
     torchvision_builder: str | None = None  # name in torchvision.models, for weight enums
+    categories: tuple[str, ...] = ()  # names for default_num_classes (index 0 = background)
 
 
 @dataclass
@@ -206,7 +207,9 @@ def _finish(
 
 
 def default_category_names(arch: Architecture, num_classes: int) -> list[str]:
-    """COCO names when the class count is COCO's, else ``class_1`` ...; 0 is background."""
+    """The architecture's own names, COCO's for 91 classes, else ``class_1`` ...; 0 = background."""
+    if len(arch.categories) == num_classes:
+        return list(arch.categories)
     if arch.kind == "keypoint" and num_classes == 2:
         return ["__background__", "person"]
     if num_classes == 91:

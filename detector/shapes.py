@@ -100,5 +100,6 @@ register_architecture(
         "mask",
         len(SHAPE_CLASSES),
         "the bundled small Mask R-CNN for synthetic shapes (trains on a CPU)",
+        categories=tuple(SHAPE_CLASSES),
     )
 )

@@ -131,3 +131,11 @@ def test_detector_modules_never_import_qt():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_random_shapes_model_knows_its_class_names():
+    from detector.shapes import SHAPE_CLASSES
+
+    model = load_model("shapes", weights=None, **SMALL)
+    assert model.categories == SHAPE_CLASSES and not model.trained
+    assert load_model("shapes", weights=None, num_classes=3).categories[1] == "class_1"
