@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
+SCREENSHOT_SIZE = (1600, 1000)
 SAMPLES = Path(__file__).resolve().parent.parent / "resources" / "samples" / "shapes"
 
 
@@ -33,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if args.screenshot:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        # a screenshot shows the default layout and size, not this user's saved ones
+        os.environ.setdefault("DETSCOPE_SETTINGS_DIR", tempfile.mkdtemp(prefix="detscope-shot-"))
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow
@@ -48,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     device = args.device or str(stored.value("device", "auto"))
     window.model_dock.set_choice(model, device)
     window.models.choice = (model, device)
+    if args.screenshot:
+        window.resize(SCREENSHOT_SIZE[0], SCREENSHOT_SIZE[1])
     window.show()
     folder = Path(args.folder) if args.folder else SAMPLES
     if folder.is_dir():

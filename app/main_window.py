@@ -101,8 +101,11 @@ class MainWindow(QMainWindow):
         self.model_dock = ModelDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        for dock in (self.classes_dock, self.predictions_dock, self.model_dock):
+        for dock in (self.classes_dock, self.predictions_dock):
             self.addDockWidget(right, dock)
+        # Predictions, Model (and the Evaluate dock, added by its module) share one tab group
+        self.tabifyDockWidget(self.predictions_dock, self.model_dock)
+        self.predictions_dock.raise_()
         self.resizeDocks(
             [self.image_dock, self.classes_dock], [260, 290], Qt.Orientation.Horizontal
         )

@@ -27,6 +27,7 @@ class BoxSet:
     dashed: bool = False
     width: float = 2.0
     fill_alpha: int = 0
+    labels_below: bool = False  # under the box, so two layers' labels never collide
 
 
 class BoxesOverlay(QGraphicsItem):
@@ -97,13 +98,17 @@ class BoxesOverlay(QGraphicsItem):
         font.setPixelSize(max(1, round(12 / scale)))
         painter.setFont(font)
         metrics_height = 15 / scale
-        for (x1, y1, _x2, _y2), color, text in zip(
+        below = self._set.labels_below
+        for (x1, y1, _x2, y2), color, text in zip(
             self._set.boxes.tolist(), self._set.colors, self._set.labels, strict=False
         ):
             if not text:
                 continue
             width = painter.fontMetrics().horizontalAdvance(text) + 6 / scale
-            top = y1 - metrics_height if y1 - metrics_height > 0 else y1
+            if below:
+                top = y2
+            else:
+                top = y1 - metrics_height if y1 - metrics_height > 0 else y1
             background = QRectF(x1, top, width, metrics_height)
             painter.fillRect(background, color)
             painter.setPen(QColor("black") if color.lightness() > 140 else QColor("white"))

@@ -75,6 +75,7 @@ class ObjectLayer:
                 [self.color(a.category_id) for a in predictions],
                 [f"{self.name(a.category_id)} {a.score or 0:.2f}" for a in predictions],
                 dashed=True,
+                labels_below=True,
             )
         )
         self._draw_masks(objects, predictions)
