@@ -47,6 +47,7 @@ class ModelAssist(QObject):
         window, image_id = self.window, int(token)
         window.detections[image_id] = detections
         self.store(image_id, detections, rles)
+        window.predictions_dock.raise_()  # where the new predictions are accepted or rejected
         model = window.models.model
         window.statusBar().showMessage(
             f"{len(detections)} detections in {seconds * 1000:.0f} ms on {model.device}", 8000

@@ -58,7 +58,7 @@ def image_marks(result, image_id: int, iou: float, score_threshold: float) -> Im
 
 def marks_box_set(marks: ImageMarks) -> BoxSet:
     colors = [KIND_COLORS[kind] for kind in marks.kinds]
-    return BoxSet(marks.boxes, colors, marks.labels, dashed=False, width=2.0)
+    return BoxSet(marks.boxes, colors, marks.labels, dashed=False, width=2.0, labels_below=True)
 
 
 def focus_box_set(box_xyxy: np.ndarray | None) -> BoxSet:

@@ -280,7 +280,7 @@ def install(window) -> None:
     model_dock = getattr(window, "model_dock", None)
     if model_dock is not None:
         window.tabifyDockWidget(model_dock, dock)
-        model_dock.raise_()
+        getattr(window, "predictions_dock", model_dock).raise_()
     for action in window.menuBar().actions():
         if action.menu() is not None and action.text().replace("&", "") == "View":
             action.menu().addAction(dock.toggleViewAction())
