@@ -190,6 +190,7 @@ def apply_arguments(window, args) -> None:
         dock.raise_()
         window.resize(max(window.width(), 1600), max(window.height(), 1000))
         right = [window.classes_dock, window.predictions_dock, window.model_dock]
+        right += [d for d in [getattr(window, "evaluate_dock", None)] if d is not None]
         for other in right[1:]:  # one narrow column on the right: room for the canvas
             window.tabifyDockWidget(right[0], other)
         right[0].raise_()
