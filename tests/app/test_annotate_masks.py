@@ -9,8 +9,6 @@ import pytest
 from PIL import Image
 from PySide6.QtGui import QColor, QImage
 
-from app.main_window import MainWindow
-
 TRIANGLE = [[20.0, 20.0, 100.0, 20.0, 20.0, 100.0]]  # lower-left half of a square
 
 
@@ -41,14 +39,8 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, folder):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
-    yield window
-    window.close()
+def window(open_window, folder):
+    return open_window(folder)
 
 
 def mask_pixel(window, x: int, y: int) -> QColor:

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
 from app.evaluate.inputs import CachedDetections, file_signature, model_key
-from app.main_window import MainWindow
 from detector.edits import update_object
 
-SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples" / "shapes"
 SHAPE_NAMES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
 
 
@@ -66,22 +62,13 @@ def fake_detections(dataset, seed: int = 0) -> dict[int, CachedDetections]:
 
 
 @pytest.fixture
-def folder(tmp_path):
-    target = tmp_path / "shapes"
-    shutil.copytree(SAMPLES, target)
-    return target
+def folder(sample_folder):
+    return sample_folder
 
 
 @pytest.fixture
-def window(qtbot, folder):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.show()
-    window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
-    yield window
-    window.close()
+def window(open_window, folder):
+    return open_window(folder, size=(1400, 900))
 
 
 @pytest.fixture

@@ -3,20 +3,16 @@ run reuses the per-image cache (only what changed runs again)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
-from app.main_window import MainWindow
 from detector.edits import update_object
 
-SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples" / "shapes"
 SHAPE_NAMES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
 
 
@@ -46,16 +42,8 @@ class SlowModel:
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
-    folder = tmp_path / "shapes"
-    shutil.copytree(SAMPLES, folder)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
-    yield window
-    window.close()
+def window(open_window, sample_folder):
+    return open_window(sample_folder)
 
 
 def test_cancel_keeps_what_was_detected_and_rerun_reuses_it(qtbot, window):

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-from app.main_window import MainWindow
-
-SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples" / "shapes"
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +16,8 @@ def small_model():
 
 
 @pytest.fixture
-def dock(qtbot, small_model):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    window.open_folder(SAMPLES)
-    qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=20000)
+def dock(qtbot, small_model, open_window, sample_folder):
+    window = open_window(sample_folder)
     window.models.set_model(small_model)
     dock = window.inspect_dock
     dock.show()
