@@ -80,14 +80,19 @@ def memory_profile(model, paths: list[Path]) -> tuple[float, float]:
 
 
 def launch_time(folder: Path) -> tuple[float, str]:
-    code = (f"import sys, time; t=time.perf_counter(); sys.argv=['main.py', {str(folder)!r}, "
-            f"'--screenshot', {str(folder / 'shot.png')!r}]; sys.path.insert(0, {str(ROOT)!r}); "
-            "import main; main.main(sys.argv[1:]); "
-            "print('torch imported' if 'torch' in sys.modules else 'torch not imported')")
+    code = (
+        f"import sys, time; t=time.perf_counter(); sys.argv=['main.py', {str(folder)!r}, "
+        f"'--screenshot', {str(folder / 'shot.png')!r}]; sys.path.insert(0, {str(ROOT)!r}); "
+        "import main; main.main(sys.argv[1:]); "
+        "print('torch imported' if 'torch' in sys.modules else 'torch not imported')"
+    )
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={"QT_QPA_PLATFORM": "offscreen", "DETSCOPE_NO_AUTOLOAD": "1",
-                              "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"QT_QPA_PLATFORM": "offscreen", "DETSCOPE_NO_AUTOLOAD": "1", "PATH": "/usr/bin:/bin"},
+    )
     return time.perf_counter() - started, out.stdout.strip().splitlines()[-1]
 
 
@@ -116,8 +121,10 @@ def main() -> None:
         print(f"detect pipeline (detect_files):   {len(timed) / pipe:7.2f} img/s")
         print(f"ratio pipeline / bare:            {bare / pipe:7.3f}x  (goal >= 0.95)")
         early, late = memory_profile(model, paths[: args.memory_images])
-        print(f"RSS after {args.memory_images // 10} images: {early:.0f} MB; peak after "
-              f"{args.memory_images}: {late:.0f} MB; growth {late / early:.3f}x (goal: flat)")
+        print(
+            f"RSS after {args.memory_images // 10} images: {early:.0f} MB; peak after "
+            f"{args.memory_images}: {late:.0f} MB; growth {late / early:.3f}x (goal: flat)"
+        )
         seconds, torch_state = launch_time(folder)
         print(f"launch to screenshot of first image: {seconds:.2f} s ({torch_state}; goal < 2 s)")
 

@@ -47,3 +47,14 @@ def safe_output_path(out_dir: Path, file_name: str, suffix: str) -> Path:
     if resolved_dir not in target.resolve().parents:
         raise AnnotationError(f"refusing to write outside {out_dir}", file=file_name)
     return target
+
+
+def refuse_overwrite(targets: list[Path], overwrite: bool, what: str, out_dir: Path) -> None:
+    """Raise unless ``overwrite`` when any of ``targets`` exists (export never clobbers silently)."""
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not overwrite:
+        raise AnnotationError(
+            f"{len(existing)} {what} already exist (e.g. {existing[0]}); "
+            "refusing to overwrite (use --force)",
+            file=out_dir,
+        )

@@ -21,7 +21,12 @@ from pathlib import Path
 
 from detector.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
 from detector.errors import AnnotationError
-from detector.formats._common import image_size_or_none, relative_name, safe_output_path
+from detector.formats._common import (
+    image_size_or_none,
+    refuse_overwrite,
+    relative_name,
+    safe_output_path,
+)
 from detector.validation import Issue, box_issues, read_bytes, sniff_format
 
 KEPT_FIELDS = ("pose", "truncated", "difficult", "occluded")
@@ -153,13 +158,7 @@ def save_voc(dataset: Dataset, out_dir: str | os.PathLike, *, overwrite: bool = 
     targets = {
         i: safe_output_path(target_dir, r.file_name, ".xml") for i, r in dataset.images.items()
     }
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not overwrite:
-        raise AnnotationError(
-            f"{len(existing)} XML files already exist (e.g. {existing[0]}); "
-            "refusing to overwrite (use --force)",
-            file=target_dir,
-        )
+    refuse_overwrite(list(targets.values()), overwrite, "XML files", target_dir)
     masks = 0
     for image_id, record in dataset.images.items():
         objects = dataset.objects_in(image_id)

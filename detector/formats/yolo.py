@@ -20,7 +20,7 @@ from pathlib import Path
 
 from detector.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
 from detector.errors import AnnotationError
-from detector.formats._common import image_size_or_none, safe_output_path
+from detector.formats._common import image_size_or_none, refuse_overwrite, safe_output_path
 from detector.imageio import list_images
 from detector.validation import Issue, box_issues, read_bytes
 
@@ -209,13 +209,7 @@ def save_yolo(
     targets = {
         i: safe_output_path(target_dir, r.file_name, ".txt") for i, r in dataset.images.items()
     }
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not overwrite:
-        raise AnnotationError(
-            f"{len(existing)} label files already exist (e.g. {existing[0]}); "
-            "refusing to overwrite (use --force)",
-            file=target_dir,
-        )
+    refuse_overwrite(list(targets.values()), overwrite, "label files", target_dir)
     index_of = {category_id: index for index, category_id in enumerate(order)}
     atomic_write_bytes(classes_path, ("\n".join(names) + "\n").encode("utf-8"))
     masks, warnings = 0, []

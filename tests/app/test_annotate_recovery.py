@@ -14,7 +14,6 @@ from PIL import Image
 from PySide6.QtWidgets import QMessageBox
 
 from app.annotate.journal import journal_path
-from app.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,12 +54,8 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()
+def window(open_window):
+    return open_window()
 
 
 def crash_while_editing(folder: Path) -> None:

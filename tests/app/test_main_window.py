@@ -22,12 +22,8 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    yield window
-    window.close()
+def window(open_window):
+    return open_window()
 
 
 def test_open_folder_detect_and_draw(qtbot, window, folder):
