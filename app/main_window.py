@@ -274,8 +274,7 @@ class MainWindow(QMainWindow):
     def set_predictions(self, image_id: int | None, annotations) -> None:
         """Replace an image's unaccepted predictions (not ground truth: not saved)."""
         if self.dataset is not None and image_id is not None:
-            with self.autosave.quiet():
-                self.dataset.set_predictions(image_id, annotations)
+            self.dataset.set_predictions(image_id, annotations)
 
     # ----- images ------------------------------------------------------------------------
     def show_image(self, image_id: int) -> None:

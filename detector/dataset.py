@@ -98,6 +98,7 @@ class Change:
     image_ids: frozenset[int] = frozenset()
     categories: bool = False
     predictions: bool = False
+    ground_truth: bool = True  # False when only unaccepted model predictions changed
 
 
 Subscriber = Callable[[Change], None]
@@ -123,8 +124,9 @@ class Dataset:
     extra: dict[str, Any] = field(default_factory=dict)
     orphans: list[dict[str, Any]] = field(default_factory=list)  # unusable raw annotations, kept
     issues: list[Issue] = field(default_factory=list)
-    revision: int = 0
-    saved_revision: int = 0
+    revision: int = 0  # every change, predictions included (Change.revision)
+    edit_revision: int = 0  # ground-truth edits only: what a save writes
+    saved_revision: int = 0  # edit_revision at the last load or save
     file_state: Any = None  # detector.dataset_store.FileState of annotation_path at load/save
     _by_image: dict[int, dict[int, Annotation]] = field(default_factory=dict, repr=False)
     derived: dict[str, Any] = field(default_factory=dict, repr=False)  # caches (see formats.masks)
@@ -231,8 +233,11 @@ class Dataset:
 
     @property
     def is_modified(self) -> bool:
-        """True when edits were applied since the last load or save."""
-        return self.revision != self.saved_revision
+        """True when ground-truth edits were applied since the last load or save.
+
+        New model predictions do not count: they are never saved until accepted.
+        """
+        return self.edit_revision != self.saved_revision
 
     # ----------------------------------------------------------------- changes
     def apply(self, edit: Edit) -> Edit:
@@ -243,6 +248,7 @@ class Dataset:
         """
         inverse, change = edit.apply_to(self)
         self.revision += 1
+        self.edit_revision += 1
         self._notify(Change(self.revision, change.image_ids, change.categories, change.predictions))
         return inverse
 
@@ -261,10 +267,12 @@ class Dataset:
             fresh[object_id] = _with(prediction, id=object_id, image_id=image_id, source="model")
         self.predictions[image_id] = fresh
         self.revision += 1
-        self._notify(Change(self.revision, frozenset({image_id}), predictions=True))
+        self._notify(
+            Change(self.revision, frozenset({image_id}), predictions=True, ground_truth=False)
+        )
 
     def mark_saved(self) -> None:
-        self.saved_revision = self.revision
+        self.saved_revision = self.edit_revision
 
     def _notify(self, change: Change) -> None:
         for callback in list(self._subscribers):

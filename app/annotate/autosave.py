@@ -13,8 +13,6 @@ synchronously (closing, switching folders, Ctrl+S), waiting for a save in flight
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.annotate.journal import Journal, journal_path, recovery_path
@@ -38,7 +36,6 @@ class Autosave(QObject):
         self.dirty = False
         self.force_next = False  # overwrite once after restoring a recovery file
         self.pool = pool  # app.workers.WorkerPool for saves in the background, or None
-        self._quiet = 0
         self._edits = 0  # ground-truth edits seen: a save covers those up to its snapshot
         self._job: SaveJob | None = None
         self._again = False  # edits arrived while a save ran: save again when it ends
@@ -57,15 +54,6 @@ class Autosave(QObject):
         self.force_next = False
         self._unsubscribe = dataset.subscribe(self._on_change) if dataset is not None else None
         self._set_dirty(False)
-
-    @contextmanager
-    def quiet(self):
-        """Changes made inside (model predictions) are not ground truth: nothing to save."""
-        self._quiet += 1
-        try:
-            yield
-        finally:
-            self._quiet -= 1
 
     def mark_dirty(self) -> None:
         self._set_dirty(True)
@@ -150,7 +138,7 @@ class Autosave(QObject):
         self.failed.emit(f"Could not save: {reason}. Your work is kept in {target}.")
 
     def _on_change(self, change) -> None:
-        if self._quiet:
+        if not change.ground_truth:  # new model predictions: nothing to save
             return
         self._edits += 1
         try:

@@ -154,3 +154,18 @@ def test_annotation_error_is_a_detscope_error_with_file_and_location():
     error = AnnotationError("bad box", file="x.json", location="annotations[3]")
     assert isinstance(error, DetScopeError)
     assert str(error) == "x.json: annotations[3]: bad box"
+
+
+def test_new_predictions_are_not_unsaved_work_but_accepting_them_is():
+    dataset = small_dataset()
+    heard = []
+    dataset.subscribe(heard.append)
+    dataset.set_predictions(2, [Annotation(0, 2, 1, (1.0, 1.0, 9.0, 9.0), score=0.9)])
+    assert not dataset.is_modified  # nothing a save would write has changed
+    assert heard[-1].predictions and not heard[-1].ground_truth
+    (prediction,) = dataset.predictions_in(2)
+    dataset.apply(AcceptPredictions((prediction.id,)))
+    assert dataset.is_modified and heard[-1].ground_truth
+    dataset.mark_saved()
+    dataset.set_predictions(2, [])
+    assert not dataset.is_modified
