@@ -10,7 +10,6 @@ the same data as an uninterrupted one.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from detector.errors import DetScopeError, ModelError
+from detector.errors import AnnotationError, DetScopeError, ModelError
 from detector.models import DetModel, load_model, read_checkpoint, save_checkpoint
 from detector.train_data import CocoFolder, SyntheticStream, Target, split_indices
 from detector.train_eval import evaluate_coco, format_metrics
@@ -91,13 +90,14 @@ class TrainResult:
 
 
 class _Data:
-    """The training source and its held-out split, as (image, target) by index."""
+    """The training source, its held-out split and ``--val`` folder, all read up front."""
 
     def __init__(self, config: TrainConfig) -> None:
         from detector.synthetic import SynthConfig
 
         self.stream: SyntheticStream | None = None
         self.folder: CocoFolder | None = None
+        self.val_indices: list[int] = []
         if config.synthetic_seed is not None:
             size = config.synthetic_size
             self.stream = SyntheticStream(
@@ -107,15 +107,18 @@ class _Data:
             self.train_indices: list[int] = []
         elif config.data is not None:
             self.folder = CocoFolder(config.data)
+            if not len(self.folder):
+                raise AnnotationError("holds no images", file=self.folder.path)
             self.category_names = self.folder.category_names
             if config.val_dir is None:
                 self.train_indices, self.val_indices = split_indices(
                     len(self.folder), config.val_fraction, config.seed
                 )
             else:
-                self.train_indices, self.val_indices = list(range(len(self.folder))), []
+                self.train_indices = list(range(len(self.folder)))
         else:
             raise DetScopeError("give a COCO folder, or --synthetic SEED to stream shapes")
+        self.val_folder = None if config.val_dir is None else CocoFolder(config.val_dir)
 
     def batch(
         self, step: int, size: int, seed: int, masks: bool
@@ -360,13 +363,8 @@ def evaluate_held_out(
 def held_out_set(data: _Data, config: TrainConfig) -> tuple[dict, Callable[[dict], np.ndarray]]:
     from detector.imageio import read_image
 
-    if config.val_dir is not None:
-        folder = Path(config.val_dir)
-        try:
-            ground_truth = json.loads((folder / "annotations.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise DetScopeError(f"{folder}: no readable annotations.json ({exc})") from None
-        return ground_truth, lambda info: read_image(folder / info["file_name"])
+    if data.val_folder is not None:
+        return data.val_folder.coco_ground_truth(), lambda info: read_image(info["path"])
     if data.stream is not None:
         from detector.synthetic import SynthConfig, make_sample, to_coco
 
@@ -378,16 +376,4 @@ def held_out_set(data: _Data, config: TrainConfig) -> tuple[dict, Callable[[dict
         names = [f"{i}.png" for i in range(len(samples))]
         by_name = {n: s.image for n, s in zip(names, samples, strict=True)}
         return to_coco(samples, names), lambda info: by_name[info["file_name"]]
-    return _split_ground_truth(data), lambda info: read_image(info["path"])
-
-
-def _split_ground_truth(data: _Data) -> dict:
-    folder = data.folder
-    raw = json.loads((folder.folder / "annotations.json").read_text(encoding="utf-8"))
-    images = [raw["images"][i] for i in data.val_indices]
-    ids = {im["id"] for im in images}
-    return {
-        "images": [{**im, "path": str(folder.folder / im["file_name"])} for im in images],
-        "categories": raw["categories"],
-        "annotations": [a for a in raw.get("annotations", []) if a.get("image_id") in ids],
-    }
+    return data.folder.coco_ground_truth(data.val_indices), lambda info: read_image(info["path"])

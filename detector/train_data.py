@@ -4,107 +4,149 @@ Both hand the training loop ``(image uint8[H, W, 3], target)`` pairs, where ``ta
 torchvision's training contract: ``boxes`` (FloatTensor[N, 4] in [x1, y1, x2, y2]),
 ``labels`` (Int64Tensor[N], 1..K) and, for mask models, ``masks`` (UInt8Tensor[N, H, W]).
 
-The COCO reader uses ``json`` and ``pycocotools`` directly (it needs no annotation model):
-category ids, in ascending order, map to labels 1..K; crowd regions are skipped.
+A COCO folder is read by the data layer (:func:`detector.formats.coco.load_coco`), so
+training accepts what the rest of the program accepts and fails with the same
+:class:`~detector.errors.AnnotationError` messages. The file's categories, in ascending id
+order, map to labels 1..K. Not trained on: crowd regions, boxes under 1 px wide or high,
+and objects whose category id is not in the file's ``categories``. Images without objects
+are kept (they are negatives).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from detector.errors import DetScopeError
+from detector.dataset import Annotation, Category, Dataset
+from detector.errors import AnnotationError, DetScopeError
 from detector.synthetic import SHAPE_NAMES, SynthConfig, make_sample
 
 
 class TrainDataError(DetScopeError):
-    """A training data set could not be read (missing folder, bad annotations.json)."""
+    """Training data cannot be used as asked (e.g. too few images for a held-out split)."""
 
 
 Target = dict[str, torch.Tensor]
 
 
-@dataclass
-class CocoRecord:
-    path: Path
-    height: int
-    width: int
-    annotations: list[dict]
-
-
 class CocoFolder:
-    """A folder with ``annotations.json`` (COCO) and the images it names."""
+    """A folder with ``annotations.json`` (COCO) and the images it names, in file order."""
 
     def __init__(self, folder: str | Path, annotation_file: str = "annotations.json") -> None:
+        from detector.formats.coco import load_coco
+
         self.folder = Path(folder)
-        path = self.folder / annotation_file
-        if not path.is_file():
-            raise TrainDataError(f"{self.folder}: no {annotation_file} (a COCO data set folder?)")
-        try:
-            coco = json.loads(path.read_text(encoding="utf-8"))
-            categories = sorted(coco["categories"], key=lambda c: c["id"])
-            images = coco["images"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise TrainDataError(f"{path}: not a COCO annotation file ({exc})") from None
-        self.category_names = [str(c["name"]) for c in categories]
-        self._label_of = {c["id"]: i + 1 for i, c in enumerate(categories)}
-        by_image: dict[Any, list[dict]] = {}
-        for ann in coco.get("annotations", []):
-            by_image.setdefault(ann.get("image_id"), []).append(ann)
-        self.records = [
-            CocoRecord(
-                self.folder / im["file_name"],
-                int(im["height"]),
-                int(im["width"]),
-                by_image.get(im["id"], []),
-            )
-            for im in images
-        ]
-        if not self.records:
-            raise TrainDataError(f"{path}: holds no images")
+        if not self.folder.is_dir():
+            raise AnnotationError("not a folder", file=self.folder)
+        self.dataset: Dataset = load_coco(self.folder / annotation_file, image_root=self.folder)
+        self.path = self.dataset.annotation_path
+        self.categories = sorted(_file_categories(self.dataset), key=lambda c: c.id)
+        self.category_names = [c.name for c in self.categories]
+        self._label_of = {c.id: i + 1 for i, c in enumerate(self.categories)}
+        self.image_ids = list(self.dataset.images)
 
     def __len__(self) -> int:
-        return len(self.records)
+        return len(self.image_ids)
 
     def item(self, index: int, with_masks: bool) -> tuple[np.ndarray, Target]:
         from detector.imageio import read_image
 
-        record = self.records[index]
-        image = read_image(record.path)
+        image_id = self.image_ids[index]
+        image = read_image(self.dataset.image_path(image_id))
         height, width = image.shape[:2]
         boxes, labels, masks = [], [], []
-        for ann in record.annotations:
-            if ann.get("iscrowd", 0) or ann.get("category_id") not in self._label_of:
+        for obj in self.dataset.objects_in(image_id):
+            label = self._label_of.get(obj.category_id)
+            if obj.iscrowd or label is None or obj.width < 1 or obj.height < 1:
                 continue
-            x, y, w, h = (float(v) for v in ann["bbox"])
-            if w < 1 or h < 1:
-                continue
-            boxes.append([x, y, x + w, y + h])
-            labels.append(self._label_of[ann["category_id"]])
+            boxes.append(list(obj.box))
+            labels.append(label)
             if with_masks:
-                masks.append(_decode_segmentation(ann.get("segmentation"), height, width))
+                masks.append(self._binary_mask(obj, height, width))
         return image, _target(boxes, labels, masks if with_masks else None, height, width)
 
+    def _binary_mask(self, obj: Annotation, height: int, width: int) -> np.ndarray:
+        from pycocotools import mask as mask_utils
 
-def _decode_segmentation(segmentation: Any, height: int, width: int) -> np.ndarray:
-    from pycocotools import mask as mask_utils
+        from detector.formats.masks import _to_rle
 
-    if not segmentation:
-        raise TrainDataError("a mask model needs a segmentation on every annotation")
-    if isinstance(segmentation, list):  # polygons
-        rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
-    elif isinstance(segmentation.get("counts"), list):  # uncompressed RLE
-        rle = mask_utils.frPyObjects(segmentation, height, width)
-    else:
-        rle = dict(segmentation)
-        if isinstance(rle["counts"], str):
-            rle["counts"] = rle["counts"].encode("ascii")
-    return mask_utils.decode(rle).astype(np.uint8)
+        where = f"object {obj.id} in {self.dataset.images[obj.image_id].file_name}"
+        if obj.mask is None:
+            raise AnnotationError(
+                "a mask model needs a segmentation on every annotation; this one has none "
+                "(or one that is neither polygons nor RLE)",
+                file=self.path,
+                location=where,
+            )
+        binary = mask_utils.decode(_to_rle(obj.mask, height, width)).astype(np.uint8)
+        if binary.shape != (height, width):
+            raise AnnotationError(
+                f"the mask is {binary.shape[1]}x{binary.shape[0]} px, the image {width}x{height}",
+                file=self.path,
+                location=where,
+            )
+        return binary
+
+    def coco_ground_truth(self, indices: list[int] | None = None) -> dict[str, Any]:
+        """The images at ``indices`` (default all) as a COCO dict for COCOeval.
+
+        Categories are the file's; every object of those images whose category is one of
+        them is included (crowd regions as ``iscrowd`` 1, which COCOeval ignores). ``area``
+        follows the data layer (the mask's pixels, else the box); each image carries its
+        ``path``.
+        """
+        from detector.formats.masks import image_areas
+
+        picked = self.image_ids if indices is None else [self.image_ids[i] for i in indices]
+        images, annotations = [], []
+        for image_id in picked:
+            record = self.dataset.images[image_id]
+            images.append(
+                {
+                    "id": image_id,
+                    "file_name": record.file_name,
+                    "width": record.width,
+                    "height": record.height,
+                    "path": str(self.dataset.image_path(image_id)),
+                }
+            )
+            objects = [
+                o for o in self.dataset.objects_in(image_id) if o.category_id in self._label_of
+            ]
+            areas = image_areas(objects, record) if objects else []
+            annotations += [_coco_annotation(o, a) for o, a in zip(objects, areas, strict=True)]
+        categories = [{"id": c.id, "name": c.name} for c in self.categories]
+        return {"images": images, "categories": categories, "annotations": annotations}
+
+
+def _file_categories(dataset: Dataset) -> list[Category]:
+    """The categories listed in the file, without those the loader invented.
+
+    ``load_coco`` reads ``categories`` first, then adds an ``unknown-ID`` category (and one
+    ``unknown_category`` issue without an object id) for each unlisted id an annotation
+    uses; those come last and are not classes to train.
+    """
+    invented = sum(
+        1 for i in dataset.issues if i.kind == "unknown_category" and i.object_id is None
+    )
+    listed = list(dataset.categories.values())
+    return listed[: len(listed) - invented]
+
+
+def _coco_annotation(obj: Annotation, area: float) -> dict[str, Any]:
+    x1, y1, x2, y2 = obj.box
+    return {
+        "id": obj.id,
+        "image_id": obj.image_id,
+        "category_id": obj.category_id,
+        "bbox": [x1, y1, x2 - x1, y2 - y1],
+        "area": area,
+        "iscrowd": int(obj.iscrowd),
+        "segmentation": [] if obj.mask is None else obj.mask,
+    }
 
 
 def _target(boxes: list, labels: list, masks: list | None, height: int, width: int) -> Target:

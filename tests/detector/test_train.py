@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import cv2
+import numpy as np
 import pytest
 import torch
 
-from detector.errors import DetScopeError, ModelError
+from detector.errors import AnnotationError, DetScopeError, ModelError
 from detector.models import load_model
 from detector.synthetic import SynthConfig, write_dataset
 from detector.train import TrainConfig, TrainingInterrupted, TrainProgress, train
+from detector.train_data import CocoFolder
 from main import main
 
 TINY = {"min_size": 128, "max_size": 128, "box_detections_per_img": 10}
@@ -127,3 +132,38 @@ def test_bad_input_gets_a_clear_message(tmp_path, capsys):
         train(_config(tmp_path, architecture="nope"))
     with pytest.raises(ModelError, match="keypoint"):
         train(_config(tmp_path, architecture="keypointrcnn_resnet50_fpn"))
+
+
+def test_a_coco_folder_is_read_through_the_data_layer(tmp_path):
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(tmp_path / name), np.zeros((40, 50, 3), np.uint8))
+    square = [[10, 10, 30, 10, 30, 30, 10, 30]]
+    doc = {
+        "images": [
+            {"id": 7, "file_name": "a.png", "width": 50, "height": 40},
+            {"id": 3, "file_name": "b.png", "width": 50, "height": 40},
+        ],
+        "categories": [{"id": 5, "name": "late"}, {"id": 0, "name": "early"}],
+        "annotations": [
+            {"id": 1, "image_id": 7, "category_id": 5, "bbox": [10, 10, 20, 20]},
+            {"id": 2, "image_id": 7, "category_id": 0, "bbox": [1, 2, 8, 9], "iscrowd": 1},
+            {"id": 3, "image_id": 7, "category_id": 9, "bbox": [1, 2, 8, 9]},  # not listed
+            {"id": 4, "image_id": 7, "category_id": 0, "bbox": [1, 2, 0.5, 9]},  # under 1 px
+        ],
+    }
+    doc["annotations"][0]["segmentation"] = square
+    (tmp_path / "annotations.json").write_text(json.dumps(doc))
+    folder = CocoFolder(tmp_path)
+    assert folder.category_names == ["early", "late"] and len(folder) == 2
+    image, target = folder.item(0, with_masks=True)
+    assert image.shape == (40, 50, 3)
+    assert target["boxes"].tolist() == [[10.0, 10.0, 30.0, 30.0]]
+    assert target["labels"].tolist() == [2] and int(target["masks"].sum()) == 400
+    _, empty = folder.item(1, with_masks=True)  # no objects: a negative image
+    assert empty["boxes"].shape == (0, 4) and empty["masks"].shape == (0, 40, 50)
+    truth = folder.coco_ground_truth([0])
+    assert [c["id"] for c in truth["categories"]] == [0, 5]
+    assert sorted(a["id"] for a in truth["annotations"]) == [1, 2, 4]
+    (tmp_path / "annotations.json").write_text('{"images": [')
+    with pytest.raises(AnnotationError, match=r"annotations\.json: line 1, column 13"):
+        CocoFolder(tmp_path)
