@@ -69,9 +69,7 @@ class CocoFolder:
         return image, _target(boxes, labels, masks if with_masks else None, height, width)
 
     def _binary_mask(self, obj: Annotation, height: int, width: int) -> np.ndarray:
-        from pycocotools import mask as mask_utils
-
-        from detector.formats.masks import _to_rle
+        from detector.formats.masks import binary_mask
 
         where = f"object {obj.id} in {self.dataset.images[obj.image_id].file_name}"
         if obj.mask is None:
@@ -81,7 +79,7 @@ class CocoFolder:
                 file=self.path,
                 location=where,
             )
-        binary = mask_utils.decode(_to_rle(obj.mask, height, width)).astype(np.uint8)
+        binary = binary_mask(obj.mask, height, width)
         if binary.shape != (height, width):
             raise AnnotationError(
                 f"the mask is {binary.shape[1]}x{binary.shape[0]} px, the image {width}x{height}",

@@ -30,19 +30,9 @@ class GroundTruth:
 
 def decode_mask(mask: list | dict, height: int, width: int) -> np.ndarray:
     """A COCO mask (polygons, uncompressed or compressed RLE) as uint8[height, width]."""
-    from pycocotools import mask as mask_utils
+    from detector.formats.masks import binary_mask
 
-    if isinstance(mask, list):
-        rle = mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
-    elif isinstance(mask.get("counts"), list):
-        rle = mask_utils.frPyObjects(mask, height, width)
-    else:
-        counts = mask["counts"]
-        rle = {
-            "size": mask["size"],
-            "counts": counts.encode() if isinstance(counts, str) else counts,
-        }
-    decoded = mask_utils.decode(rle)
+    decoded = binary_mask(mask, height, width)
     if decoded.shape != (height, width):
         raise ValueError(f"mask of size {decoded.shape} on a {height}x{width} image")
     return decoded

@@ -78,6 +78,22 @@ def _to_rle(mask: Any, height: int, width: int) -> Any:
     return {"size": mask["size"], "counts": mask["counts"].encode("ascii")}
 
 
+def binary_mask(mask: Any, height: int, width: int) -> Any:
+    """uint8[H, W] (1 inside) of polygons, uncompressed RLE, or compressed RLE (str or bytes).
+
+    Polygons are rasterised at ``height`` x ``width``; an RLE has its own ``size``, which
+    callers compare with their image to catch a mask made for another image.
+    """
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    if isinstance(mask, dict) and isinstance(mask.get("counts"), bytes):
+        rle = mask
+    else:
+        rle = _to_rle(mask, height, width)
+    return mask_utils.decode(rle).astype(np.uint8)
+
+
 def mask_area(mask: Any, image: ImageRecord) -> float:
     """Pixel area of a polygon list or RLE mask (pycocotools' rasterisation)."""
     from pycocotools import mask as mask_utils
