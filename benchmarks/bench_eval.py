@@ -1,11 +1,13 @@
 """Evaluation speed and memory: DetScope vs pycocotools vs faster-coco-eval, one run.
 
-    python benchmarks/bench_eval.py [--images 5000] [--skip-pycocotools] [--only-incremental]
+    python benchmarks/bench_eval.py [--images 5000] [--skip-pycocotools]
+                                    [--only-incremental] [--only-confusion]
 
 Builds a seeded synthetic COCO set (80 classes, ~7 ground truths and ~100 detections per
 image, bbox), runs each engine's evaluate + accumulate in its own subprocess (peak RSS
 from ru_maxrss), checks the 12 stats agree, then times DetScope's incremental update
-after editing one image. faster-coco-eval is installed only for this script into
+after editing one image and the confusion matrix (with its per-cell image lists) and
+``to_json()`` of the whole set. faster-coco-eval is installed only for this script into
 /tmp/fce (pip install --target /tmp/fce faster-coco-eval).
 """
 
@@ -168,10 +170,13 @@ def main() -> int:
     parser.add_argument(
         "--only-incremental", action="store_true", help="time only the incremental update"
     )
+    parser.add_argument(
+        "--only-confusion", action="store_true", help="time only the confusion matrix"
+    )
     args = parser.parse_args()
-    if args.only_incremental:
+    if args.only_incremental or args.only_confusion:
         gt, dt = synthetic_set(args.images)
-        print_incremental(gt, dt)
+        (print_incremental if args.only_incremental else print_confusion)(gt, dt)
         return 0
     if not Path(FCE_DIR, "faster_coco_eval").exists():
         subprocess.run(
@@ -205,7 +210,29 @@ def main() -> int:
             f"memory {ours['peak_mb'] / run['peak_mb']:.2f}x, max |stats diff| {diff:.1e}"
         )
     print_incremental(gt, dt)
+    print_confusion(gt, dt)
     return 0
+
+
+def print_confusion(gt: dict, dt: list[dict]) -> None:
+    """Median of three: ``confusion_matrix()`` (IoU 0.5, per-cell images) and ``to_json()``."""
+    sys.path.insert(0, str(ROOT))
+    from detector.evaluation import evaluate, from_coco
+
+    result = evaluate(from_coco(gt, dt), "bbox")
+    times, json_times = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        matrix = result.confusion_matrix(0.5)
+        times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        result.to_json()
+        json_times.append(time.perf_counter() - start)
+    print(
+        f"confusion matrix (IoU 0.5, {len(result.image_ids)} images, per-cell image lists): "
+        f"{np.median(times):.3f} s; to_json {np.median(json_times):.3f} s; "
+        f"{int(matrix.matrix.sum())} events, {matrix.ignored_detections} ignored"
+    )
 
 
 def print_incremental(gt: dict, dt: list[dict]) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.evaluate.confusion_data import ConfusionData
+from detector.evaluation.confusion import ConfusionMatrix
 
 IMAGE_ROLE = Qt.ItemDataRole.UserRole
 
@@ -56,14 +56,14 @@ class ConfusionView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
         layout.addWidget(splitter, 1)
-        self.data: ConfusionData | None = None
+        self.data: ConfusionMatrix | None = None
         self._names: dict[int, str] = {}
         self.table.cellClicked.connect(self.show_cell)
         self.image_list.itemClicked.connect(
             lambda item: self.image_requested.emit(int(item.data(IMAGE_ROLE)))
         )
 
-    def set_data(self, data: ConfusionData | None, names: dict[int, str]) -> None:
+    def set_data(self, data: ConfusionMatrix | None, names: dict[int, str]) -> None:
         self.data, self._names = data, names
         self.image_list.clear()
         if data is None:
@@ -98,7 +98,7 @@ class ConfusionView(QWidget):
         if self.data is None:
             return
         truth, predicted = self.data.labels[row], self.data.labels[column]
-        images = self.data.images_in(row, column)
+        images = self.data.cell_breakdown(row, column)
         self.cell_label.setText(
             f"GT {truth} → predicted {predicted}: {len(images)} image(s). Click one to open it."
         )

@@ -167,13 +167,14 @@ class EvaluateDock(QDockWidget):
             self.draw_marks()
 
     def _update_confusion(self) -> None:
-        """The confusion matrix scans every image: worker, and only while its tab is shown."""
+        """The engine's confusion matrix (with each cell's images) of the whole set: in a
+        worker, and only while its tab is shown."""
         result = self.live.result()
         if result is None or self.tabs.currentWidget() is not self.confusion:
             return
         if not self._confusion_stale:
             return
-        from app.evaluate.confusion_data import confusion_by_image
+        from detector.evaluation.confusion import confusion_matrix
 
         self._confusion_stale = False
         self._confusion_job += 1
@@ -181,7 +182,7 @@ class EvaluateDock(QDockWidget):
         settings = self.controls.settings()
         self.confusion.set_data(None, {})
         self.link.window.pool.start(
-            confusion_by_image,
+            confusion_matrix,
             snapshot(result),
             settings.match_iou,
             settings.score_threshold,
@@ -251,7 +252,7 @@ class EvaluateDock(QDockWidget):
             if Path(path).suffix.lower() in (".png", ".svg"):
                 written = export_plot(self.plot.plot, path)
             else:
-                written = export_metrics(self.view, result.stats_dict(), path)
+                written = export_metrics(self.view, result.stats_dict(), path, result)
         except OSError as exc:
             self._fail("Export failed", f"{path}: {exc.strerror or exc}")
             return

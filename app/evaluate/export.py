@@ -59,9 +59,12 @@ def metrics_csv_text(view: EvaluationView) -> str:
     return out.getvalue()
 
 
-def metrics_document(view: EvaluationView, stats: dict[str, float]) -> dict:
+def metrics_document(
+    view: EvaluationView, stats: dict[str, float], confusion: dict | None = None
+) -> dict:
+    """The view's numbers; ``confusion``: the engine's ``ConfusionMatrix.to_json()``."""
     settings = view.settings
-    return {
+    document = {
         "settings": {
             "iou": settings.iou_mode,
             "ap_definition": settings.definition,
@@ -79,15 +82,26 @@ def metrics_document(view: EvaluationView, stats: dict[str, float]) -> dict:
             for curve in view.curves.values()
         },
     }
+    if confusion is not None:
+        document["confusion_matrix"] = confusion
+    return document
 
 
-def export_metrics(view: EvaluationView, stats: dict[str, float], path: str | Path) -> Path:
-    """CSV (one row per class plus mAP) or JSON (settings, COCO stats, rows, curves)."""
+def export_metrics(
+    view: EvaluationView, stats: dict[str, float], path: str | Path, result=None
+) -> Path:
+    """CSV (one row per class plus mAP) or JSON (settings, COCO stats, rows, curves and,
+    given the ``result``, its confusion matrix at the view's match IoU and score threshold)."""
     from detector.fileio import atomic_write_bytes, atomic_write_json
 
     path = Path(path)
     if path.suffix.lower() == ".json":
-        atomic_write_json(path, metrics_document(view, stats))
+        confusion = None
+        if result is not None:
+            settings = view.settings
+            matrix = result.confusion_matrix(settings.match_iou, settings.score_threshold)
+            confusion = matrix.to_json()
+        atomic_write_json(path, metrics_document(view, stats, confusion))
     else:
         atomic_write_bytes(path, metrics_csv_text(view).encode("utf-8"))
     return path

@@ -180,6 +180,42 @@ def test_image_matches_and_confusion_matrix():
     assert cm.matrix[:, :2].sum() == len(dt)  # each detection counted once
 
 
+def test_confusion_matrix_cells_list_their_images():
+    gt = ImageInstances.from_xyxy([[0, 0, 10, 10], [20, 20, 30, 30], [50, 50, 60, 60]], [1, 2, 2])
+    dt = ImageInstances.from_xyxy(
+        [[0, 0, 10, 10], [20, 20, 30, 31], [70, 70, 80, 80]], [1, 1, 2], scores=[0.9, 0.8, 0.7]
+    )
+    empty = ImageInstances.empty(with_scores=True)
+    result = evaluate(from_arrays({5: gt, 7: gt}, {5: dt, 7: empty}, {1: "cat", 2: "dog"}))
+    cm = result.confusion_matrix(0.5)
+    assert cm.matrix.tolist() == [[1, 0, 1], [1, 0, 3], [0, 1, 0]]
+    assert cm.cell_images(1, 2) == [7, 5]  # image 7 misses both dogs, image 5 one
+    assert cm.cell_breakdown(1, 2) == [(7, 2), (5, 1)]
+    assert cm.cell_images(1, 0) == [5] and cm.cell_images(2, 2) == []
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_confusion_matrix_split_by_image_equals_each_image_alone(seed):
+    gt, dt = random_coco(seed, num_images=15, tie_rate=0.5, extra_dt=110 * (seed == 0))
+    data = from_coco(gt, dt)
+    for iou, threshold in ((0.5, 0.0), (0.75, 0.4)):
+        cm = evaluate(data).confusion_matrix(iou, threshold)
+        total = np.zeros_like(cm.matrix)
+        for image_id in data.image_ids:
+            alone = from_arrays(
+                {image_id: data.gt[image_id]},
+                {image_id: data.detections(image_id)},
+                data.categories,
+            )
+            own = evaluate(alone).confusion_matrix(iou, threshold).matrix
+            total += own
+            for row, col in zip(*np.nonzero(own), strict=True):
+                assert (image_id, own[row, col]) in cm.cell_breakdown(int(row), int(col))
+        np.testing.assert_array_equal(cm.matrix, total)
+        for row, col in np.ndindex(*cm.matrix.shape):
+            assert sum(n for _, n in cm.cell_breakdown(row, col)) == cm.matrix[row, col]
+
+
 def test_pr_curve_references_point_at_detections():
     gt, dt = random_coco(4)
     result = evaluate(from_coco(gt, dt))
