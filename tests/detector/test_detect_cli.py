@@ -26,25 +26,18 @@ def folder(tmp_path):
     return images
 
 
+def _random_model_args(source: str, model: str, out) -> list[str]:
+    """A seeded random-weight model keeping every detection (score threshold 0)."""
+    return [source, "--model", model, "--weights", "none", "--score-thresh", "0", "--out", str(out)]
+
+
 def _run(args: list[str]) -> int:
     return main.main(["detect", *args])
 
 
 def test_detect_folder_writes_coco_that_pycocotools_loads(folder, tmp_path, capsys):
     out = tmp_path / "detections.json"
-    code = _run(
-        [
-            str(folder),
-            "--model",
-            "fasterrcnn_mobilenet_v3_large_320_fpn",
-            "--weights",
-            "none",
-            "--score-thresh",
-            "0",
-            "--out",
-            str(out),
-        ]
-    )
+    code = _run(_random_model_args(str(folder), "fasterrcnn_mobilenet_v3_large_320_fpn", out))
     assert code == 0
     captured = capsys.readouterr()
     assert "broken.jpg" in captured.err and "empty.png" in captured.err
@@ -66,19 +59,7 @@ def test_detect_folder_writes_coco_that_pycocotools_loads(folder, tmp_path, caps
 
 def test_detect_mask_model_writes_rle(folder, tmp_path):
     out = tmp_path / "masks.json"
-    code = _run(
-        [
-            str(folder / "img_0.jpg"),
-            "--model",
-            "shapes",
-            "--weights",
-            "none",
-            "--score-thresh",
-            "0",
-            "--out",
-            str(out),
-        ]
-    )
+    code = _run(_random_model_args(str(folder / "img_0.jpg"), "shapes", out))
     assert code == 0
     coco = COCO(str(out))
     ann = next(iter(coco.anns.values()))
