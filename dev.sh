@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # DetScope's two set-up commands (see README):
 #   ./dev.sh run [FOLDER]   install what is missing into .venv, then open the GUI (sample set by default)
-#   ./dev.sh test [ARGS]    install what is missing into .venv, then run the whole test suite
+#   ./dev.sh test [ARGS]    install what is missing into .venv, check the import layers, run the tests
 # Re-running is fast: pip only runs when pyproject.toml changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,6 +36,7 @@ shift || true
 ensure_venv
 case "$command" in
     run)  exec .venv/bin/python main.py "$@" ;;
-    test) QT_QPA_PLATFORM=offscreen exec .venv/bin/python -m pytest -q "$@" ;;
+    test) .venv/bin/lint-imports --no-cache  # the layer rules in pyproject.toml
+          QT_QPA_PLATFORM=offscreen exec .venv/bin/python -m pytest -q "$@" ;;
     *)    echo "usage: ./dev.sh run [FOLDER] | ./dev.sh test [PYTEST ARGS]" >&2; exit 2 ;;
 esac

@@ -43,7 +43,7 @@ def to_qimage(image: np.ndarray) -> QImage:
 
 
 def decode(path: Path) -> Decoded:
-    from detector.imageio import read_image
+    from detector.io.images import read_image
 
     array = read_image(path)
     qimage = to_qimage(array)

@@ -32,6 +32,7 @@ from app.model_controller import ModelController
 from app.model_dock import ModelDock
 from app.settings import remember_folder, restore_layout, save_layout, settings
 from app.workers import WorkerPool
+from detector.store import open_dataset
 
 APP_NAME = "DetScope"
 
@@ -39,9 +40,9 @@ APP_NAME = "DetScope"
 class MainWindow(QMainWindow):
     """The DetScope window. What docks (app/extensions.py) may use:
 
-    * ``dataset``: the open :class:`detector.dataset.Dataset`, or None.
+    * ``dataset``: the open :class:`detector.data.dataset.Dataset`, or None.
       ``dataset_opened(dataset)`` when another one is opened; ``dataset_changed(change)``
-      re-emits every :class:`detector.dataset.Change` of whichever dataset is open.
+      re-emits every :class:`detector.data.dataset.Change` of whichever dataset is open.
     * ``images``: image ids in list order; ``image_dock.set_filter(predicate | ids,
       sort_key=None, label="...")`` narrows/sorts the list (None shows all again).
     * ``canvas``: :class:`app.canvas.ImageCanvas` (``boxes_overlay(name, z)``,
@@ -197,13 +198,12 @@ class MainWindow(QMainWindow):
     def open_folder(self, folder: Path) -> bool:
         """Open the images of ``folder`` and its annotations.json, then offer to restore
         unsaved work left by a crash or a failed save (``recovery_prompt``, non-blocking)."""
-        from detector.dataset import Dataset
         from detector.errors import DetScopeError
 
         folder = Path(folder)
         self.autosave.flush()
         try:
-            dataset = Dataset.open_folder(folder)
+            dataset = open_dataset(folder)
         except (DetScopeError, OSError) as exc:
             self.show_error("Cannot open folder", f"{folder}: {exc}")
             self.recovery_prompt = recovery.offer(self, folder)  # the recovery file may do

@@ -17,7 +17,7 @@ def _load(name: str, device: str):
 
 
 def _run_detect(model, image: np.ndarray):
-    from detector.inference import detect
+    from detector.inference.run import detect
 
     started = time.perf_counter()
     detections = detect(model, [image])[0]
@@ -28,7 +28,7 @@ def mask_rles(detections) -> list | None:
     """COCO RLE of each mask at 0.5 (what an accepted prediction keeps), or None."""
     if detections.masks is None:
         return None
-    from detector.detections import encode_mask_rle
+    from detector.data.masks import encode_mask_rle
 
     return [encode_mask_rle(mask > 0.5) for mask in detections.masks]
 

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_detect.py [--images 60] [--memory-images 500] [--device cpu]
 
-1. Throughput: ``detector.batch.detect_files`` (what ``main.py detect`` runs: threaded
+1. Throughput: ``detector.inference.batch.detect_files`` (what ``main.py detect`` runs: threaded
    decoding ahead of the model) vs a bare loop of ``cv2.imread`` + ``model.module([tensor])``
    over the same JPEGs with fasterrcnn_mobilenet_v3_large_320_fpn. Prints the ratio.
 2. Memory: resident set size while detecting ``--memory-images`` images, sampled at 10 %
@@ -27,8 +27,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from detector.batch import detect_files  # noqa: E402
-from detector.inference import image_to_tensor  # noqa: E402
+from detector.inference.batch import detect_files  # noqa: E402
+from detector.inference.run import image_to_tensor  # noqa: E402
 from detector.models import load_model  # noqa: E402
 
 

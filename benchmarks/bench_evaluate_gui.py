@@ -45,7 +45,7 @@ NAMES = ["circle", "square", "triangle", "star", "hexagon"]
 def synthetic_set(num_images: int, seed: int = 0):
     """A Dataset of num_images (~8 objects each, 5 classes) and detections for each image."""
     from app.evaluate.inputs import CachedDetections
-    from detector.dataset import Annotation, Category, Dataset, ImageRecord
+    from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 
     rng = np.random.default_rng(seed)
     dataset = Dataset()
@@ -114,7 +114,7 @@ def wait_for(app, dock, action) -> float:
 
 
 def bench_edit(app, window, num_images: int, repeats: int = 20) -> None:
-    from detector.edits import update_object
+    from detector.data.edits import update_object
 
     dock = window.evaluate_dock
     dock.show()

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.store import save_dataset
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
@@ -113,17 +115,17 @@ def pycocotools_load(path: Path):
 
 def one_round(path: Path, doc: dict, out: Path) -> tuple[float, float, float, float, float]:
     """One interleaved round (the best of several rounds is reported: fair on a busy machine)."""
-    from detector.edits import update_object
+    from detector.data.edits import update_object
     from detector.formats.coco import load_coco
 
     t_ref, _ = timed(lambda: pycocotools_load(path))
     t_ours, dataset = timed(lambda: load_coco(path))
     t_dump, _ = timed(lambda: out.write_bytes(json.dumps(doc).encode()))
     out.unlink()
-    t_cold, _ = timed(lambda: dataset.save(out))  # first save: every mask area is computed
+    t_cold, _ = timed(lambda: save_dataset(dataset, out))  # first save: every mask area is computed
     first = next(iter(dataset.objects.values()))
     dataset.apply(update_object(dataset, first.id, box=(1.0, 1.0, 9.0, 9.0)))
-    t_warm, _ = timed(lambda: dataset.save(out))  # an autosave after one edit
+    t_warm, _ = timed(lambda: save_dataset(dataset, out))  # an autosave after one edit
     return t_ref, t_ours, t_dump, t_cold, t_warm
 
 

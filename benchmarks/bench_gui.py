@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from detector.store import save_dataset
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,8 +40,8 @@ def make_folder(folder: Path, count: int = 3) -> None:
 
 
 def add_boxes(window, image_id: int, count: int = 2000) -> None:
-    from detector.dataset import Annotation
-    from detector.edits import AddObjects
+    from detector.data.dataset import Annotation
+    from detector.data.edits import AddObjects
 
     rng = np.random.default_rng(1)
     xy = rng.uniform(0, 3800, (count, 2)) * [1, 0.74]
@@ -89,7 +91,7 @@ def add_masks(window, image_id: int) -> int:
     """A polygon mask on every object of the image (a tilted quad inside each box)."""
     from dataclasses import replace
 
-    from detector.edits import UpdateObjects
+    from detector.data.edits import UpdateObjects
 
     updated = []
     for a in window.dataset.objects_in(image_id):
@@ -135,7 +137,7 @@ def launch_s() -> tuple[float, float]:
 def save_figures(folder: Path) -> dict[str, float]:
     """GUI-thread time of one autosave of 5,000 images x 10 boxes: whole save vs snapshot."""
     from app.annotate.save_job import snapshot
-    from detector.dataset import Annotation, Category, Dataset, ImageRecord
+    from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 
     dataset = Dataset(root=folder, annotation_path=folder / "big.json")
     dataset.add_category_record(Category(1, "thing"))
@@ -149,7 +151,7 @@ def save_figures(folder: Path) -> dict[str, float]:
     saves, snapshots = [], []
     for _ in range(3):
         started = time.perf_counter()
-        dataset.save(force=True)
+        save_dataset(dataset, force=True)
         saves.append(time.perf_counter() - started)
         started = time.perf_counter()
         snapshot(dataset)

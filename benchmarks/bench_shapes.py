@@ -22,9 +22,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from detector.inference import detect, image_to_tensor  # noqa: E402
+from detector.inference.run import detect, image_to_tensor  # noqa: E402
 from detector.models import load_model  # noqa: E402
-from detector.synthetic import make_sample  # noqa: E402
+from detector.training.synthetic import make_sample  # noqa: E402
 
 BUDGET_MS = 100.0
 

@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from detector.inference import image_to_tensor  # noqa: E402
+from detector.inference.run import image_to_tensor  # noqa: E402
 from detector.models import load_model  # noqa: E402
 from detector.trace import trace_image  # noqa: E402
 

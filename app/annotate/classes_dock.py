@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from detector.dataset import Category, palette_color
-from detector.edits import (
+from detector.data.dataset import Category, palette_color
+from detector.data.edits import (
     AddCategory,
     DeleteCategory,
     MergeCategories,

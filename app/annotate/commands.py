@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from detector.dataset import Annotation, Category, palette_color
-from detector.edits import (
+from detector.data.dataset import Annotation, Category, palette_color
+from detector.data.edits import (
     AcceptPredictions,
     AddCategory,
     AddObjects,
@@ -14,7 +14,7 @@ from detector.edits import (
     relabel_objects,
     set_verified,
 )
-from detector.formats.masks import fit_mask_to_box
+from detector.data.masks import fit_mask_to_box
 
 PASTE_OFFSET = 10.0
 

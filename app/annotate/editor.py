@@ -223,8 +223,8 @@ class BoxEditor(QObject):
             self.refresh()
 
     def move_to(self, boxes: dict[int, tuple], verb: str) -> None:
-        from detector.edits import UpdateObjects
-        from detector.formats.masks import fit_mask_to_box
+        from detector.data.edits import UpdateObjects
+        from detector.data.masks import fit_mask_to_box
 
         dataset = self.layer.dataset
         updated = []

@@ -12,11 +12,11 @@ EXPORTERS = ("COCO", "VOC", "YOLO")
 
 def import_dataset(kind: str, source: Path, image_root: Path | None):
     """Load an annotation set in ``kind`` format; it saves as COCO beside the images."""
-    from detector.dataset_store import ANNOTATION_FILE
     from detector.formats.coco import load_coco
     from detector.formats.labelme import load_labelme
     from detector.formats.voc import load_voc
     from detector.formats.yolo import load_yolo
+    from detector.store import ANNOTATION_FILE
 
     loaders = {"COCO": load_coco, "VOC": load_voc, "YOLO": load_yolo, "LabelMe": load_labelme}
     dataset = loaders[kind](source, image_root=image_root)

@@ -124,7 +124,7 @@ def replay(dataset, path: Path) -> int:
 
 
 def _replace_categories(dataset, categories: list[dict]) -> None:
-    from detector.dataset import Category
+    from detector.data.dataset import Category
 
     dataset.categories.clear()
     for category in categories:
@@ -132,7 +132,7 @@ def _replace_categories(dataset, categories: list[dict]) -> None:
 
 
 def _replace_image(dataset, image: dict) -> None:
-    from detector.dataset import Annotation, ImageRecord
+    from detector.data.dataset import Annotation, ImageRecord
 
     record = ImageRecord(**image["record"])
     if record.id not in dataset.images:

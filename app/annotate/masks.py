@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from detector.formats.masks import decode_rle_counts
+from detector.data.masks import decode_rle_counts
 
 OBJECT_ALPHA = 105  # ground truth (and accepted predictions): clearly visible
 PREDICTION_ALPHA = 60  # unaccepted predictions: fainter, like their dashed outlines

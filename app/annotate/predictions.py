@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from detector.dataset import Annotation
+from detector.data.dataset import Annotation
 
 
 def category_ids(dataset, model_categories: list[str], names: dict[int, str]) -> list[int]:
@@ -58,7 +58,7 @@ def detect_all_job(model, files: list[tuple[int, Path]], sink: dict, batch_size:
     them out on every progress signal, so a cancelled run keeps what it finished.
     """
     from app.model_controller import mask_rles
-    from detector.batch import detect_files
+    from detector.inference.batch import detect_files
 
     ids = {path: image_id for image_id, path in files}
     total = len(files)

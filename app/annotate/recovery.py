@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from app.annotate.journal import journal_path, recovery_path, replay
+from detector.store import open_dataset
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -24,16 +25,15 @@ def leftovers(folder: Path) -> list[Path]:
 
 def restored_dataset(folder: Path):
     """The folder's dataset with its unsaved work put back (raises DetScopeError, OSError)."""
-    from detector.dataset import Dataset
-    from detector.dataset_store import ANNOTATION_FILE
+    from detector.store import ANNOTATION_FILE
 
     recovery, journal = recovery_path(folder), journal_path(folder)
     if recovery.is_file():
-        dataset = Dataset.open_folder(folder, annotation_path=recovery)
+        dataset = open_dataset(folder, annotation_path=recovery)
         dataset.annotation_path = Path(folder) / ANNOTATION_FILE
         dataset.file_state = None
     else:
-        dataset = Dataset.open_folder(folder)
+        dataset = open_dataset(folder)
     if journal.is_file():
         replay(dataset, journal)
     return dataset

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from detector.store import save_dataset
+
 
 def snapshot(dataset):
     """A copy of ``dataset`` that later edits cannot change (shares the immutable records).
@@ -51,7 +53,7 @@ class SaveJob:
     def run(self) -> SaveJob:
         """The worker part: the data layer's atomic save of the snapshot (sets ``done``)."""
         try:
-            self.path = self.copy.save(force=self.force)
+            self.path = save_dataset(self.copy, force=self.force)
             self.file_state = self.copy.file_state
         except Exception as exc:  # noqa: BLE001 - the GUI thread turns it into a recovery
             self.error = str(exc) or type(exc).__name__

@@ -92,7 +92,7 @@ def export_metrics(
 ) -> Path:
     """CSV (one row per class plus mAP) or JSON (settings, COCO stats, rows, curves and,
     given the ``result``, its confusion matrix at the view's match IoU and score threshold)."""
-    from detector.fileio import atomic_write_bytes, atomic_write_json
+    from detector.io.files import atomic_write_bytes, atomic_write_json
 
     path = Path(path)
     if path.suffix.lower() == ".json":

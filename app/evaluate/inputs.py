@@ -113,7 +113,7 @@ def ground_truth(dataset, image_id: int) -> ImageInstances:
 
 def _areas(dataset, image_id: int, objects) -> np.ndarray:
     try:
-        from detector.formats.masks import image_areas
+        from detector.data.masks import image_areas
     except ImportError:  # older tree: box areas (only the area-range stats differ)
         return np.array([obj.width * obj.height for obj in objects], np.float64)
     cache = dataset.derived.setdefault("coco_area", {})

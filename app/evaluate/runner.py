@@ -69,7 +69,7 @@ def evaluation_job(request: RunRequest, sink: dict):
     unreadable: dict[int, str] = {}
     yield (0, total, "Starting…")
     if request.todo:
-        from detector.batch import detect_files
+        from detector.inference.batch import detect_files
 
         paths = [path for _, path, _ in request.todo]
         results = detect_files(request.model, paths, batch_size=1)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QRectF
 
+from detector.store import open_dataset
+
 
 class WindowLink:
     def __init__(self, window) -> None:
@@ -28,9 +30,7 @@ class WindowLink:
         if folder is None:
             return None
         if self._own_folder != Path(folder):
-            from detector.dataset import Dataset
-
-            self._own_dataset = Dataset.open_folder(folder)
+            self._own_dataset = open_dataset(folder)
             self._own_folder = Path(folder)
         return self._own_dataset
 

@@ -30,7 +30,7 @@ class GroundTruth:
 
 def decode_mask(mask: list | dict, height: int, width: int) -> np.ndarray:
     """A COCO mask (polygons, uncompressed or compressed RLE) as uint8[height, width]."""
-    from detector.formats.masks import binary_mask
+    from detector.data.masks import binary_mask
 
     decoded = binary_mask(mask, height, width)
     if decoded.shape != (height, width):

@@ -20,7 +20,7 @@ BOX_FG_IOU = 0.5
 
 def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
     """float32[N, M] IoU of xyxy boxes (torchvision's arithmetic)."""
-    from detector.boxes import box_iou as engine_iou
+    from detector.geometry.boxes import box_iou as engine_iou
 
     return engine_iou(np.asarray(boxes_a, np.float32), np.asarray(boxes_b, np.float32))
 

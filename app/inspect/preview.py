@@ -2,7 +2,7 @@
 
 ``postprocess_preview`` is ``RoIHeads.postprocess_detections`` on the Trace's recorded class
 probabilities and per-class boxes (softmax, decode and clip are already done there): score
-threshold, small-box removal, per-class NMS (``detector.nms.batched_nms_trace``, identical to
+threshold, small-box removal, per-class NMS (``detector.geometry.nms.batched_nms_trace``, identical to
 torchvision's), top detections. It gives the same boxes, labels and scores as
 ``trace.rerun(score_thresh=..., nms_thresh=...)`` without running the mask branch, so a
 slider can redraw in milliseconds while the exact rerun (with masks) runs in a worker.
@@ -60,7 +60,7 @@ def postprocess_preview(
     roi, score_thresh: float, nms_thresh: float, detections_per_img: int
 ) -> BoxPostprocess:
     """Redo score threshold + NMS on ``roi`` (a ``RoiStage``) at new settings."""
-    from detector.nms import batched_nms_trace
+    from detector.geometry.nms import batched_nms_trace
 
     num_classes = roi.class_probs.shape[1]
     flat_scores = roi.class_probs[:, 1:].reshape(-1)

@@ -30,7 +30,7 @@ class RoiStage(Stage):
 
     def geometry(self):
         """(level index, RoiAlignGeometry, RoiPoolGeometry) of the chosen proposal."""
-        from detector.roi import roi_align_geometry, roi_pool_geometry
+        from detector.geometry.roi import roi_align_geometry, roi_pool_geometry
 
         roi = self.ctx.trace.roi
         index = self.proposal.value()

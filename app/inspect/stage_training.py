@@ -1,5 +1,5 @@
 """Stage 9, Training view: with ground truth, the sampled positive / negative anchors and
-proposals of one training step and the five losses for this image (``detector.assign``)."""
+proposals of one training step and the five losses for this image (``detector.trace.training_view``)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ LOSS_NAMES = [
 def _training_job(model, image, boxes_image, labels, masks):
     """``training_view`` on a private copy of the model: it flips the module to training
     mode while it runs, and the window's Detect may use the shared module meanwhile."""
-    from detector.assign import training_view
+    from detector.trace.training_view import training_view
 
     with MODEL_LOCK:  # Inspect's own traces wait; the copy is made from settled weights
         private = replace(model, module=copy.deepcopy(model.module))

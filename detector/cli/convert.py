@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from detector.dataset import Dataset
+from detector.data.dataset import Dataset
 from detector.errors import AnnotationError
 
 READERS = ("coco", "voc", "yolo", "labelme")
@@ -123,7 +123,7 @@ def _has_classes(folder: Path) -> bool:
 
 
 def _json_kind(path: Path) -> str:
-    from detector.validation import read_json
+    from detector.io.documents import read_json
 
     doc = read_json(path)
     if isinstance(doc, dict) and "shapes" in doc:

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def collect_inputs(inputs: list[str]) -> tuple[list[Path], Path | None]:
     """Expand folders; return the files and the common root for relative ``file_name``s."""
-    from detector.imageio import is_image_file, list_images
+    from detector.io.images import is_image_file, list_images
 
     files: list[Path] = []
     for item in inputs:
@@ -64,9 +64,9 @@ def collect_inputs(inputs: list[str]) -> tuple[list[Path], Path | None]:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from detector.batch import detect_files
-    from detector.detections import detections_to_coco
-    from detector.fileio import atomic_write_json
+    from detector.inference.batch import detect_files
+    from detector.inference.detections import detections_to_coco
+    from detector.io.files import atomic_write_json
     from detector.models import load_model
 
     files, root = collect_inputs(args.inputs)

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         print()
         print("\n".join(per_class_table(result.per_class)))
     if args.json is not None:
-        from detector.fileio import atomic_write_json
+        from detector.io.files import atomic_write_json
 
         atomic_write_json(args.json, result.to_json())
         print(f"wrote {args.json}")

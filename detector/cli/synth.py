@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from detector.synthetic import SynthConfig, write_dataset
+    from detector.training.synthetic import SynthConfig, write_dataset
 
     if args.count < 1 or args.size < 64:
         raise DetScopeError("--count must be at least 1 and --size at least 64")

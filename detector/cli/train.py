@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from detector.errors import DetScopeError
-    from detector.train import TrainConfig, TrainingInterrupted, train
+    from detector.training.loop import TrainConfig, TrainingInterrupted, train
 
     if (args.data is None) == (args.synthetic is None):
         raise DetScopeError("give either a COCO folder or --synthetic SEED")

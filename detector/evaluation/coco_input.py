@@ -172,7 +172,7 @@ def _compressed(rle: dict) -> dict:
 
 
 def _mask_areas(masks: list[dict]) -> np.ndarray:
-    from detector.formats.masks import rle_areas
+    from detector.data.masks import rle_areas
 
     if not masks:
         return np.zeros(0)

@@ -89,7 +89,7 @@ def _panel(cv2, image, x0, y0, curve, color, name) -> None:
 def write_pr_plot(result, path: Path, iou: float = 0.5) -> Path:
     import cv2
 
-    from detector.fileio import atomic_write_bytes
+    from detector.io.files import atomic_write_bytes
 
     ok, encoded = cv2.imencode(".png", render_pr_plot(result, iou))
     if not ok:

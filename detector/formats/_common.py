@@ -25,7 +25,7 @@ def relative_name(file_name: str, root: Path) -> str:
 
 def image_size_or_none(path: Path) -> tuple[int, int] | None:
     """(width, height) of the oriented image, or None when it cannot be read."""
-    from detector.imageio import read_image_size
+    from detector.io.images import read_image_size
 
     try:
         return read_image_size(path)

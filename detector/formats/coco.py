@@ -5,7 +5,7 @@ Import accepts what real exporters write: category ids from 0, sparse or unsorte
 uncompressed RLE (``counts`` list, crowd regions); empty ``segmentation`` lists; images
 with no annotations. Fields DetScope does not use (``info``, ``licenses``, ``attributes``,
 extra keys on images/categories/annotations) are kept and written back. Problems in the
-data are flagged in ``dataset.issues`` (see :mod:`detector.validation`), not fatal.
+data are flagged in ``dataset.issues`` (see :mod:`detector.data.issues`), not fatal.
 
 Export writes bbox ``[x, y, w, h]``, ``area`` from the mask when there is one (pycocotools'
 rasterised area) else from the box, the dataset's (unique, stable) ids and category ids,
@@ -25,14 +25,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from detector.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.issues import Issue, box_issues
+from detector.data.masks import _valid_polygon, _valid_rle, bbox_from_mask, image_areas
+from detector.data.masks import decode_rle_counts as decode_rle_counts  # re-exported
+from detector.data.masks import mask_area as mask_area  # re-exported
+from detector.data.masks import rle_from_binary_mask as rle_from_binary_mask  # re-exported
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, relative_name
-from detector.formats.masks import _valid_polygon, _valid_rle, bbox_from_mask, image_areas
-from detector.formats.masks import decode_rle_counts as decode_rle_counts  # re-exported
-from detector.formats.masks import mask_area as mask_area  # re-exported
-from detector.formats.masks import rle_from_binary_mask as rle_from_binary_mask  # re-exported
-from detector.validation import Issue, box_issues, is_number, parse_json, read_bytes
+from detector.io.documents import is_number, parse_json, read_bytes
 
 IMAGE_KEYS = frozenset({"id", "file_name", "width", "height", "verified"})
 CATEGORY_KEYS = frozenset({"id", "name", "color"})
@@ -44,7 +45,7 @@ ANNOTATION_KEYS = frozenset(
 # --------------------------------------------------------------------------- import
 def load_coco(path: str | os.PathLike, *, image_root: str | os.PathLike | None = None) -> Dataset:
     """Read a COCO JSON file; ``image_root`` (default: the file's folder) resolves file names."""
-    from detector.dataset_store import state_of
+    from detector.io.files import state_of
 
     file = Path(path)
     try:
@@ -364,7 +365,7 @@ def to_coco_dict(dataset: Dataset) -> dict[str, Any]:
 
 def save_coco(dataset: Dataset, path: str | os.PathLike, *, backup: bool = True) -> Path:
     """Write ``to_coco_dict(dataset)`` atomically (no overwrite checks; see Dataset.save)."""
-    from detector.fileio import atomic_write_bytes
+    from detector.io.files import atomic_write_bytes
 
     return atomic_write_bytes(path, coco_bytes(dataset), backup=backup)
 

@@ -18,10 +18,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from detector.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.issues import Issue, box_issues
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, relative_name
-from detector.validation import Issue, box_issues, is_number, read_json
+from detector.io.documents import is_number, read_json
 
 OBJECT_SHAPES = ("rectangle", "polygon", "circle", "mask")
 
@@ -180,7 +181,7 @@ def _mask_rle(encoded: Any, box: tuple, record: ImageRecord) -> dict | None:
     import cv2
     import numpy as np
 
-    from detector.formats.masks import rle_from_binary_mask
+    from detector.data.masks import rle_from_binary_mask
 
     if not isinstance(encoded, str) or record.width <= 0:
         return None

@@ -19,7 +19,8 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from detector.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.issues import Issue, box_issues
 from detector.errors import AnnotationError
 from detector.formats._common import (
     image_size_or_none,
@@ -27,7 +28,7 @@ from detector.formats._common import (
     relative_name,
     safe_output_path,
 )
-from detector.validation import Issue, box_issues, read_bytes, sniff_format
+from detector.io.documents import read_bytes, sniff_format
 
 KEPT_FIELDS = ("pose", "truncated", "difficult", "occluded")
 
@@ -152,7 +153,7 @@ def _number(text: str | None) -> float | None:
 # --------------------------------------------------------------------------- export
 def save_voc(dataset: Dataset, out_dir: str | os.PathLike, *, overwrite: bool = False) -> list[str]:
     """One XML per image into ``out_dir``; returns warnings (e.g. masks left out)."""
-    from detector.fileio import atomic_write_bytes
+    from detector.io.files import atomic_write_bytes
 
     target_dir = Path(out_dir)
     targets = {

@@ -18,11 +18,12 @@ import os
 import re
 from pathlib import Path
 
-from detector.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.issues import Issue, box_issues
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, refuse_overwrite, safe_output_path
-from detector.imageio import list_images
-from detector.validation import Issue, box_issues, read_bytes
+from detector.io.documents import read_bytes
+from detector.io.images import list_images
 
 CLASS_FILES = ("classes.txt", "obj.names", "data.yaml", "dataset.yaml")
 
@@ -194,7 +195,7 @@ def save_yolo(
     dataset: Dataset, out_dir: str | os.PathLike, *, overwrite: bool = False
 ) -> list[str]:
     """Write ``<stem>.txt`` per image and ``classes.txt`` (categories in id order)."""
-    from detector.fileio import atomic_write_bytes
+    from detector.io.files import atomic_write_bytes
 
     target_dir = Path(out_dir)
     order = sorted(dataset.categories)

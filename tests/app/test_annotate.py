@@ -10,6 +10,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.main_window import MainWindow
+from detector.store import save_dataset
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -129,7 +130,7 @@ def test_switch_save_and_reopen_gives_the_same_file(qtbot, window, folder):
     saved = (folder / "annotations.json").read_bytes()
     window.open_folder(folder)  # reopen: same content, and saving again changes nothing
     assert len(window.dataset.objects_in(first)) == 2
-    window.dataset.save()
+    save_dataset(window.dataset)
     assert (folder / "annotations.json").read_bytes() == saved
 
 
@@ -193,7 +194,7 @@ def test_classes_dock_add_rename_recolor_merge_delete_and_hide(qtbot, window):
 
 
 def _fake_detections(window, boxes_xyxy, scores, labels, masks=None):
-    from detector.detections import Detections
+    from detector.inference.detections import Detections
 
     return Detections(
         np.array(boxes_xyxy, np.float32),

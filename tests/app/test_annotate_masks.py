@@ -75,7 +75,7 @@ def test_masks_are_decoded_once_per_image_and_follow_edits(window, monkeypatch):
 
 def test_prediction_masks_are_faint_and_accepted_ones_keep_their_mask(qtbot, window):
     from app.model_controller import mask_rles
-    from detector.detections import Detections
+    from detector.inference.detections import Detections
 
     class Model:
         categories = ["__background__", "cat"]
@@ -130,7 +130,7 @@ def test_zoomed_out_view_draws_the_reduced_level_with_the_same_picture(qtbot):
 
 def test_moving_and_resizing_a_box_carries_its_mask(qtbot, window):
     """A mask that stayed behind its moved box would be saved wrong; both must move."""
-    from detector.formats.masks import bbox_from_mask
+    from detector.data.masks import bbox_from_mask
 
     dataset = window.dataset
     window.editor.select([1, 2])
@@ -148,8 +148,8 @@ def test_moving_and_resizing_a_box_carries_its_mask(qtbot, window):
 def test_fit_mask_to_box_scales_polygons_and_rle():
     from pycocotools import mask as mask_utils
 
-    from detector.dataset import ImageRecord
-    from detector.formats.masks import bbox_from_mask, fit_mask_to_box
+    from detector.data.dataset import ImageRecord
+    from detector.data.masks import bbox_from_mask, fit_mask_to_box
 
     image = ImageRecord(id=1, file_name="a.png", width=160, height=120)
     moved = fit_mask_to_box(TRIANGLE, (20, 20, 100, 100), (0, 0, 40, 80), image)

@@ -15,7 +15,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from app.evaluate.inputs import CachedDetections, file_signature, model_key
-from detector.edits import update_object
+from detector.data.edits import update_object
+from detector.store import save_dataset
 
 SHAPE_NAMES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
 
@@ -174,7 +175,7 @@ def test_editing_a_box_changes_the_ap(qtbot, dock):
     after = {row.name: row.ap for row in dock.view.rows}
     assert after["circle"] != before["circle"]
     assert after["square"] == before["square"]
-    dataset.save(force=True)
+    save_dataset(dataset, force=True)
     expected = engine_result(dataset, fake_detections_of(dock))
     circle_row = next(r for r in expected.per_class if r.name == "circle")
     assert after["circle"] == pytest.approx(circle_row.ap50, abs=1e-12)

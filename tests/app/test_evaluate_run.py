@@ -11,7 +11,7 @@ import time
 import pytest
 from PySide6.QtCore import Qt
 
-from detector.edits import update_object
+from detector.data.edits import update_object
 
 SHAPE_NAMES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
 

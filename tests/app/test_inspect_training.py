@@ -1,5 +1,5 @@
 """Training view: ground-truth masks reach the mask loss, the losses shown are
-``detector.assign.training_view``'s, and the shared model is never put in training mode."""
+``detector.trace.training_view.training_view``'s, and the shared model is never put in training mode."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def computed_view(dock, qtbot):  # noqa: F811 - the fixture's value, passed on
 
 
 def test_losses_shown_equal_training_view_with_gt_masks(dock, qtbot, small_model):  # noqa: F811
-    from detector.assign import training_view
+    from detector.trace.training_view import training_view
 
     stage = computed_view(dock, qtbot)
     truth = dock.context.truth()

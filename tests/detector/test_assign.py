@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from detector.assign import AssignError, _training_flags, rcnn_labels, training_view
-from detector.inference import image_to_tensor
+from detector.inference.run import image_to_tensor
 from detector.models import load_model
+from detector.trace.training_view import AssignError, _training_flags, rcnn_labels, training_view
 
 SETTINGS = dict(
     min_size=128,

@@ -1,4 +1,4 @@
-"""detector.boxes against torchvision's BoxCoder and box_iou."""
+"""detector.geometry.boxes against torchvision's BoxCoder and box_iou."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from torchvision.models.detection._utils import BoxCoder
 from torchvision.ops import box_iou as tv_box_iou
 from torchvision.ops import clip_boxes_to_image
 
-from detector import boxes as B
+from detector.geometry import boxes as B
 
 
 def random_boxes(rng: np.random.Generator, count: int, span: float = 200.0) -> np.ndarray:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from detector.dataset import Annotation, Category, Dataset, ImageRecord
-from detector.edits import (
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
+from detector.data.edits import (
     AcceptPredictions,
     AddCategory,
     AddObjects,

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detector.dataset import Dataset
-from detector.edits import update_object
+from detector.data.dataset import Dataset
+from detector.data.edits import update_object
 from detector.errors import AnnotationError, FileChangedError
-from detector.fileio import backup_path
+from detector.io.files import backup_path
+from detector.store import open_dataset, save_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +44,7 @@ def make_folder(tmp_path: Path) -> Path:
 
 
 def test_open_folder_adds_new_images_and_flags_missing_ones(tmp_path):
-    dataset = Dataset.open_folder(make_folder(tmp_path))
+    dataset = open_dataset(make_folder(tmp_path))
     names = {r.file_name: (r.width, r.height) for r in dataset.images.values()}
     assert names == {"a.png": (40, 30), "gone.png": (5, 5), "b.png": (20, 10)}
     missing = [i for i in dataset.issues if i.kind == "missing_file"]
@@ -52,9 +53,9 @@ def test_open_folder_adds_new_images_and_flags_missing_ones(tmp_path):
 
 def test_open_empty_folder_then_save_creates_annotations_json(tmp_path):
     write_image(tmp_path / "x.png", 8, 6)
-    dataset = Dataset.open_folder(tmp_path)
+    dataset = open_dataset(tmp_path)
     assert dataset.annotation_path == tmp_path / "annotations.json"
-    dataset.save()
+    save_dataset(dataset)
     saved = json.loads((tmp_path / "annotations.json").read_text())
     assert saved["images"][0]["file_name"] == "x.png" and saved["annotations"] == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["annotations.json", "x.png"]
@@ -63,15 +64,15 @@ def test_open_empty_folder_then_save_creates_annotations_json(tmp_path):
 def test_save_keeps_previous_version_as_backup(tmp_path):
     folder = make_folder(tmp_path)
     original = (folder / "annotations.json").read_bytes()
-    dataset = Dataset.open_folder(folder)
+    dataset = open_dataset(folder)
     dataset.apply(update_object(dataset, 1, box=(0.0, 0.0, 9.0, 9.0)))
     assert dataset.is_modified
-    dataset.save()
+    save_dataset(dataset)
     assert not dataset.is_modified
     assert backup_path(folder / "annotations.json").read_bytes() == original
     saved = json.loads((folder / "annotations.json").read_text())
     assert saved["annotations"][0]["bbox"] == [0.0, 0.0, 9.0, 9.0]
-    dataset.save()  # a second save right after the first is not an "outside change"
+    save_dataset(dataset)  # a second save right after the first is not an "outside change"
 
 
 def test_refuses_to_overwrite_a_file_it_could_not_parse(tmp_path):
@@ -79,38 +80,40 @@ def test_refuses_to_overwrite_a_file_it_could_not_parse(tmp_path):
     path = folder / "annotations.json"
     path.write_text('{"images": [')
     with pytest.raises(AnnotationError, match="line 1, column 13"):
-        Dataset.open_folder(folder)
+        open_dataset(folder)
     fresh = Dataset(root=folder)
     with pytest.raises(AnnotationError, match="refusing to overwrite"):
-        fresh.save()
+        save_dataset(fresh)
     with pytest.raises(AnnotationError, match="invalid JSON"):
-        fresh.save(force=True)
+        save_dataset(fresh, force=True)
     assert path.read_text() == '{"images": ['
 
 
 def test_notices_a_change_on_disk_since_load(tmp_path):
     folder = make_folder(tmp_path)
-    dataset = Dataset.open_folder(folder)
+    dataset = open_dataset(folder)
     path = folder / "annotations.json"
     path.write_text(path.read_text().replace("thing", "other thing"))
     with pytest.raises(FileChangedError, match="changed on disk"):
-        dataset.save()
-    dataset.save(force=True)
+        save_dataset(dataset)
+    save_dataset(dataset, force=True)
     assert "other thing" in backup_path(path).read_text()
 
 
 def test_touch_without_content_change_is_not_a_conflict(tmp_path):
     folder = make_folder(tmp_path)
-    dataset = Dataset.open_folder(folder)
+    dataset = open_dataset(folder)
     os.utime(folder / "annotations.json", ns=(1, 1))
-    dataset.save()
+    save_dataset(dataset)
 
 
 CHILD = """
 import sys
 sys.path.insert(0, {root!r})
-from detector.dataset import Dataset, ImageRecord, Category, Annotation
-dataset = Dataset.open_folder({folder!r})
+from detector.data.dataset import Dataset, ImageRecord, Category, Annotation
+from detector.store import open_dataset
+from detector.store import save_dataset
+dataset = open_dataset({folder!r})
 image_id = next(iter(dataset.images))
 n = 0
 print("ready", flush=True)
@@ -118,7 +121,7 @@ while True:
     n += 1
     dataset.add_object_record(Annotation(dataset.new_object_id(), image_id, 1,
                                          (0.0, 0.0, float(n), 1.0), extra={{"pad": "x" * 4000}}))
-    dataset.save()
+    save_dataset(dataset)
 """
 
 

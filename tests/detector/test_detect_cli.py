@@ -70,13 +70,13 @@ def test_detect_mask_model_writes_rle(folder, tmp_path):
 def test_interrupt_leaves_previous_output_intact(folder, tmp_path, monkeypatch):
     out = tmp_path / "detections.json"
     out.write_text(json.dumps({"previous": True}))
-    import detector.batch
+    import detector.inference.batch
 
     def interrupted(*_args, **_kwargs):
         yield from ()
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(detector.batch, "detect_files", interrupted)
+    monkeypatch.setattr(detector.inference.batch, "detect_files", interrupted)
     code = _run(
         [
             str(folder),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from detector.fileio import atomic_write_bytes, atomic_write_json, backup_path
+from detector.io.files import atomic_write_bytes, atomic_write_json, backup_path
 
 
 def test_atomic_write_replaces_and_keeps_a_backup(tmp_path):
@@ -34,7 +34,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("detector.fileio.os.replace", broken_replace)
+    monkeypatch.setattr("detector.io.files.os.replace", broken_replace)
     with pytest.raises(OSError):
         atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detector.dataset import Annotation
+from detector.data.dataset import Annotation
 from detector.errors import AnnotationError
 from detector.formats.coco import (
     from_coco_dict,

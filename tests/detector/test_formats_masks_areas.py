@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pycocotools import mask as mask_utils
 
-from detector.dataset import Annotation, ImageRecord
+from detector.data.dataset import Annotation, ImageRecord
+from detector.data.masks import image_areas, rle_areas
 from detector.evaluation.coco_input import _mask_areas
-from detector.formats.masks import image_areas, rle_areas
 
 
 def _square(x: int, y: int, side: int = 4) -> list[float]:

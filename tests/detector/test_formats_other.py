@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detector.dataset import Annotation, Category, Dataset, ImageRecord
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 from detector.errors import AnnotationError
 from detector.formats.labelme import load_labelme
 from detector.formats.voc import load_voc, save_voc

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from detector.errors import ImageReadError
-from detector.imageio import list_images, read_image, read_image_size
+from detector.io.images import list_images, read_image, read_image_size
 
 
 def _gradient(height: int = 40, width: int = 60) -> np.ndarray:

@@ -11,7 +11,7 @@ import torch
 import torchvision
 
 from detector.errors import ModelError
-from detector.inference import detect, image_to_tensor
+from detector.inference.run import detect, image_to_tensor
 from detector.models import ARCHITECTURES, load_model, resolve_device, save_checkpoint
 
 SMALL = {"min_size": 128, "max_size": 160}
@@ -112,29 +112,8 @@ def test_unknown_names_and_devices():
         resolve_device("tpu-9000")
 
 
-def test_import_detector_loads_no_qt_and_no_torch():
-    code = (
-        "import sys, detector, detector.imageio; "
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'app')]; "
-        "print(bad, 'torch' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[] False"
-
-
-def test_detector_modules_never_import_qt():
-    code = (
-        "import sys, pkgutil, importlib, detector; "
-        "[importlib.import_module('detector.' + m.name) for m in "
-        "pkgutil.walk_packages(detector.__path__) if not m.ispkg]; "
-        "print([m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'app')])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
 def test_random_shapes_model_knows_its_class_names():
-    from detector.shapes import SHAPE_CLASSES
+    from detector.models.shapes import SHAPE_CLASSES
 
     model = load_model("shapes", weights=None, **SMALL)
     assert model.categories == SHAPE_CLASSES and not model.trained

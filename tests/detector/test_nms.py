@@ -9,8 +9,8 @@ import torchvision
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detector.boxes import box_iou
-from detector.nms import batched_nms_trace, nms_trace, uses_loop_path
+from detector.geometry.boxes import box_iou
+from detector.geometry.nms import batched_nms_trace, nms_trace, uses_loop_path
 
 
 def random_case(seed: int, count: int, classes: int = 4, levels: int = 5):

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torchvision.ops import roi_align, roi_pool
 
-from detector.roi import (
+from detector.geometry.roi import (
     rebuild_roi_align,
     rebuild_roi_pool,
     roi_align_geometry,

@@ -11,10 +11,10 @@ from torchvision.models.detection import MaskRCNN
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.ops import box_iou
 
-from detector.imageio import read_image
-from detector.inference import detect
+from detector.inference.run import detect
+from detector.io.images import read_image
 from detector.models import BUNDLED_CHECKPOINTS, RESOURCES, load_model
-from detector.shapes import ANCHOR_SIZES, SHAPE_CLASSES, build_shapes_model
+from detector.models.shapes import ANCHOR_SIZES, SHAPE_CLASSES, build_shapes_model
 
 SAMPLES = RESOURCES / "samples" / "shapes"
 CHECKPOINT = BUNDLED_CHECKPOINTS["shapes"]

@@ -9,7 +9,7 @@ import pytest
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from detector.synthetic import (
+from detector.training.synthetic import (
     SHAPE_NAMES,
     SynthConfig,
     boxes_from_masks,

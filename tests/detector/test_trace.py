@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from detector.boxes import clip_boxes, decode_boxes
-from detector.inference import image_to_tensor
+from detector.geometry.boxes import clip_boxes, decode_boxes
+from detector.inference.run import image_to_tensor
 from detector.models import ARCHITECTURES, load_model
 from detector.trace import trace_image
 
@@ -37,7 +37,7 @@ IMAGES = {
 
 
 def _architectures() -> list[str]:
-    from detector import shapes  # noqa: F401  (registers the bundled model)
+    from detector.models import shapes  # noqa: F401  (registers the bundled model)
 
     return sorted(ARCHITECTURES)
 

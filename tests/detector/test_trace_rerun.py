@@ -8,9 +8,9 @@ import torch
 from torchvision.ops import roi_align
 
 from detector.errors import DetScopeError, ModelError
-from detector.inference import image_to_tensor
+from detector.geometry.roi import rebuild_roi_align
+from detector.inference.run import image_to_tensor
 from detector.models import load_model
-from detector.roi import rebuild_roi_align
 from detector.trace import TraceError, trace_image
 
 BASE = dict(

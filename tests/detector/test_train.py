@@ -11,9 +11,9 @@ import torch
 
 from detector.errors import AnnotationError, DetScopeError, ModelError
 from detector.models import load_model
-from detector.synthetic import SynthConfig, write_dataset
-from detector.train import TrainConfig, TrainingInterrupted, TrainProgress, train
-from detector.train_data import CocoFolder
+from detector.training.data import CocoFolder
+from detector.training.loop import TrainConfig, TrainingInterrupted, TrainProgress, train
+from detector.training.synthetic import SynthConfig, write_dataset
 from main import main
 
 TINY = {"min_size": 128, "max_size": 128, "box_detections_per_img": 10}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from detector.boxes import as_boxes
+from detector.geometry.boxes import as_boxes
 
 
 @dataclass

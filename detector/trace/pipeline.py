@@ -21,13 +21,20 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from detector.detections import Detections
 from detector.errors import DetScopeError, ModelError
-from detector.inference import image_to_tensor
+from detector.geometry.roi import RoiAlignGeometry, roi_align_geometry
+from detector.inference.detections import Detections
+from detector.inference.run import image_to_tensor
 from detector.models import DetModel
-from detector.roi import RoiAlignGeometry, roi_align_geometry
-from detector.trace_heads import KeypointStage, MaskStage, finish
-from detector.trace_roi import (
+from detector.trace.heads import KeypointStage, MaskStage, finish
+from detector.trace.records import (
+    AnchorStage,
+    FeatureLevel,
+    InputStage,
+    TraceSettings,
+    anchor_stage,
+)
+from detector.trace.roi import (
     BoxHeadOutput,
     Provenance,
     RoiStage,
@@ -35,14 +42,7 @@ from detector.trace_roi import (
     provenance,
     run_box_head,
 )
-from detector.trace_rpn import RpnStage, run_rpn, to_numpy
-from detector.trace_types import (
-    AnchorStage,
-    FeatureLevel,
-    InputStage,
-    TraceSettings,
-    anchor_stage,
-)
+from detector.trace.rpn import RpnStage, run_rpn, to_numpy
 
 
 class TraceError(DetScopeError):

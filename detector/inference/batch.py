@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from detector.detections import Detections
 from detector.errors import ImageReadError
-from detector.imageio import read_image
-from detector.inference import detect
+from detector.inference.detections import Detections
+from detector.inference.run import detect
+from detector.io.images import read_image
 from detector.models import DetModel
 
 

@@ -27,9 +27,9 @@ from torchvision.models.detection.roi_heads import fastrcnn_loss, maskrcnn_loss
 from torchvision.models.detection.rpn import concat_box_prediction_layers
 from torchvision.ops import box_iou
 
-from detector.boxes import box_iou as box_iou_numpy
 from detector.errors import DetScopeError
-from detector.inference import image_to_tensor
+from detector.geometry.boxes import box_iou as box_iou_numpy
+from detector.inference.run import image_to_tensor
 from detector.models import DetModel
 
 POSITIVE, NEUTRAL, NEGATIVE = 1, -1, 0

@@ -268,7 +268,7 @@ def write_dataset(
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write images ``0..count-1`` of stream ``seed`` and their ``annotations.json``."""
-    from detector.fileio import atomic_write_bytes, atomic_write_json
+    from detector.io.files import atomic_write_bytes, atomic_write_json
 
     config = config or SynthConfig()
     folder.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from detector.detections import Detections
+from detector.inference.detections import Detections
 from detector.models import DetModel
 
 

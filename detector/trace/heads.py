@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from torchvision.models.detection.roi_heads import keypointrcnn_inference, maskrcnn_inference
 
-from detector.trace_roi import pool_levels
-from detector.trace_rpn import to_numpy
+from detector.trace.roi import pool_levels
+from detector.trace.rpn import to_numpy
 
 
 @dataclass

@@ -7,10 +7,12 @@ POSIX and Windows. The folder is fsynced too, so the rename itself survives a po
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +74,40 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What a file looked like when read or written: enough to notice an outside change."""
+
+    path: Path
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def fingerprint(path: str | os.PathLike, data: bytes | None = None) -> FileState:
+    """The state of ``path`` now (``data``: its content when the caller already has it)."""
+    file = Path(path).resolve()
+    stat = file.stat()
+    content = file.read_bytes() if data is None else data
+    return FileState(file, stat.st_size, stat.st_mtime_ns, hashlib.sha256(content).hexdigest())
+
+
+def state_of(path: Path, stat: os.stat_result | None, data: bytes) -> FileState:
+    """The FileState of ``path`` from a stat taken *before* reading ``data`` from it."""
+    stat = path.stat() if stat is None else stat
+    return FileState(
+        path.resolve(), stat.st_size, stat.st_mtime_ns, hashlib.sha256(data).hexdigest()
+    )
+
+
+def changed_on_disk(state: FileState) -> bool:
+    """True when the file is gone or its content differs from ``state`` (hash checked on doubt)."""
+    try:
+        stat = state.path.stat()
+    except OSError:
+        return True
+    if stat.st_size == state.size and stat.st_mtime_ns == state.mtime_ns:
+        return False
+    return hashlib.sha256(state.path.read_bytes()).hexdigest() != state.sha256

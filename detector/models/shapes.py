@@ -11,7 +11,7 @@ from typing import Any
 
 from torch import nn
 
-from detector.models import Architecture, register_architecture
+from detector.models.registry import Architecture, register_architecture
 
 SHAPE_CLASSES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
 MASK_WIDTH = 32  # mask head channels: RoIAlign backward + the mask head dominate a CPU step

@@ -1,4 +1,4 @@
-"""Small, invertible edits of a :class:`~detector.dataset.Dataset`: the GUI's undo stack.
+"""Small, invertible edits of a :class:`~detector.data.dataset.Dataset`: the GUI's undo stack.
 
 ``inverse = dataset.apply(edit)`` applies an edit and returns the edit that undoes it;
 applying the inverse returns the original again (redo). Each edit checks everything before
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from detector.dataset import Annotation, Category, Change, Dataset, ImageRecord
+from detector.data.dataset import Annotation, Category, Change, Dataset, ImageRecord
 from detector.errors import AnnotationError
 
 

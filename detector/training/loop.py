@@ -21,8 +21,8 @@ import torch
 
 from detector.errors import AnnotationError, DetScopeError, ModelError
 from detector.models import DetModel, load_model, read_checkpoint, save_checkpoint
-from detector.train_data import CocoFolder, SyntheticStream, Target, split_indices
-from detector.train_eval import evaluate_coco, format_metrics
+from detector.training.data import CocoFolder, SyntheticStream, Target, split_indices
+from detector.training.evaluate import evaluate_coco, format_metrics
 
 ProgressFn = Callable[["TrainProgress"], None]
 
@@ -93,7 +93,7 @@ class _Data:
     """The training source, its held-out split and ``--val`` folder, all read up front."""
 
     def __init__(self, config: TrainConfig) -> None:
-        from detector.synthetic import SynthConfig
+        from detector.training.synthetic import SynthConfig
 
         self.stream: SyntheticStream | None = None
         self.folder: CocoFolder | None = None
@@ -249,7 +249,7 @@ def train(
 def _train_step(
     model: DetModel, optimizer: torch.optim.Optimizer, data: _Data, step: int, config: TrainConfig
 ) -> dict[str, float]:
-    from detector.inference import image_to_tensor
+    from detector.inference.run import image_to_tensor
 
     batch = data.batch(step, config.batch_size, config.seed, model.kind == "mask")
     images = [image_to_tensor(image, model.device) for image, _ in batch]
@@ -361,12 +361,12 @@ def evaluate_held_out(
 
 
 def held_out_set(data: _Data, config: TrainConfig) -> tuple[dict, Callable[[dict], np.ndarray]]:
-    from detector.imageio import read_image
+    from detector.io.images import read_image
 
     if data.val_folder is not None:
         return data.val_folder.coco_ground_truth(), lambda info: read_image(info["path"])
     if data.stream is not None:
-        from detector.synthetic import SynthConfig, make_sample, to_coco
+        from detector.training.synthetic import SynthConfig, make_sample, to_coco
 
         val_config = SynthConfig(height=config.val_size, width=config.val_size)
         samples = [

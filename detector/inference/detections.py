@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.data.masks import encode_mask_rle
+
 
 @dataclass
 class Detections:
@@ -61,15 +63,6 @@ class Detections:
             pick(self.keypoints),
             pick(self.keypoint_scores),
         )
-
-
-def encode_mask_rle(mask: np.ndarray) -> dict:
-    """A binary H x W mask as COCO compressed RLE with a str ``counts`` (JSON-ready)."""
-    from pycocotools import mask as mask_utils
-
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    rle["counts"] = rle["counts"].decode("ascii")
-    return rle
 
 
 def detections_to_coco(detections: Detections, image_id: int, first_id: int) -> list[dict]:

@@ -17,7 +17,7 @@ import torch
 from torchvision.models.detection.rpn import concat_box_prediction_layers
 from torchvision.ops import boxes as box_ops
 
-from detector.nms import NmsTrace, batched_nms_trace
+from detector.geometry.nms import NmsTrace, batched_nms_trace
 
 
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:

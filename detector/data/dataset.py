@@ -1,23 +1,22 @@
 """The annotation model: images, categories, objects; the one truth the GUI, CLI and scripts share.
 
 Coordinates: every box is ``(x1, y1, x2, y2)`` in float pixels of the *oriented* image
-(EXIF rotation applied, see :mod:`detector.imageio`), with the COCO convention that a box
+(EXIF rotation applied, see :mod:`detector.io.images`), with the COCO convention that a box
 covering pixel columns 0..9 is ``x1=0, x2=10`` (continuous coordinates, no +1).
 
 Records are frozen dataclasses: an edit never mutates one, it swaps it for a new one, so
-an edit's inverse can simply hold the old records (see :mod:`detector.edits`). Every
+an edit's inverse can simply hold the old records (see :mod:`detector.data.edits`). Every
 change goes through :meth:`Dataset.apply`, which returns the inverse edit (for an undo
 stack), bumps :attr:`Dataset.revision` and calls the subscribers with a :class:`Change`.
 
 Ground truth vs predictions: model predictions that nobody has accepted live in
 :attr:`Dataset.predictions` (by image id) and are never written to ``annotations.json``.
-Accepting one (:class:`detector.edits.AcceptPredictions`) moves it into the objects,
+Accepting one (:class:`detector.data.edits.AcceptPredictions`) moves it into the objects,
 keeping ``source="model"`` and its score; from then on it is ground truth like any other.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Union
 from detector.errors import AnnotationError
 
 if TYPE_CHECKING:
-    from detector.edits import Edit
-    from detector.validation import Issue
+    from detector.data.edits import Edit
+    from detector.data.issues import Issue
 
 Box = tuple[float, float, float, float]
 #: A mask: COCO polygons (list of flat ``[x0, y0, x1, y1, ...]`` lists), a COCO RLE dict
@@ -112,7 +111,7 @@ class Dataset:
     file it was loaded from / saves to (None for a new, never saved set). ``extra`` holds
     top-level file fields DetScope does not use (``info``, ``licenses``, ...), written back;
     ``orphans`` raw COCO annotations that could not be used (no such image, no box), also
-    written back unchanged; ``issues`` the problems flagged at load (detector.validation).
+    written back unchanged; ``issues`` the problems flagged at load (detector.data.issues).
     """
 
     root: Path = field(default_factory=Path)
@@ -127,22 +126,13 @@ class Dataset:
     revision: int = 0  # every change, predictions included (Change.revision)
     edit_revision: int = 0  # ground-truth edits only: what a save writes
     saved_revision: int = 0  # edit_revision at the last load or save
-    file_state: Any = None  # detector.dataset_store.FileState of annotation_path at load/save
+    file_state: Any = None  # detector.store.FileState of annotation_path at load/save
     _by_image: dict[int, dict[int, Annotation]] = field(default_factory=dict, repr=False)
     derived: dict[str, Any] = field(default_factory=dict, repr=False)  # caches (see formats.masks)
     _next_id: int = field(default=1, repr=False)
     _subscribers: list[Subscriber] = field(default_factory=list, repr=False)
 
     # ----------------------------------------------------------------- construction
-    @classmethod
-    def open_folder(
-        cls, folder: str | os.PathLike, annotation_path: str | os.PathLike | None = None
-    ) -> Dataset:
-        """The images in ``folder`` plus ``annotations.json`` (or ``annotation_path``) if present."""
-        from detector.dataset_store import open_folder
-
-        return open_folder(folder, annotation_path)
-
     def add_image_record(self, record: ImageRecord) -> None:
         """Add an image while building a dataset (not an undoable edit; loaders use it)."""
         if record.id in self.images:
@@ -277,18 +267,6 @@ class Dataset:
     def _notify(self, change: Change) -> None:
         for callback in list(self._subscribers):
             callback(change)
-
-    # ----------------------------------------------------------------- storage
-    def save(self, path: str | os.PathLike | None = None, *, force: bool = False) -> Path:
-        """Write COCO JSON atomically (temp file, fsync, rename), keeping ``path~`` as backup.
-
-        ``path`` defaults to :attr:`annotation_path`, then ``root/annotations.json``. Refuses
-        (AnnotationError) to overwrite a file that this dataset was not loaded from or that
-        changed on disk since it was loaded, unless ``force``.
-        """
-        from detector.dataset_store import save_dataset
-
-        return save_dataset(self, path, force=force)
 
 
 def _with(annotation: Annotation, **changes: Any) -> Annotation:

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from detector.dataset import Annotation, Category, Dataset
+from detector.data.dataset import Annotation, Category, Dataset
 from detector.errors import AnnotationError, DetScopeError
-from detector.synthetic import SHAPE_NAMES, SynthConfig, make_sample
+from detector.training.synthetic import SHAPE_NAMES, SynthConfig, make_sample
 
 
 class TrainDataError(DetScopeError):
@@ -52,7 +52,7 @@ class CocoFolder:
         return len(self.image_ids)
 
     def item(self, index: int, with_masks: bool) -> tuple[np.ndarray, Target]:
-        from detector.imageio import read_image
+        from detector.io.images import read_image
 
         image_id = self.image_ids[index]
         image = read_image(self.dataset.image_path(image_id))
@@ -69,7 +69,7 @@ class CocoFolder:
         return image, _target(boxes, labels, masks if with_masks else None, height, width)
 
     def _binary_mask(self, obj: Annotation, height: int, width: int) -> np.ndarray:
-        from detector.formats.masks import binary_mask
+        from detector.data.masks import binary_mask
 
         where = f"object {obj.id} in {self.dataset.images[obj.image_id].file_name}"
         if obj.mask is None:
@@ -96,7 +96,7 @@ class CocoFolder:
         follows the data layer (the mask's pixels, else the box); each image carries its
         ``path``.
         """
-        from detector.formats.masks import image_areas
+        from detector.data.masks import image_areas
 
         picked = self.image_ids if indices is None else [self.image_ids[i] for i in indices]
         images, annotations = [], []

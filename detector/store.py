@@ -2,7 +2,7 @@
 
 * A dataset lives in ``annotations.json`` beside its images (or a path the user picks).
 * Every save is atomic (temp file in the same folder, fsync, rename; see
-  :mod:`detector.fileio`) and keeps the previous version as ``annotations.json~``.
+  :mod:`detector.io.files`) and keeps the previous version as ``annotations.json~``.
 * A file that could not be parsed is never overwritten: a dataset remembers the state
   (size, mtime, SHA-256) of the file it was loaded from, and refuses to write over a file
   it did not load, or that changed on disk since (:class:`~detector.errors.FileChangedError`).
@@ -11,56 +11,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from detector.dataset import Dataset, ImageRecord
+from detector.data.dataset import Dataset, ImageRecord
+from detector.data.issues import Issue, missing_file_issues
 from detector.errors import AnnotationError, FileChangedError
-from detector.validation import Issue, missing_file_issues, parse_json, read_bytes
+from detector.io.documents import parse_json, read_bytes
+from detector.io.files import changed_on_disk, fingerprint
 
 ANNOTATION_FILE = "annotations.json"
 
 
-@dataclass(frozen=True)
-class FileState:
-    """What a file looked like when read or written: enough to notice an outside change."""
-
-    path: Path
-    size: int
-    mtime_ns: int
-    sha256: str
-
-
-def fingerprint(path: str | os.PathLike, data: bytes | None = None) -> FileState:
-    """The state of ``path`` now (``data``: its content when the caller already has it)."""
-    file = Path(path).resolve()
-    stat = file.stat()
-    content = file.read_bytes() if data is None else data
-    return FileState(file, stat.st_size, stat.st_mtime_ns, hashlib.sha256(content).hexdigest())
-
-
-def state_of(path: Path, stat: os.stat_result | None, data: bytes) -> FileState:
-    """The FileState of ``path`` from a stat taken *before* reading ``data`` from it."""
-    stat = path.stat() if stat is None else stat
-    return FileState(
-        path.resolve(), stat.st_size, stat.st_mtime_ns, hashlib.sha256(data).hexdigest()
-    )
-
-
-def changed_on_disk(state: FileState) -> bool:
-    """True when the file is gone or its content differs from ``state`` (hash checked on doubt)."""
-    try:
-        stat = state.path.stat()
-    except OSError:
-        return True
-    if stat.st_size == state.size and stat.st_mtime_ns == state.mtime_ns:
-        return False
-    return hashlib.sha256(state.path.read_bytes()).hexdigest() != state.sha256
-
-
-def open_folder(
+def open_dataset(
     folder: str | os.PathLike, annotation_path: str | os.PathLike | None = None
 ) -> Dataset:
     """Images of ``folder`` plus its annotations; images not yet annotated are added.
@@ -71,7 +34,7 @@ def open_folder(
     """
     from detector.formats._common import image_size_or_none
     from detector.formats.coco import load_coco
-    from detector.imageio import list_images
+    from detector.io.images import list_images
 
     root = Path(folder)
     if not root.is_dir():
@@ -140,8 +103,8 @@ def save_dataset(
     dataset: Dataset, path: str | os.PathLike | None = None, *, force: bool = False
 ) -> Path:
     """Atomically write the dataset as COCO JSON; see :meth:`Dataset.save`."""
-    from detector.fileio import atomic_write_bytes
     from detector.formats.coco import coco_bytes
+    from detector.io.files import atomic_write_bytes
 
     target = default_path(dataset) if path is None else Path(path)
     check_can_write(dataset, target, force=force)

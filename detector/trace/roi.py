@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import boxes as box_ops
 
-from detector.nms import NmsTrace, batched_nms_trace
-from detector.trace_rpn import to_numpy
+from detector.geometry.nms import NmsTrace, batched_nms_trace
+from detector.trace.rpn import to_numpy
 
 
 @dataclass

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from detector.detections import Detections, encode_mask_rle
+from detector.data.masks import encode_mask_rle
+from detector.inference.detections import Detections
 from detector.models import DetModel
 
 STAT_NAMES = (
@@ -44,7 +45,7 @@ def evaluate_coco(
     Model label ``k`` is the ``k``-th category of ``ground_truth`` by ascending id. Returns
     ``{"bbox_AP": ..., "bbox_AP50": ..., "segm_AP": ...}`` (segm for mask models only).
     """
-    from detector.inference import detect
+    from detector.inference.run import detect
 
     category_ids = sorted(c["id"] for c in ground_truth["categories"])
     images = ground_truth["images"]

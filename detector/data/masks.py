@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from detector.dataset import Annotation, ImageRecord
+from detector.data.dataset import Annotation, ImageRecord
 
 
 def _is_int(value: Any) -> bool:
@@ -120,8 +120,6 @@ def _mask_frame(mask: Any, image: ImageRecord) -> tuple[int, int]:
 
 def rle_from_binary_mask(mask: Any) -> dict:
     """A binary H x W numpy mask as compressed COCO RLE (how model masks are stored)."""
-    from detector.detections import encode_mask_rle
-
     return encode_mask_rle(mask)
 
 
@@ -217,3 +215,13 @@ def _polygon_areas(objects, image, polygons, owners, areas, cache) -> None:
         if len(parts) > 1:
             areas[owner] = float(mask_utils.area(mask_utils.merge(parts)))
         cache[objects[owner].id] = (objects[owner].mask, areas[owner])
+
+
+def encode_mask_rle(mask: Any) -> dict:
+    """A binary H x W mask as COCO compressed RLE with a str ``counts`` (JSON-ready)."""
+    import numpy as np
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle["counts"] = rle["counts"].decode("ascii")
+    return rle
