@@ -93,3 +93,14 @@ def gather(world: World, value: Any) -> list[Any]:
     values: list[Any] = [None] * world.world_size
     dist.all_gather_object(values, value)
     return values
+
+
+def gather_to_main(world: World, value: Any) -> list[Any] | None:
+    """Every rank's ``value`` in rank order on rank 0 (None on the others)."""
+    if not world.distributed:
+        return [value]
+    import torch.distributed as dist
+
+    values: list[Any] | None = [None] * world.world_size if world.is_main else None
+    dist.gather_object(value, values, dst=0)
+    return values
