@@ -378,11 +378,19 @@ class MainWindow(QMainWindow):
         names = [c.name for c in self.dataset.categories.values()]
         dialog = QInputDialog(self, windowTitle="Relabel", labelText="Class:")
         dialog.setComboBoxItems(names)
+        current = self.dataset.categories.get(self._selected_category_id())
+        if current is not None:
+            dialog.setTextValue(current.name)  # the box's own class, not the first one
         dialog.textValueSelected.connect(
             lambda name: self.commands.relabel(self.dataset.category_by_name(name).id)
         )
         dialog.open()  # non-blocking
         self.relabel_dialog = dialog
+
+    def _selected_category_id(self) -> int | None:
+        object_id = next(iter(self.editor.selected), None)
+        annotation = self.dataset.objects.get(object_id) if object_id is not None else None
+        return annotation.category_id if annotation is not None else None
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self)

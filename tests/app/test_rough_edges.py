@@ -1,0 +1,48 @@
+"""Rough edges a first-time user hits (issue 17): each one driven through the real window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+
+
+def _select_first_object(window):
+    image_id = window.current_image_id
+    first = window.dataset.objects_in(image_id)[0]
+    window.editor.select([first.id])
+    return first
+
+
+def test_relabel_dialog_preselects_the_boxs_own_class(qtbot, open_window, sample_folder):
+    window = open_window(sample_folder)
+    objects = window.dataset.objects_in(window.current_image_id)
+    chosen = next(o for o in objects if o.category_id != min(window.dataset.categories))
+    window.editor.select([chosen.id])
+    qtbot.keyClick(window.canvas, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    own = window.dataset.categories[chosen.category_id].name
+    assert window.relabel_dialog.textValue() == own
+    window.relabel_dialog.close()
+
+
+def test_shortcut_sheet_has_a_close_button(qtbot, open_window, sample_folder):
+    window = open_window(sample_folder)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_F1)
+    sheet = window.shortcut_sheet
+    assert sheet.isVisible()
+    close = sheet.buttons.button(QDialogButtonBox.StandardButton.Close)
+    qtbot.mouseClick(close, Qt.MouseButton.LeftButton)
+    assert not sheet.isVisible()
+
+
+def test_evaluate_export_starts_in_the_dataset_folder(
+    qtbot, open_window, sample_folder, monkeypatch
+):
+    window = open_window(sample_folder)
+    dock = window.evaluate_dock
+    dock.live.watch(window.dataset)
+    asked = []
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *args: (asked.append(args[2]), ("", ""))[1]
+    )
+    dock.export_button._export("png")
+    assert asked and asked[0].startswith(str(sample_folder))
