@@ -46,3 +46,25 @@ def test_evaluate_export_starts_in_the_dataset_folder(
     )
     dock.export_button._export("png")
     assert asked and asked[0].startswith(str(sample_folder))
+
+
+def test_boxes_drawn_and_moved_by_hand_are_saved_with_two_decimals(
+    qtbot, open_window, sample_folder
+):
+    import json
+
+    from test_annotate import drag
+
+    window = open_window(sample_folder, size=(1033, 777))  # a fit scale with long fractions
+    before = {o.id for o in window.dataset.objects_in(window.current_image_id)}
+    qtbot.keyClick(window.canvas, Qt.Key.Key_W)
+    drag(qtbot, window, (101.3, 80.7), (163.9, 121.1))
+    (new_id,) = {o.id for o in window.dataset.objects_in(window.current_image_id)} - before
+    drag(qtbot, window, (130.2, 100.4), (151.7, 113.3))  # move it
+    box = window.dataset.objects[new_id].box
+    assert box == tuple(round(v, 2) for v in box)
+    assert any(v != round(v) for v in box)  # the scale really gave fractions
+    window.save()
+    saved = json.loads((sample_folder / "annotations.json").read_text())
+    (entry,) = [a for a in saved["annotations"] if a["id"] == new_id]
+    assert all(len(repr(v).split(".")[-1]) <= 2 for v in entry["bbox"][:2])
