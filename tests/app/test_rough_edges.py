@@ -38,7 +38,7 @@ def test_evaluate_export_starts_in_the_dataset_folder(
     qtbot, open_window, sample_folder, monkeypatch
 ):
     window = open_window(sample_folder)
-    dock = window.evaluate_dock
+    dock = window.docks["EvaluateDock"]
     dock.live.watch(window.dataset)
     asked = []
     monkeypatch.setattr(
