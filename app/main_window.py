@@ -207,7 +207,9 @@ class MainWindow(QMainWindow):
         dock.detect_all_requested.connect(self.assist.detect_all)
         dock.cancel_requested.connect(self.assist.cancel)
         dock.accept_requested.connect(self.commands.accept_selected)
-        dock.accept_all_requested.connect(lambda: self.commands.accept_above(dock.threshold()))
+        dock.accept_all_requested.connect(
+            lambda: self.commands.accept_above(dock.threshold(), dock.match_iou())
+        )
         dock.reject_requested.connect(self.commands.reject)
         dock.clear_requested.connect(lambda: self.set_predictions(self.current_image_id, []))
         self.model_dock.model_requested.connect(self.choose_model)

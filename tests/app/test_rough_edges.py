@@ -68,3 +68,60 @@ def test_boxes_drawn_and_moved_by_hand_are_saved_with_two_decimals(
     saved = json.loads((sample_folder / "annotations.json").read_text())
     (entry,) = [a for a in saved["annotations"] if a["id"] == new_id]
     assert all(len(repr(v).split(".")[-1]) <= 2 for v in entry["bbox"][:2])
+
+
+class _ShapesModel:
+    """The category names of the bundled shapes model (never run: detections are given)."""
+
+    categories = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
+    device = "cpu"
+
+
+def _predict(window, boxes, labels, scores):
+    import numpy as np
+
+    from detector.inference.detections import Detections
+
+    window.models.model = _ShapesModel()
+    detections = Detections(
+        np.array(boxes, np.float32), np.array(labels), np.array(scores, np.float32), None
+    )
+    window.assist.on_detections(window.current_image_id, detections, 0.01, None)
+
+
+def test_accept_all_on_an_annotated_image_adds_only_what_is_new(qtbot, open_window, sample_folder):
+    window = open_window(sample_folder)
+    image_id = window.current_image_id
+    truth = window.dataset.objects_in(image_id)
+    names = _ShapesModel.categories
+    repeats = [tuple(v + 1.5 for v in o.box) for o in truth]  # the model found them again
+    labels = [names.index(window.dataset.categories[o.category_id].name) for o in truth]
+    _predict(window, [*repeats, (5, 5, 40, 40)], [*labels, 2], [0.9] * (len(truth) + 1))
+    dock = window.predictions_dock
+    qtbot.mouseClick(dock.buttons["Accept all ≥ threshold"], Qt.MouseButton.LeftButton)
+    after = window.dataset.objects_in(image_id)
+    assert len(after) == len(truth) + 1  # not 2x: the repeats were skipped
+    assert f"{len(truth)} skipped" in window.statusBar().currentMessage()
+    assert all(o.category_id in window.dataset.categories for o in after)
+
+
+def test_accept_all_asks_before_creating_classes(qtbot, open_window, sample_folder):
+    from PySide6.QtWidgets import QMessageBox
+
+    window = open_window(sample_folder)
+    from detector.data.edits import DeleteCategory
+
+    hexagon = window.dataset.category_by_name("hexagon")  # a set without hexagons
+    window.undo.push(DeleteCategory(hexagon.id))
+    before = set(window.dataset.categories)
+    _predict(window, [(5, 5, 40, 40), (50, 50, 90, 90)], [5, 2], [0.9, 0.9])
+    qtbot.mouseClick(
+        window.predictions_dock.buttons["Accept all ≥ threshold"], Qt.MouseButton.LeftButton
+    )
+    prompt = window.commands.new_classes_prompt
+    assert prompt.isVisible() and "hexagon" in prompt.text()
+    assert set(window.dataset.categories) == before  # nothing created behind the user's back
+    qtbot.mouseClick(prompt.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton)
+    assert set(window.dataset.categories) == before
+    accepted = [o for o in window.dataset.objects_in(window.current_image_id) if o.score]
+    assert [window.dataset.categories[o.category_id].name for o in accepted] == ["square"]
