@@ -68,6 +68,11 @@ class MainWindow(QMainWindow):
         self.layer = ObjectLayer(self.canvas)
         self.layer.prediction_names = self.state.prediction_names
         self.editor = BoxEditor(self.canvas, self.layer, self.undo, self)
+        self.editor.prefer_predictions = self._reviewing_predictions
+        cycle = QAction("Next object under the cursor", self.canvas, shortcut="Tab")
+        cycle.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        cycle.triggered.connect(self.editor.cycle_under_cursor)
+        self.canvas.addAction(cycle)
         self.commands = EditCommands(self)
         self.assist = ModelAssist(self)
         self.status = StatusBar(self)
@@ -416,6 +421,11 @@ class MainWindow(QMainWindow):
         self.layer.hidden_categories = hidden
         self.layer.redraw()
         self.editor.prune()
+
+    def _reviewing_predictions(self) -> bool:
+        """The Predictions dock is on screen: a click on a prediction selects it first."""
+        dock = self.predictions_dock
+        return dock.isVisible() and not dock.visibleRegion().isEmpty()
 
     def _on_threshold(self, value: float) -> None:
         self.layer.threshold = value

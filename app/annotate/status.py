@@ -31,7 +31,15 @@ class StatusBar:
     def show_selection(self) -> None:
         editor = self.window.editor
         boxes = editor.selected_boxes() if self.window.dataset is not None else []
-        if len(boxes) == 2:
+        prediction = self._selected_prediction()
+        if prediction is not None and not editor.selected:
+            x1, y1, x2, y2 = prediction.box
+            name = self.window.layer.name(prediction.category_id)
+            self.selection_label.setText(
+                f"prediction: {name} {prediction.score or 0:.2f}, "
+                f"box {x2 - x1:.0f} × {y2 - y1:.0f} at ({x1:.0f}, {y1:.0f}) (Enter accepts)"
+            )
+        elif len(boxes) == 2:
             self.selection_label.setText(f"IoU {iou(boxes[0], boxes[1]):.3f}")
         elif len(boxes) == 1:
             x1, y1, x2, y2 = boxes[0]
@@ -42,6 +50,16 @@ class StatusBar:
             self.selection_label.setText(f"{len(boxes)} selected")
         else:
             self.selection_label.setText("")
+
+    def _selected_prediction(self):
+        window = self.window
+        chosen = window.editor.selected_prediction
+        if chosen is None or window.dataset is None or window.current_image_id is None:
+            return None
+        return next(
+            (a for a in window.dataset.predictions_in(window.current_image_id) if a.id == chosen),
+            None,
+        )
 
     def show_model(self, model) -> None:
         window = self.window

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from app.main_window import MainWindow
 from detector.store import save_dataset
@@ -238,6 +239,9 @@ def test_accept_predictions_keeps_masks_and_never_saves_unaccepted(qtbot, window
     )
     window.predictions_dock.set_threshold(0.5)
     window.predictions_dock.accept_all_requested.emit()  # the zebra, a class the set lacks
+    prompt = window.commands.new_classes_prompt  # asked first, never created silently
+    assert "zebra" in prompt.text() and window.dataset.category_by_name("zebra") is None
+    qtbot.mouseClick(prompt.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     zebra = window.dataset.category_by_name("zebra")
     assert zebra is not None
     assert [

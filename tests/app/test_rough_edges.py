@@ -125,3 +125,46 @@ def test_accept_all_asks_before_creating_classes(qtbot, open_window, sample_fold
     assert set(window.dataset.categories) == before
     accepted = [o for o in window.dataset.objects_in(window.current_image_id) if o.score]
     assert [window.dataset.categories[o.category_id].name for o in accepted] == ["square"]
+
+
+def test_a_click_selects_the_prediction_over_the_object_and_tab_cycles(
+    qtbot, open_window, sample_folder
+):
+    from test_annotate import view_point
+
+    window = open_window(sample_folder)
+    target = max(
+        window.dataset.objects_in(window.current_image_id),
+        key=lambda o: (o.box[2] - o.box[0]) * (o.box[3] - o.box[1]),
+    )
+    x1, y1, x2, y2 = target.box
+    label = _ShapesModel.categories.index(window.dataset.categories[target.category_id].name)
+    _predict(window, [(x1 + 2, y1 + 2, x2 - 2, y2 - 2)], [label], [0.8])
+    prediction = window.dataset.predictions_in(window.current_image_id)[0].id
+    centre = ((x1 + x2) / 2, (y1 + y2) / 2)
+    qtbot.mouseClick(
+        window.canvas.viewport(), Qt.MouseButton.LeftButton, pos=view_point(window, *centre)
+    )
+    assert window.editor.selected_prediction == prediction and window.editor.selected == []
+    status = window.status.selection_label.text()
+    assert "prediction" in status and "0.80" in status
+    under = window.layer.objects_at(*centre)  # smallest first; the target among them
+    assert target.id in under
+    for object_id in under:
+        qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
+        assert window.editor.selected == [object_id] and window.editor.selected_prediction is None
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)  # round again to the prediction
+    assert window.editor.selected_prediction == prediction
+
+
+def test_labels_of_a_crowd_never_hide_each_other(qtbot):
+    from PySide6.QtCore import QRectF
+
+    from app.overlays import stack_labels
+
+    wanted = [QRectF(10 + (i % 3), 20, 60, 15) for i in range(9)]  # nine boxes at one place
+    placed = stack_labels(wanted, step=15)
+    for i, a in enumerate(placed):
+        for b in placed[i + 1 :]:
+            assert not a.intersects(b)
+    assert placed[0] == wanted[0]  # the first label stays where it wanted to be
