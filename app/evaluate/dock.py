@@ -51,6 +51,7 @@ class EvaluateDock(QDockWidget):
     def _build(self) -> None:
         self.controls = ControlBar()
         self.plot = PRPlot()
+        self.plot.image_name = self._file_name  # file names, not ids, in the tooltips
         self.table = APTable()
         self.confusion = ConfusionView()
         self.errors = ErrorList()
@@ -219,6 +220,11 @@ class EvaluateDock(QDockWidget):
         if job == self._confusion_job:
             self.confusion.set_data(data, self._image_names())
 
+    def _file_name(self, image_id: int) -> str:
+        dataset = self.live.dataset
+        record = dataset.images.get(image_id) if dataset is not None else None
+        return record.file_name if record is not None else ""
+
     def _image_names(self) -> dict[int, str]:
         dataset = self.live.dataset
         if dataset is None:
@@ -248,8 +254,8 @@ class EvaluateDock(QDockWidget):
 
     def draw_marks(self) -> None:
         canvas = self.host.canvas
-        marks_overlay = canvas.boxes_overlay("evaluation", z=30)
-        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=31)
+        marks_overlay = canvas.boxes_overlay("evaluation", z=40)  # above the ground truth (30)
+        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=45)
         result = self.live.result()
         image_id = self.state.current_image_id
         on = self.isVisible() and self.controls.marks_check.isChecked()
@@ -275,7 +281,8 @@ class EvaluateDock(QDockWidget):
             return
         try:
             if Path(path).suffix.lower() in (".png", ".svg"):
-                written = export_plot(self.plot.plot, path)
+                with self.plot.without_hover():
+                    written = export_plot(self.plot.plot, path)
             else:
                 written = export_metrics(self.view, result.stats_dict(), path, result)
         except OSError as exc:
