@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self._build_actions()
         self._build_docks()
+        self.image_dock.set_status_source(self.status.row_text)  # asked per row on screen
         self._connect()
         from app import extensions
 

@@ -77,7 +77,10 @@ class StatusBar:
         settings().setValue("device", window.models.choice[1])
 
     def row_text(self, image_id: int) -> str:
+        """The status after an image's name in the list (asked for the rows on screen)."""
         window = self.window
+        if window.dataset is None or image_id not in window.dataset.images:
+            return ""
         if image_id in window.unreadable:
             return "⚠ unreadable"
         dataset = window.dataset
@@ -94,8 +97,8 @@ class StatusBar:
             self.window.image_dock.set_status(image_id, self.row_text(image_id))
 
     def refresh_all_rows(self) -> None:
-        for image_id in self.window.images:
-            self.refresh_row(image_id)
+        """Every row's text is asked again when painted (only the rows on screen are)."""
+        self.window.image_dock.view.viewport().update()
 
     def show_counts(self) -> None:
         window = self.window

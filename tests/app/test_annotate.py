@@ -160,7 +160,7 @@ def test_edit_shortcuts(qtbot, window):
     assert list(boxes(window).values()) == [(21.0, 30.0, 61.0, 60.0)]
     key(qtbot, window, Qt.Key.Key_Space)
     assert window.dataset.images[2].verified
-    assert "✓" in window.image_dock.list_widget.currentItem().text()
+    assert "✓" in window.image_dock.current_text()
     key(qtbot, window, Qt.Key.Key_T)
     assert not window.canvas.boxes_overlay("objects").show_labels
     key(qtbot, window, Qt.Key.Key_F1)

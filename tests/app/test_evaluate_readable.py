@@ -47,7 +47,9 @@ def test_tooltips_name_files_and_marks_lie_above_the_ground_truth(dock):
     window = dock.window()
     point = dock.plot.point(2, 0)
     record = window.dataset.images[point.image_id]
-    assert record.file_name in point.describe() and f"image {point.image_id}" not in point.describe()
+    assert (
+        record.file_name in point.describe() and f"image {point.image_id}" not in point.describe()
+    )
     marks = window.canvas.boxes_overlay("evaluation")
     truth = window.canvas.boxes_overlay("objects")
     assert marks.zValue() > truth.zValue()
