@@ -262,7 +262,7 @@ def test_detect_all_with_progress(qtbot, window):
     )
     window.models.set_model(model)
     window.assist.detect_all()
-    qtbot.waitUntil(lambda: window.assist.detect_all_worker is None, timeout=60000)
+    qtbot.waitUntil(lambda: not window.assist.detecting_all, timeout=60000)
     assert set(window.detections) == set(window.images)
     assert "Detected all" in window.statusBar().currentMessage()
 
