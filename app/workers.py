@@ -44,12 +44,14 @@ class _Aborted(Exception):
 
 
 class WorkerSignals(QObject):
-    started = Signal()
-    yielded = Signal(object)
-    returned = Signal(object)
-    errored = Signal(object)  # the exception the job raised
-    aborted = Signal()
-    finished = Signal()  # last, whatever happened
+    """Each signal carries the worker first, so one receiver serves every worker."""
+
+    started = Signal(object)
+    yielded = Signal(object, object)
+    returned = Signal(object, object)
+    errored = Signal(object, object)  # the exception the job raised
+    aborted = Signal(object)
+    finished = Signal(object)  # last, whatever happened
 
 
 class Worker(QRunnable):
@@ -74,20 +76,20 @@ class Worker(QRunnable):
 
     def run(self) -> None:
         signals = self.signals
-        signals.started.emit()
+        signals.started.emit(self)
         try:
             result = self._job(*self._args, **self._kwargs)
             if inspect.isgenerator(result):
                 result = self._drain(result)
             if self.abort_requested:
                 raise _Aborted
-            signals.returned.emit(result)
+            signals.returned.emit(self, result)
         except _Aborted:
-            signals.aborted.emit()
+            signals.aborted.emit(self)
         except Exception as exc:  # noqa: BLE001 - every error reaches the GUI as an exception
-            signals.errored.emit(exc)
+            signals.errored.emit(self, exc)
         finally:
-            signals.finished.emit()
+            signals.finished.emit(self)
 
     def _drain(self, generator) -> Any:
         try:
@@ -98,7 +100,7 @@ class Worker(QRunnable):
                     value = next(generator)
                 except StopIteration as stop:
                     return stop.value
-                self.signals.yielded.emit(value)
+                self.signals.yielded.emit(self, value)
         finally:
             generator.close()
 
@@ -126,49 +128,17 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-class _Relay(QObject):
-    """Lives in the GUI thread, so the callbacks it calls run there (queued connection).
+@dataclass
+class _Job:
+    """The GUI-thread side of one worker: its callbacks, and whether they are dropped."""
 
-    A plain Python callable connected to a worker's signal would run in the worker thread.
-    """
+    callbacks: dict[str, Callable | None]
+    dropped: bool = False  # superseded or cancelled: only on_finished still runs
 
-    def __init__(self, worker: Worker, callbacks: dict, pool: WorkerPool) -> None:
-        super().__init__(pool)
-        self.worker, self._callbacks, self._pool = worker, callbacks, pool
-        self.dropped = False  # superseded or cancelled: only on_finished still runs
-        signals = worker.signals
-        signals.yielded.connect(self.yielded)
-        signals.returned.connect(self.returned)
-        signals.errored.connect(self.errored)
-        signals.finished.connect(self.finished)
-
-    def _call(self, name: str, *args) -> None:
-        callback = self._callbacks.get(name)
+    def call(self, name: str, *args) -> None:
+        callback = self.callbacks.get(name)
         if callback is not None and not self.dropped:
             callback(*args)
-
-    @Slot(object)
-    def yielded(self, value: object) -> None:
-        progress = _as_progress(value)
-        if progress is None:
-            self._call("on_yielded", value)
-        else:
-            self._call("on_progress", progress.done, progress.total, progress.message)
-
-    @Slot(object)
-    def returned(self, value: object) -> None:
-        self._call("on_returned", value)
-
-    @Slot(object)
-    def errored(self, exc: object) -> None:
-        self._call("on_errored", exc)
-
-    @Slot()
-    def finished(self) -> None:
-        self._pool._reap(self)
-        callback = self._callbacks.get("on_finished")
-        if callback is not None:
-            callback()
 
 
 def _as_progress(value: object) -> Progress | None:
@@ -186,14 +156,20 @@ def _as_progress(value: object) -> Progress | None:
 
 
 class WorkerPool(QObject):
-    """Starts workers, remembers them by key, and waits for all on ``shutdown``."""
+    """Starts workers, remembers them by key, and waits for all on ``shutdown``.
+
+    The pool lives in the GUI thread and receives every worker's signals (queued), so the
+    callbacks run there: a plain Python callable connected to a worker's signal would run
+    in the worker thread.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._threads = QThreadPool(self)
         self._threads.setMaxThreadCount(MAX_THREADS)
-        self._live: dict[Worker, _Relay] = {}
+        self._live: dict[Worker, _Job] = {}
         self._keys: dict[Hashable, Worker] = {}
+        self._retired: list[Worker] = []  # finished; dropped at the next start (see _reap)
         self._closed = False
 
     def start(
@@ -216,17 +192,24 @@ class WorkerPool(QObject):
         """
         if self._closed:
             return None
+        self._retired.clear()
         if key is not None:
             self.cancel(key)
         worker = Worker(job, args, kwargs, key)
-        callbacks = {
-            "on_returned": on_returned,
-            "on_yielded": on_yielded,
-            "on_progress": on_progress,
-            "on_errored": on_errored,
-            "on_finished": on_finished,
-        }
-        self._live[worker] = _Relay(worker, callbacks, self)
+        self._live[worker] = _Job(
+            {
+                "on_returned": on_returned,
+                "on_yielded": on_yielded,
+                "on_progress": on_progress,
+                "on_errored": on_errored,
+                "on_finished": on_finished,
+            }
+        )
+        signals = worker.signals
+        signals.yielded.connect(self._on_yielded)
+        signals.returned.connect(self._on_returned)
+        signals.errored.connect(self._on_errored)
+        signals.finished.connect(self._on_finished)
         if key is not None:
             self._keys[key] = worker
         self._threads.start(worker)
@@ -242,9 +225,9 @@ class WorkerPool(QObject):
     def stop(self, worker: Worker, *, drop: bool = True) -> None:
         """Ask ``worker`` to quit (see :meth:`cancel`)."""
         worker.quit()
-        relay = self._live.get(worker)
-        if relay is not None and drop:
-            relay.dropped = True
+        job = self._live.get(worker)
+        if job is not None and drop:
+            job.dropped = True
         if self._keys.get(worker.key) is worker:
             del self._keys[worker.key]
 
@@ -260,12 +243,43 @@ class WorkerPool(QObject):
         """Pool threads running a job now (0 after ``shutdown``)."""
         return self._threads.activeThreadCount()
 
-    def _reap(self, relay: _Relay) -> None:
-        worker = relay.worker
-        self._live.pop(worker, None)
+    # ----- the workers' signals, on the GUI thread ---------------------------------------
+    @Slot(object, object)
+    def _on_yielded(self, worker: Worker, value: object) -> None:
+        job = self._live.get(worker)
+        if job is None:
+            return
+        progress = _as_progress(value)
+        if progress is None:
+            job.call("on_yielded", value)
+        else:
+            job.call("on_progress", progress.done, progress.total, progress.message)
+
+    @Slot(object, object)
+    def _on_returned(self, worker: Worker, value: object) -> None:
+        job = self._live.get(worker)
+        if job is not None:
+            job.call("on_returned", value)
+
+    @Slot(object, object)
+    def _on_errored(self, worker: Worker, exc: object) -> None:
+        job = self._live.get(worker)
+        if job is not None:
+            job.call("on_errored", exc)
+
+    @Slot(object)
+    def _on_finished(self, worker: Worker) -> None:
+        job = self._reap(worker)
+        if job is not None and job.callbacks["on_finished"] is not None:
+            job.callbacks["on_finished"]()
+
+    def _reap(self, worker: Worker) -> _Job | None:
+        """Forget a finished worker. Its Python object (and signals) is kept until the
+        next start: the pool thread may still be returning from its last emit."""
         if self._keys.get(worker.key) is worker:
             del self._keys[worker.key]
-        relay.deleteLater()
+        self._retired.append(worker)
+        return self._live.pop(worker, None)
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
         """Ask every job to quit, wait for all of them; no pool thread is left running."""
@@ -273,5 +287,6 @@ class WorkerPool(QObject):
         for worker in list(self._live):
             self.stop(worker)
         self._threads.waitForDone(timeout_ms)
-        for relay in list(self._live.values()):
-            self._reap(relay)
+        for worker in list(self._live):
+            self._reap(worker)
+        self._retired.clear()

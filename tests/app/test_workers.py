@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from app.workers import Progress, WorkerPool, describe_error, locked_steps
 
@@ -145,3 +146,20 @@ def test_shutdown_waits_and_refuses_new_jobs(qtbot):
     assert time.perf_counter() - started < 5  # the generator stopped at its next yield
     assert pool.active_threads() == 0 and not pool.busy()
     assert pool.start(counting, 1) is None
+
+
+def test_pools_come_and_go_without_shutdown(qtbot):
+    """Regression: with one relay QObject per job parented to the pool, a pool freed while
+    its relays awaited deleteLater crashed a later event loop turn (segfault)."""
+
+    def one_round() -> list[int]:
+        pool = WorkerPool()
+        results: list[int] = []
+        for index in range(20):
+            pool.start(abs, -index, on_returned=results.append)
+        while pool.busy():
+            QApplication.processEvents()
+        return results  # the pool is freed here, without shutdown
+
+    for _round in range(5):
+        assert sorted(one_round()) == list(range(20))
