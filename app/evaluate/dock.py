@@ -313,7 +313,7 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "evaluate", False):
+    if args.evaluate:
         dock = window.docks["EvaluateDock"]
         dock.show()
         dock.raise_()
@@ -324,6 +324,6 @@ def apply_arguments(window, args) -> None:
 
 
 def screenshot_ready(window, args) -> bool:
-    if not getattr(args, "evaluate", False):
+    if not args.evaluate:
         return True
     return window.docks["EvaluateDock"].shows_finished_evaluation()
