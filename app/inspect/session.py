@@ -158,24 +158,25 @@ class TraceSession(QObject):
         message = args[-1]
         self._running += 1
         self.busy_changed.emit(True, message)
+        wanted = dict(self.settings)
         self._pool.start(
             job,
             *args[:-1],
             key=TRACE,
-            on_returned=lambda result, k=self.key: self._finished(k, result, rerun),
+            on_returned=lambda result, k=self.key: self._finished(k, wanted, result, rerun),
             on_errored=lambda exc: self.failed.emit(describe_error(exc)),
             on_progress=lambda done, total, text: self.busy_changed.emit(True, text),
             on_finished=lambda: self._job_done(rerun),
         )
 
-    def _finished(self, key: tuple, result, rerun: bool) -> None:
+    def _finished(self, key: tuple, wanted: dict, result, rerun: bool) -> None:
         base, trace = result
         self._cache[key] = base
         self._cache.move_to_end(key)
         while len(self._cache) > MAX_CACHED:
             self._cache.popitem(last=False)
-        if key != self.key or (rerun and self._rerun_pending):
-            return  # another image, or newer settings queued: show that one
+        if key != self.key or (rerun and wanted != self.settings):
+            return  # another image, or a slider moved since: the queued rerun shows it
         self.trace = trace
         self.post = from_trace(trace)
         self.trace_changed.emit(trace)
