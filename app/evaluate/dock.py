@@ -300,7 +300,7 @@ def snapshot(result):
 def install(host: WindowHost) -> EvaluateDock:
     dock = EvaluateDock(host)
     area = Qt.DockWidgetArea.RightDockWidgetArea
-    host.add_dock(dock, area, shortcut="Ctrl+Shift+E", tabbed=True)
+    host.add_dock(dock, area, tabbed=True)  # Ctrl+Shift+E: the Evaluate workspace
     return dock
 
 
@@ -315,11 +315,7 @@ def add_arguments(parser) -> None:
 def apply_arguments(window, args) -> None:
     if args.evaluate:
         dock = window.docks["EvaluateDock"]
-        dock.show()
-        dock.raise_()
-        width = min(520, int(window.width() * 0.4))
-        window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
-        window.resizeDocks([dock], [900], Qt.Orientation.Vertical)
+        window.workspaces.switch("evaluate")
         dock.run()
 
 

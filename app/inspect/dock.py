@@ -189,7 +189,7 @@ class InspectDock(QDockWidget):
 
 def install(host: WindowHost) -> InspectDock:
     dock = InspectDock(host)
-    host.add_dock(dock, Qt.DockWidgetArea.RightDockWidgetArea, shortcut="Ctrl+I")
+    host.add_dock(dock, Qt.DockWidgetArea.RightDockWidgetArea)  # Ctrl+I: the Inspect workspace
     dock.hide()
     return dock
 
@@ -206,17 +206,7 @@ def add_arguments(parser) -> None:
 def apply_arguments(window, args) -> None:
     if args.stage:
         dock = window.docks["inspect_dock"]
-        window.tabifyDockWidget(window.image_dock, dock)  # the full left column
-        dock.show()
-        dock.raise_()
-        window.resize(max(window.width(), 1600), max(window.height(), 1000))
-        right = [window.classes_dock, window.predictions_dock, window.model_dock]
-        right += [d for name, d in window.docks.items() if name == "EvaluateDock"]
-        for other in right[1:]:  # one narrow column on the right: room for the canvas
-            window.tabifyDockWidget(right[0], other)
-        right[0].raise_()
-        horizontal = Qt.Orientation.Horizontal
-        window.resizeDocks([dock, right[0]], [420, 250], horizontal)
+        window.workspaces.switch("inspect")
         dock.select_stage(args.stage)
         window.models.ensure_loaded()
 

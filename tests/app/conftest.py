@@ -95,7 +95,7 @@ def inspect_dock(qtbot, small_model, open_window, sample_folder):
     window = open_window(sample_folder)
     window.state.models.set_model(small_model)
     dock = window.docks["inspect_dock"]
-    dock.show()
+    window.workspaces.switch("inspect")  # Ctrl+I: the Inspect workspace shows the dock
     qtbot.waitUntil(lambda: dock.session.trace is not None and not dock.session.busy, timeout=60000)
     return dock
 
@@ -110,8 +110,7 @@ def evaluated_dock(qtbot):
 
     def factory(window):
         dock = window.docks["EvaluateDock"]
-        dock.show()
-        dock.raise_()
+        window.workspaces.switch("evaluate")  # Ctrl+Shift+E
         dataset, model = window.state.dataset, FakeModel()
         window.state.models.model = model
         for image_id, dets in fake_detections(dataset).items():
