@@ -16,8 +16,6 @@ def test_the_window_is_the_host_and_extension_docks_sit_in_the_view_menu(open_wi
     view = window.view_menu.actions()
     for name in ("EvaluateDock", "inspect_dock"):
         assert window.docks[name].toggleViewAction() in view
-    evaluate = window.docks["EvaluateDock"]
-    assert evaluate in window.tabifiedDockWidgets(window.predictions_dock)
     assert len(EXTENSION_MODULES) == 2
 
 
