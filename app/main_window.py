@@ -131,8 +131,12 @@ class MainWindow(QMainWindow):
         view_menu: bool = True,
         tabbed: bool = False,
     ) -> None:
-        """Place ``dock`` (see :class:`app.extensions.WindowHost`)."""
-        self.docks[dock.objectName()] = dock
+        """Place ``dock`` (see :class:`app.extensions.WindowHost`); its object name (which
+        the saved layout uses too) must be set and unique."""
+        name = dock.objectName()
+        if not name or name in self.docks:
+            raise ValueError(f"dock {dock.windowTitle()!r}: object name {name!r} unset or taken")
+        self.docks[name] = dock
         self.addDockWidget(area, dock)
         anchor = self._tab_anchor.get(area)
         if tabbed and anchor is not None:

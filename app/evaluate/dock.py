@@ -24,9 +24,13 @@ from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
 from app.evaluate.runner import RunController, RunOutput
+from app.workers import describe_error
 
 if TYPE_CHECKING:
     from app.extensions import WindowHost
+
+
+CONFUSION = "evaluate.confusion"
 
 
 class EvaluateDock(QDockWidget):
@@ -43,7 +47,6 @@ class EvaluateDock(QDockWidget):
         self.live = LiveEvaluation(self)
         self.view: EvaluationView | None = None
         self.focus: tuple[int, object] | None = None  # (image id, xyxy box) picked on a curve
-        self._confusion_job = 0
         self._build()
         self._connect()
 
@@ -149,7 +152,7 @@ class EvaluateDock(QDockWidget):
         self.live.watch(dataset)
         self.view, self.focus = None, None
         self._view_stale, self._confusion_stale = False, True
-        self._confusion_job += 1
+        self.state.pool.cancel(CONFUSION)
         self.controls.status_label.setText("")
         self.controls.clear_headline()
         self.plot.clear()
@@ -203,8 +206,6 @@ class EvaluateDock(QDockWidget):
         from detector.evaluation.confusion import confusion_matrix
 
         self._confusion_stale = False
-        self._confusion_job += 1
-        job = self._confusion_job
         settings = self.controls.settings()
         self.confusion.set_data(None, {})
         self.state.pool.start(
@@ -212,13 +213,10 @@ class EvaluateDock(QDockWidget):
             snapshot(result),
             settings.match_iou,
             settings.score_threshold,
-            on_finished=lambda data: self._on_confusion(job, data),
-            on_failed=lambda message: self._fail("Confusion matrix failed", message),
+            key=CONFUSION,  # a newer matrix supersedes this one
+            on_returned=lambda data: self.confusion.set_data(data, self._image_names()),
+            on_errored=lambda exc: self._fail("Confusion matrix failed", describe_error(exc)),
         )
-
-    def _on_confusion(self, job: int, data) -> None:
-        if job == self._confusion_job:
-            self.confusion.set_data(data, self._image_names())
 
     def _file_name(self, image_id: int) -> str:
         dataset = self.live.dataset
@@ -322,13 +320,13 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "evaluate", False):
+    if args.evaluate:
         dock = window.docks["EvaluateDock"]
         window.workspaces.switch("evaluate")
         dock.run()
 
 
 def screenshot_ready(window, args) -> bool:
-    if not getattr(args, "evaluate", False):
+    if not args.evaluate:
         return True
     return window.docks["EvaluateDock"].shows_finished_evaluation()

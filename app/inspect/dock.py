@@ -65,6 +65,7 @@ class InspectDock(QDockWidget):
         self.state = host.state
         self.session = TraceSession(self.state.pool, self)
         self.context = InspectContext(host, self.session)
+        self.example_shown = False  # --screenshot --stage: the stage's example was shown
         self.stages: list[Stage] = [cls(self.context) for cls in STAGE_CLASSES]
         self._build()
         self._connect()
@@ -203,7 +204,7 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "stage", None):
+    if args.stage:
         dock = window.docks["inspect_dock"]
         window.workspaces.switch("inspect")
         dock.select_stage(args.stage)
@@ -212,7 +213,7 @@ def apply_arguments(window, args) -> None:
 
 def screenshot_ready(window, args) -> bool:
     """With ``--stage``: the first image is traced and its stage drawn."""
-    if not getattr(args, "stage", None):
+    if not args.stage:
         return True
     dock = window.docks["inspect_dock"]
     if window.state.current_image() is None:
@@ -220,8 +221,8 @@ def screenshot_ready(window, args) -> bool:
     if dock.session.trace is None or dock.session.busy:
         dock._auto_trace()
         return False
-    if not getattr(dock, "_example_shown", False):
-        dock._example_shown = True
+    if not dock.example_shown:
+        dock.example_shown = True
         dock.current_stage().show_example()
         return False
     return not window.pool.busy()
