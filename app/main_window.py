@@ -31,6 +31,7 @@ from app.annotate.predictions_dock import PredictionsDock
 from app.annotate.shortcuts import ShortcutSheet, build_edit_actions
 from app.annotate.status import StatusBar
 from app.canvas import ImageCanvas
+from app.help import FirstRunHint
 from app.image_list import ImageListDock
 from app.model_dock import ModelDock
 from app.settings import remember_folder, restore_layout, save_layout, settings
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.view_menu.insertAction(self._view_first, self._reset_workspace_action())
         self.view_menu.insertSeparator(self._view_first)
         restore_layout(self)  # after every dock exists, extensions' included
+        self.first_run_hint = FirstRunHint(self.canvas)  # its event filter runs first
 
     # ----- the model, read-only (write through ``state``) --------------------------------
     dataset = property(lambda self: self.state.dataset)
@@ -189,7 +191,9 @@ class MainWindow(QMainWindow):
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_menu.addAction(self.detect_action)
         self.model_menu.addAction("Detect &All Images", self.assist.detect_all)
-        self.menuBar().addMenu("&Help").addAction(self.edit_actions["help"])
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu.addAction(self.edit_actions["help"])
+        self.help_menu.addAction("&About DetScope", self.show_about)
 
     def _connect(self) -> None:
         state = self.state
@@ -413,6 +417,11 @@ class MainWindow(QMainWindow):
         object_id = next(iter(self.editor.selected), None)
         annotation = self.dataset.objects.get(object_id) if object_id is not None else None
         return annotation.category_id if annotation is not None else None
+
+    def show_about(self) -> None:
+        from app.help import show_about
+
+        self.about_box = show_about(self)
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self)
