@@ -14,6 +14,7 @@ from importlib import metadata
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEvent, QObject, Qt, qVersion
 from PySide6.QtWidgets import QLabel, QMessageBox
+from shiboken6 import isValid
 
 from app.settings import settings
 
@@ -55,7 +56,7 @@ class FirstRunHint(QObject):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
         kind = event.type()
-        if self.label.isVisible():
+        if isValid(self.label) and self.label.isVisible():  # (the label dies first on close)
             if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel):
                 self.dismiss()
             elif kind == QEvent.Type.Resize:
