@@ -22,6 +22,9 @@ from detector.lecture.proposals import (
     selective_search,
 )
 from detector.lecture.rcnn import (
+    NEGATIVE_LABEL,
+    NEUTRAL_LABEL,
+    POSITIVE_LABEL,
     PooledFeatures,
     ProposalLabels,
     RcnnTiming,
@@ -47,6 +50,9 @@ from detector.lecture.windows import (
 )
 
 __all__ = [
+    "NEGATIVE_LABEL",
+    "NEUTRAL_LABEL",
+    "POSITIVE_LABEL",
     "BackbonePass",
     "LectureError",
     "PRWalk",

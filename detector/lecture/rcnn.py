@@ -31,7 +31,7 @@ from detector.geometry.roi import (
 from detector.lecture.shared import backbone_once
 from detector.lecture.windows import LectureError
 
-POSITIVE, NEUTRAL, NEGATIVE = 1, 0, -1
+POSITIVE_LABEL, NEUTRAL_LABEL, NEGATIVE_LABEL = 1, 0, -1
 WARP_SIZE = 224
 
 
@@ -59,16 +59,16 @@ def label_proposals(
     proposals = np.asarray(proposals_image, np.float32).reshape(-1, 4)
     gt = np.asarray(gt_image, np.float32).reshape(-1, 4)
     if len(gt) == 0:
-        labels = np.full(len(proposals), NEGATIVE, np.int8)
+        labels = np.full(len(proposals), NEGATIVE_LABEL, np.int8)
         return ProposalLabels(
             labels, np.zeros(len(proposals), np.float32), np.full(len(proposals), -1)
         )
     ious = np.nan_to_num(box_iou(proposals, gt))
     best_gt = ious.argmax(axis=1).astype(np.int64)
     best_iou = ious.max(axis=1).astype(np.float32)
-    labels = np.full(len(proposals), NEUTRAL, np.int8)
-    labels[best_iou >= positive] = POSITIVE
-    labels[best_iou < negative] = NEGATIVE
+    labels = np.full(len(proposals), NEUTRAL_LABEL, np.int8)
+    labels[best_iou >= positive] = POSITIVE_LABEL
+    labels[best_iou < negative] = NEGATIVE_LABEL
     return ProposalLabels(labels, best_iou, best_gt)
 
 
