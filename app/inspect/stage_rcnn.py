@@ -59,9 +59,8 @@ def rcnn_job(model, trace, image, truth_boxes, source: int = 0, count: int = 200
     labels = label_proposals(proposals, truth_boxes)
     positives = np.flatnonzero(labels.labels == 1)
     targets = regression_targets(proposals[positives], truth_boxes[labels.best_gt[positives]])
-    order = np.argsort(-labels.best_iou, kind="stable")[:GRID_CROPS]  # most telling first
     timing = compare_rcnn(model, image, proposals, measure=MEASURED_CROPS)
-    shown = order[:GRID_CROPS]
+    shown = _telling_crops(labels)
     pooled = pool_from_trace(model, trace, trace.input.boxes_to_resized(proposals[shown]))
     return RcnnResult(
         proposals,
@@ -74,6 +73,17 @@ def rcnn_job(model, trace, image, truth_boxes, source: int = 0, count: int = 200
         pooled.mean_abs_difference,
         pooled.levels,
     )
+
+
+def _telling_crops(labels) -> np.ndarray:
+    """Up to 8 positives (best IoU first), then 4 neutral and 4 negative proposals."""
+    order = np.argsort(-labels.best_iou, kind="stable")
+    picked = [
+        order[labels.labels[order] == value][:take] for value, take in ((1, 8), (0, 4), (-1, 4))
+    ]
+    chosen = np.concatenate(picked)
+    rest = order[~np.isin(order, chosen)][: GRID_CROPS - len(chosen)]
+    return np.concatenate([chosen, rest]).astype(np.int64)
 
 
 class RcnnView(LectureView):
@@ -123,8 +133,8 @@ class RcnnView(LectureView):
                 ("proposals N", f"{len(result.proposals):,}"),
                 ("positive (green, IoU ≥ 0.5)", f"{labels.count(1):,}"),
                 ("neutral (yellow, 0.3-0.5)", f"{labels.count(0):,}"),
-                ("negative (red, < 0.3)", f"{labels.count(-1):,}"),
-                ("crops above: the best-overlapping", f"{len(result.crops)} at 224 x 224"),
+                ("negative (red, &lt; 0.3)", f"{labels.count(-1):,}"),
+                ("crops above (framed by label)", f"{len(result.crops)} warped to 224 x 224"),
             ]
         )
 

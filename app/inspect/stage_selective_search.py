@@ -87,7 +87,10 @@ class SelectiveSearchView(LectureView):
                 rows.append(
                     (
                         f"recall@{top_n}, IoU {iou}",
-                        [_percent(t.recall[(iou, top_n)]) for _, t in methods],
+                        [
+                            _percent(t.recall[(iou, top_n)]) + ("*" if top_n > p.count else "")
+                            for p, t in methods
+                        ],
                     )
                 )
         body = "".join(
@@ -96,7 +99,10 @@ class SelectiveSearchView(LectureView):
             + "</tr>"
             for name, values in rows
         )
-        return f"<table cellspacing='3'><tr><th></th>{head}</tr>{body}</table>"
+        return (
+            f"<table cellspacing='3'><tr><th></th>{head}</tr>{body}</table>"
+            "* the method gave fewer proposals than N: all of them counted."
+        )
 
     def _needed(self, result: ProposalsResult) -> str:
         if result.num_truth == 0:
