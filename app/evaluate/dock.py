@@ -19,6 +19,7 @@ from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
+from app.evaluate.pr_walk_view import PRWalkView
 from app.evaluate.runner import RunController, RunOutput
 from app.evaluate.window_link import WindowLink
 
@@ -56,6 +57,8 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
+        self.walk = PRWalkView(self)
+        self.tabs.addTab(self.walk, "PR walk")
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -155,6 +158,7 @@ class EvaluateDock(QDockWidget):
         self._confusion_stale = True
         self._update_confusion()
         self.draw_marks()
+        self.walk.set_result(result)
         self.view_updated.emit()
 
     _confusion_stale = True
@@ -297,17 +301,30 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "evaluate", False):
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if getattr(args, "evaluate", False) or walk:
         dock = window.evaluate_dock
         dock.show()
         dock.raise_()
         width = min(520, int(window.width() * 0.4))
         window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
         window.resizeDocks([dock], [900], Qt.Orientation.Vertical)
+        if walk:
+            dock.tabs.setCurrentWidget(dock.walk)
         dock.run()
 
 
 def screenshot_ready(window, args) -> bool:
-    if not getattr(args, "evaluate", False):
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if not (getattr(args, "evaluate", False) or walk):
         return True
-    return window.evaluate_dock.shows_finished_evaluation()
+    dock = window.evaluate_dock
+    if not dock.shows_finished_evaluation():
+        return False
+    if walk and not getattr(dock, "_walk_shown", False):
+        if not dock.walk.ready:
+            return False
+        dock._walk_shown = True
+        dock.walk.walk_to_end()
+        return False
+    return not window.pool.busy()

@@ -28,6 +28,7 @@ from app.inspect.stage import InspectContext, Stage
 from app.inspect.stages import STAGE_CLASSES
 
 STAGE_KEYS = [cls.key for cls in STAGE_CLASSES]
+OTHER_DOCK_STAGES = ["pr_walk"]  # --stage values another dock shows (the Evaluate dock)
 
 
 class _ClickFilter(QObject):
@@ -176,14 +177,14 @@ def install(window) -> None:
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--stage",
-        choices=STAGE_KEYS,
+        choices=[*STAGE_KEYS, *OTHER_DOCK_STAGES],
         default=None,
         help="open the Inspect dock at this stage of the first image",
     )
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "stage", None):
+    if getattr(args, "stage", None) in STAGE_KEYS:
         dock = window.inspect_dock
         window.tabifyDockWidget(window.image_dock, dock)  # the full left column
         dock.show()
@@ -202,7 +203,7 @@ def apply_arguments(window, args) -> None:
 
 def screenshot_ready(window, args) -> bool:
     """With ``--stage``: the first image is traced and its stage drawn."""
-    if not getattr(args, "stage", None):
+    if getattr(args, "stage", None) not in STAGE_KEYS:
         return True
     dock = window.inspect_dock
     if window.current_image() is None:
