@@ -96,12 +96,16 @@ class PRWalkView(QWidget):
 
     @staticmethod
     def _busiest(result) -> int:
-        """Index of the class with the most ground truth (a telling walk)."""
-        counts = {c: 0 for c in sorted(result.data.categories)}
-        for inst in result.data.gt.values():
-            for label in inst.labels.tolist():
-                counts[label] = counts.get(label, 0) + 1
-        return list(counts).index(max(counts, key=counts.get)) if counts else 0
+        """Index of a telling class: one with detections, then the most ground truth."""
+        ids = sorted(result.data.categories)
+        gt = dict.fromkeys(ids, 0)
+        dt = dict.fromkeys(ids, 0)
+        for counts, instances in ((gt, result.data.gt), (dt, result.data.dt)):
+            for inst in instances.values():
+                for label in inst.labels.tolist():
+                    if label in counts:
+                        counts[label] += 1
+        return max(range(len(ids)), key=lambda i: (dt[ids[i]] > 0, gt[ids[i]]), default=0)
 
     def _compute(self) -> None:
         if self._result is None or self.class_combo.currentData() is None:
