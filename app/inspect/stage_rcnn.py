@@ -23,7 +23,7 @@ from app.overlays import BoxSet
 
 SOURCES = ("RPN (the model's)", "Selective Search (fast)")
 GRID_CROPS = 16
-GRID_SIDE = 56
+GRID_SIDE = 44
 MEASURED_CROPS = 8
 
 
@@ -168,8 +168,8 @@ class RcnnView(LectureView):
         return f"<br><br><b>Box target of positive {row}</b> (IoU {result.labels.best_iou[result.positives[row]]:.2f}):<br>{formulas}"
 
 
-def _grid_pixmap(crops: np.ndarray, labels: np.ndarray, columns: int = 4) -> QPixmap:
-    """The warped crops, shrunk to GRID_SIDE, 4 per row, framed in their label's colour."""
+def _grid_pixmap(crops: np.ndarray, labels: np.ndarray, columns: int = 6) -> QPixmap:
+    """The warped crops, shrunk to GRID_SIDE, 6 per row, framed in their label's colour."""
     import cv2
 
     if len(crops) == 0:
