@@ -9,6 +9,7 @@ on the wrong image). Jobs hold ``MODEL_LOCK`` while they use the model.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 
 from PySide6.QtGui import QColor
@@ -40,11 +41,16 @@ class LectureView(Stage):
         return (id(self.ctx.trace), tuple(sorted(self.params().items())))
 
     def result(self):
-        return self._results.get(self._key())
+        """This trace's result at these settings, or None (an id reused by a newer trace
+        after the old one was freed never matches: the cache checks identity)."""
+        entry = self._results.get(self._key())
+        if entry is None or entry[0]() is not self.ctx.trace:
+            return None
+        return entry[1]
 
     def draw(self) -> None:
         key = self._key()
-        result = self._results.get(key)
+        result = self.result()
         if result is None:
             self.ctx.draw_truth()
             if self.failure is not None:
@@ -62,6 +68,7 @@ class LectureView(Stage):
             return
         truth = self.ctx.truth()
         self._running.add(key)
+        trace_ref = weakref.ref(self.ctx.trace)
         window.pool.start(
             _locked,
             type(self).job,
@@ -70,24 +77,29 @@ class LectureView(Stage):
             image,
             truth.boxes_image.copy(),
             self.params(),
-            on_finished=lambda result, k=key: self._done(k, result),
+            on_finished=lambda result, k=key, r=trace_ref: self._done(k, r, result),
             on_failed=lambda message, k=key: self._failed(k, message),
         )
 
-    def _done(self, key: tuple, result) -> None:
+    def _done(self, key: tuple, trace_ref, result) -> None:
         self._running.discard(key)
-        self._results[key] = result
+        self._results[key] = (trace_ref, result)
         while len(self._results) > MAX_RESULTS:
             self._results.popitem(last=False)
-        if key == self._key():
+        if key == self._key() and self.ctx.trace is not None and self.is_current():
             self.refresh()
 
     def _failed(self, key: tuple, message: str) -> None:
         self._running.discard(key)
         self.failure = message
-        if key == self._key():
+        if key == self._key() and self.ctx.trace is not None and self.is_current():
             self.refresh()
         self.failure = None
+
+    def is_current(self) -> bool:
+        """The dock shows this stage (only the current stage may draw on the canvas)."""
+        dock = getattr(self.ctx.window, "inspect_dock", None)
+        return dock is not None and dock.current_stage() is self
 
     def render(self, result) -> None:
         """Draw ``result`` (this trace's, these settings') and fill ``self.info``."""

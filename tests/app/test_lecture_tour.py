@@ -86,3 +86,21 @@ def test_tour_visits_every_stage_without_errors(window, qtbot):
             assert "R-CNN / Fast R-CNN" in text
     assert not tour.next_button.isEnabled()
     assert window.errors_seen == []
+
+
+def test_a_measurement_finishing_under_another_stage_does_not_draw_over_it(window, qtbot):
+    dock = window.inspect_dock
+    dock.show()
+    qtbot.waitUntil(lambda: _settled(window), timeout=120000)
+    dock.select_stage("rcnn")
+    rcnn = dock.current_stage()
+    assert "Measuring" in rcnn.info.text()
+    dock.select_stage("nms")  # before the R-CNN measurement ends
+    nms_text = dock.current_stage().info.text()
+    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=120000)
+    overlay = window.canvas.boxes_overlay("inspect.rcnn.positive", 23)
+    assert len(overlay.boxes) == 0  # nothing of R-CNN's on the NMS picture
+    assert dock.current_stage().info.text() == nms_text
+    dock.select_stage("rcnn")  # the finished measurement is shown at once, from the cache
+    assert "R-CNN / Fast R-CNN" in rcnn.info.text()
+    assert len(overlay.boxes) > 0
