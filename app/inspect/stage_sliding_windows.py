@@ -62,55 +62,55 @@ class SlidingWindowsView(LectureView):
         self.scale.setCurrentIndex(1)
 
     def render(self, result: SlidingResult) -> None:
-        from detector.lecture import box_count
+        hits = self._draw_windows(result)
+        self.ctx.draw_truth()
+        model = self.ctx.window.models.model
+        self.info.setText(
+            table(self._rows(result, hits))
+            + "<br>The cost counts only the cheapest per-window work: RoIAlign from features "
+            "computed once, then the box head (an R-CNN would also run the backbone on every "
+            "window). The lecture's 800 x 600 image: 180,300 · 320,400 = 57,768,120,000 "
+            "boxes (the slide says ~58M: it is ~58 thousand million). Measured on "
+            f"{model.device if model is not None else 'cpu'}."
+        )
 
+    def _draw_windows(self, result: SlidingResult) -> int:
+        """The chosen scale's windows: faint, or green with the class where the box head
+        says object; returns how many are green."""
         index = self.scale.currentIndex()
-        scale = result.scales[index]
+        boxes = result.scales[index].boxes_image
         scores, labels = result.best_score[index], result.best_label[index]
         hit = scores > OBJECT_SCORE
-        self.ctx.boxes("windows.all", 22).set_boxes(
-            BoxSet(
-                scale.boxes_image[~hit], [QColor(255, 255, 255, 70)] * int((~hit).sum()), width=1
-            )
-        )
-        self.ctx.boxes("windows.hit", 24).set_boxes(
-            BoxSet(
-                scale.boxes_image[hit],
-                [QColor("#33ff66")] * int(hit.sum()),
-                [
-                    f"{self.ctx.category(int(v))} {s:.2f}"
-                    for v, s in zip(labels[hit], scores[hit], strict=True)
-                ],
-                width=2,
-            )
-        )
-        self.ctx.draw_truth()
+        faint = [QColor(255, 255, 255, 70)] * int((~hit).sum())
+        self.ctx.boxes("windows.all", 22).set_boxes(BoxSet(boxes[~hit], faint, width=1))
+        names = [
+            f"{self.ctx.category(int(v))} {s:.2f}"
+            for v, s in zip(labels[hit], scores[hit], strict=True)
+        ]
+        green = [QColor("#33ff66")] * int(hit.sum())
+        self.ctx.boxes("windows.hit", 24).set_boxes(BoxSet(boxes[hit], green, names, width=2))
+        return int(hit.sum())
+
+    def _rows(self, result: SlidingResult, hits: int) -> list[tuple[str, str]]:
+        from detector.lecture import box_count
+
         height, width = self.ctx.trace.input.original_size
         cost = result.cost
-        count = box_count(height, width)
         rows = [
             ("image H x W", f"{height} x {width} px"),
             (
                 "H(H+1)/2 · W(W+1)/2",
                 f"{height * (height + 1) // 2:,} · {width * (width + 1) // 2:,}",
             ),
-            ("every box of every size", f"<b>{count:,}</b>"),
+            ("every box of every size", f"<b>{box_count(height, width):,}</b>"),
         ]
         rows += [
             (f"{s.size[0]} px windows, stride {s.stride}", f"{s.count:,} windows")
             for s in result.scales
         ]
-        rows += [
+        return rows + [
             (f"box head on {cost.windows:,} windows", seconds_text(cost.seconds)),
             ("per 1,000 windows", seconds_text(cost.per_thousand_s)),
             ("all boxes of this image", seconds_text(cost.all_boxes_s)),
-            (f"drawn windows the head calls an object (> {OBJECT_SCORE})", f"{int(hit.sum())}"),
+            (f"drawn windows the head calls an object (> {OBJECT_SCORE})", f"{hits}"),
         ]
-        self.info.setText(
-            table(rows)
-            + "<br>The cost counts only the cheapest per-window work: RoIAlign from features "
-            "computed once, then the box head (an R-CNN would also run the backbone on every "
-            "window). The lecture's 800 x 600 image: 180,300 · 320,400 = 57,768,120,000 "
-            f"boxes (the slide says ~58M: it is ~58 thousand million). Measured on "
-            f"{self.ctx.window.models.model.device if self.ctx.window.models.model else 'cpu'}."
-        )
