@@ -28,7 +28,7 @@ from detector.geometry.roi import (
     roi_align_geometry,
     roi_pool_geometry,
 )
-from detector.lecture.shared import backbone_once
+from detector.lecture.shared import backbone_once, synchronize
 from detector.lecture.windows import LectureError
 
 POSITIVE_LABEL, NEUTRAL_LABEL, NEGATIVE_LABEL = 1, 0, -1
@@ -232,6 +232,7 @@ def time_rcnn(model, image: np.ndarray, crops_image: np.ndarray) -> float:
         for box in boxes:
             crop = _warp_one(image, box, WARP_SIZE)[None].to(model.device) / 255.0
             module.backbone((crop - mean) / std)
+        synchronize(model.device)
         return (time.perf_counter() - started) / len(boxes)
 
 
@@ -251,8 +252,10 @@ def time_fast_rcnn(model, image: np.ndarray, proposals_image: np.ndarray, output
     with torch.inference_mode():
         started = time.perf_counter()
         roi_pool(feature, [boxes], output_size, scale)
+        synchronize(feature.device)
         pooled = time.perf_counter()
         roi_align(feature, [boxes], output_size, scale, 2)
+        synchronize(feature.device)
         aligned = time.perf_counter()
     return passed.seconds, pooled - started, aligned - pooled
 

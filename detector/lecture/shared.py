@@ -16,6 +16,13 @@ import torch
 from detector.inference.run import image_to_tensor
 
 
+def synchronize(device) -> None:
+    """Wait for queued GPU work, so a wall-clock reading covers it (no-op on CPU)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 @dataclass
 class BackbonePass:
     """One image through ``model.transform`` and ``model.backbone``.
@@ -40,6 +47,7 @@ def backbone_once(model, image: np.ndarray) -> BackbonePass:
         features = module.backbone(images.tensors)
         if isinstance(features, torch.Tensor):
             features = OrderedDict([("0", features)])
+        synchronize(model.device)
         seconds = time.perf_counter() - started
     size = (int(images.image_sizes[0][0]), int(images.image_sizes[0][1]))
     return BackbonePass(features, images, size, seconds)
@@ -52,4 +60,5 @@ def rpn_seconds(model, image: np.ndarray) -> float:
     with torch.inference_mode():
         started = time.perf_counter()
         module.rpn(passed.images, passed.features)
+        synchronize(model.device)
         return passed.seconds + time.perf_counter() - started

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from detector.errors import DetScopeError
+from detector.lecture.shared import synchronize
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 
@@ -136,6 +137,7 @@ def window_cost(model, trace, windows_image: np.ndarray, limit: int = 1000) -> W
     boxes_resized = trace.input.boxes_to_resized(windows)
     started = time.perf_counter()
     classify_boxes(model.module, OrderedDict(features), boxes_resized, trace.input.resized_size)
+    synchronize(model.device)  # classify_boxes' .cpu() already waits; explicit for clarity
     seconds = time.perf_counter() - started
     per_thousand = seconds * 1000.0 / len(windows)
     height, width = trace.input.original_size
