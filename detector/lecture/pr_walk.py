@@ -1,7 +1,7 @@
 """The PR curve of one class, built one detection at a time (the lecture's walkthrough).
 
 For each detection from highest to lowest score: if it matches a not-yet-matched GT box of
-its class in its image (IoU >= t, the best such box), it is a true positive and that GT box
+its class in its image (IoU >= t, the best such box; the engine's float64 IoU), it is a true positive and that GT box
 is used up; otherwise a false positive. After each step precision = TP / (TP + FP) and
 recall = TP / (number of GT boxes), both kept as fractions ("Precision = 3/5 = 0.6"). AP is
 the area under the curve: VOC all-point (the monotone envelope's exact area), VOC 11-point
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.evaluation.matching import bbox_iou_pairs
 from detector.evaluation.voc import voc_ap
-from detector.geometry.boxes import box_iou
 
 MAX_DETS = 100
 RECALL_GRID = np.linspace(0.0, 1.0, 101)
@@ -117,7 +117,7 @@ def _match_image(gt, dt, category_id: int, iou: float) -> list[tuple[int, str, f
     gt_index = np.flatnonzero(gt.labels == category_id)
     gt_index = gt_index[np.argsort(gt.effective_ignore[gt_index], kind="mergesort")]
     ignored, crowd = gt.effective_ignore[gt_index], gt.iscrowd[gt_index]
-    ious = _ious(_xyxy(dt.boxes[det_index]), _xyxy(gt.boxes[gt_index]), crowd)
+    ious = _ious(dt.boxes[det_index], gt.boxes[gt_index], crowd)
     used = np.zeros(len(gt_index), bool)
     out = []
     for row, d in enumerate(det_index):
@@ -139,22 +139,13 @@ def _match_image(gt, dt, category_id: int, iou: float) -> list[tuple[int, str, f
     return out
 
 
-def _ious(det_xyxy: np.ndarray, gt_xyxy: np.ndarray, crowd: np.ndarray) -> np.ndarray:
-    """float64[D, G] IoU (the engine's ``box_iou``); a crowd column is intersection over
-    the detection's area, as COCOeval scores crowd regions."""
-    ious = np.nan_to_num(box_iou(det_xyxy, gt_xyxy)).astype(np.float64)
-    if crowd.any() and len(det_xyxy):
-        wh = np.clip(
-            np.minimum(det_xyxy[:, None, 2:], gt_xyxy[None, :, 2:])
-            - np.maximum(det_xyxy[:, None, :2], gt_xyxy[None, :, :2]),
-            0,
-            None,
-        )
-        area = (det_xyxy[:, 2] - det_xyxy[:, 0]) * (det_xyxy[:, 3] - det_xyxy[:, 1])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            over_det = np.nan_to_num(wh[..., 0] * wh[..., 1] / area[:, None])
-        ious[:, crowd] = over_det[:, crowd]
-    return ious
+def _ious(det_xywh: np.ndarray, gt_xywh: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """float64[D, G] IoU as the evaluation engine computes it (pycocotools' bbIou in
+    float64; a crowd column is intersection over the detection's area)."""
+    rows, cols = np.meshgrid(np.arange(len(det_xywh)), np.arange(len(gt_xywh)), indexing="ij")
+    rows, cols = rows.ravel(), cols.ravel()
+    ious = bbox_iou_pairs(det_xywh[rows], gt_xywh[cols], crowd[cols])
+    return ious.reshape(len(det_xywh), len(gt_xywh))
 
 
 def _xyxy(xywh: np.ndarray) -> np.ndarray:
