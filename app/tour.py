@@ -4,8 +4,8 @@ The tour walks the lecture in order (IoU, sliding windows, proposals, R-CNN, Fas
 anchors, RPN, RoI pooling, box head, NMS, Mask R-CNN, the PR curve). Each step names the
 concept in a sentence, opens the Inspect stage (or the Evaluate dock's PR walk) that shows it
 on the current image, and says which numbers to look at. Non-modal: the person keeps using
-the window. Shown once on a person's first start (not for ``--screenshot``); extension
-module (app/extensions.py).
+the window. Shown once on a person's first start (not for ``--screenshot``). The Inspect dock's
+extension module installs it (it is not a dock of its own).
 """
 
 from __future__ import annotations
@@ -112,16 +112,14 @@ STEPS = [
 def open_stage(window, stage: str) -> None:
     """Show ``stage`` on the current image: an Inspect stage, or the PR walk tab."""
     if stage == "pr_walk":
-        dock = window.evaluate_dock
-        dock.show()
-        dock.raise_()
+        dock = window.docks["EvaluateDock"]
+        window.workspaces.switch("evaluate")
         dock.tabs.setCurrentWidget(dock.walk)
         if dock.live.result() is None and not dock.runner.running:
             dock.run()
         return
-    dock = window.inspect_dock
-    dock.show()
-    dock.raise_()
+    dock = window.docks["inspect_dock"]
+    window.workspaces.switch("inspect")
     dock.select_stage(stage)
     dock.trace_current()
 
@@ -164,13 +162,13 @@ class GettingStarted(QDialog):
         self.text.setText(step.text)
         self.back_button.setEnabled(self.index > 0)
         self.next_button.setEnabled(self.index < len(STEPS) - 1)
-        if self.window_.current_image() is None:
+        if self.window_.state.current_image() is None:
             self.text.setText(step.text + "\n\nOpen a folder of images first (File > Open).")
             return
         open_stage(self.window_, step.stage)
 
 
-# ----- extension entry points (app/extensions.py) --------------------------------------------
+# ----- installed by the Inspect dock's extension module (app/inspect/dock.py) -------------------
 def install(window) -> None:
     window.tour = GettingStarted(window)
     for action in window.menuBar().actions():
@@ -180,7 +178,7 @@ def install(window) -> None:
     window.menuBar().addMenu("&Help").addAction("&Getting Started", window.tour.start)
 
 
-def apply_arguments(window, args) -> None:
+def first_run(window, args) -> None:
     """On a person's first start (never for a screenshot), open the tour once."""
     from app.settings import settings
 

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.workers import describe_error
+
 TP_COLOR, FP_COLOR, IGNORED_COLOR = QColor("#2ca02c"), QColor("#d62728"), QColor("#999999")
 RECENT_STEPS = 8
 
@@ -117,13 +119,14 @@ class PRWalkView(QWidget):
         job, category = self._job, int(self.class_combo.currentData())
         iou = self.dock.controls.settings().match_iou
         self.text.setText("<i>Walking the detections…</i>")
-        self.dock.link.window.pool.start(
+        self.dock.state.pool.start(
             pr_walk,
             snapshot(self._result).data,
             category,
             iou,
-            on_finished=lambda walk: self._walked(job, walk),
-            on_failed=lambda message: self.text.setText(f"PR walk failed: {message}"),
+            key="evaluate.pr_walk",
+            on_returned=lambda walk: self._walked(job, walk),
+            on_errored=lambda error: self.text.setText(f"PR walk failed: {describe_error(error)}"),
         )
 
     def _walked(self, job: int, walk) -> None:
@@ -139,6 +142,11 @@ class PRWalkView(QWidget):
     @property
     def ready(self) -> bool:
         return self.walk is not None
+
+    @property
+    def at_end(self) -> bool:
+        """The whole walk is shown (the last step and the AP)."""
+        return self.walk is not None and self.step.value() >= len(self.walk.steps)
 
     # ----- display -----------------------------------------------------------------------
     def show_step(self, navigate: bool = False) -> None:
@@ -207,7 +215,7 @@ class PRWalkView(QWidget):
     def _mark(self, step) -> None:
         """Go to the step's image and outline its detection (the dock's focus mark)."""
         self.dock.focus = (step.image_id, step.box_xyxy)
-        self.dock.link.go_to(step.image_id, step.box_xyxy)
+        self.dock.host.go_to(step.image_id, tuple(float(v) for v in step.box_xyxy))
         self.dock.draw_marks()
 
     def walk_to_end(self) -> None:

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from PySide6.QtGui import QColor
 
 from app.inspect.stage import Stage
+from app.workers import describe_error
 
 POSITIVE_COLOR = QColor("#33ff66")
 NEUTRAL_COLOR = QColor("#ffd400")
@@ -62,14 +63,14 @@ class LectureView(Stage):
         self.render(result)
 
     def _start(self, key: tuple) -> None:
-        window = self.ctx.window
-        model, image = window.models.model, window.current_image()
+        state = self.ctx.state
+        model, image = state.models.model, state.current_image()
         if key in self._running or model is None or image is None:
             return
         truth = self.ctx.truth()
         self._running.add(key)
         trace_ref = weakref.ref(self.ctx.trace)
-        window.pool.start(
+        state.pool.start(
             _locked,
             type(self).job,
             model,
@@ -77,8 +78,8 @@ class LectureView(Stage):
             image,
             truth.boxes_image.copy(),
             self.params(),
-            on_finished=lambda result, k=key, r=trace_ref: self._done(k, r, result),
-            on_failed=lambda message, k=key: self._failed(k, message),
+            on_returned=lambda result, k=key, r=trace_ref: self._done(k, r, result),
+            on_errored=lambda error, k=key: self._failed(k, describe_error(error)),
         )
 
     def _done(self, key: tuple, trace_ref, result) -> None:
@@ -98,7 +99,7 @@ class LectureView(Stage):
 
     def is_current(self) -> bool:
         """The dock shows this stage (only the current stage may draw on the canvas)."""
-        dock = getattr(self.ctx.window, "inspect_dock", None)
+        dock = self.ctx.window.docks.get("inspect_dock")
         return dock is not None and dock.current_stage() is self
 
     def render(self, result) -> None:

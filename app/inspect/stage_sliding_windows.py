@@ -64,7 +64,7 @@ class SlidingWindowsView(LectureView):
     def render(self, result: SlidingResult) -> None:
         hits = self._draw_windows(result)
         self.ctx.draw_truth()
-        model = self.ctx.window.models.model
+        model = self.ctx.state.models.model
         self.info.setText(
             table(self._rows(result, hits))
             + "<br>The cost counts only the cheapest per-window work: RoIAlign from features "

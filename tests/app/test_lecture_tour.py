@@ -37,7 +37,7 @@ def window(qtbot, open_window, small_folder, monkeypatch):
         window, "show_error", lambda title, message: errors.append((title, message))
     )
     window.errors_seen = errors
-    window.models.set_model(
+    window.state.models.set_model(
         load_model(
             "shapes", weights=None, device="cpu", min_size=192, max_size=192, box_score_thresh=0.001
         )
@@ -46,7 +46,7 @@ def window(qtbot, open_window, small_folder, monkeypatch):
 
 
 def _settled(window) -> bool:
-    inspect = window.inspect_dock
+    inspect = window.docks["inspect_dock"]
     return not window.pool.busy() and not inspect.session.busy and inspect.session.trace is not None
 
 
@@ -66,14 +66,14 @@ def test_tour_visits_every_stage_without_errors(window, qtbot):
             qtbot.mouseClick(tour.next_button, Qt.MouseButton.LeftButton)
         assert tour.counter.text() == f"Step {number + 1} of {len(STEPS)}"
         if step.stage == "pr_walk":
-            dock = window.evaluate_dock
+            dock = window.docks["EvaluateDock"]
             qtbot.waitUntil(lambda d=dock: d.walk.ready and not window.pool.busy(), timeout=120000)
             assert dock.tabs.currentWidget() is dock.walk
             qtbot.mouseClick(dock.walk.next_button, Qt.MouseButton.LeftButton)
             assert "Precision = " in dock.walk.text.text()
             continue
         qtbot.waitUntil(lambda: _settled(window), timeout=120000)
-        inspect = window.inspect_dock
+        inspect = window.docks["inspect_dock"]
         assert inspect.current_stage().key == step.stage
         text = inspect.current_stage().info.text()
         assert text and "Could not measure" not in text and "Measuring" not in text, step
@@ -89,8 +89,8 @@ def test_tour_visits_every_stage_without_errors(window, qtbot):
 
 
 def test_a_measurement_finishing_under_another_stage_does_not_draw_over_it(window, qtbot):
-    dock = window.inspect_dock
-    dock.show()
+    dock = window.docks["inspect_dock"]
+    window.workspaces.switch("inspect")
     qtbot.waitUntil(lambda: _settled(window), timeout=120000)
     dock.select_stage("rcnn")
     rcnn = dock.current_stage()
