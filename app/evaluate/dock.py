@@ -23,6 +23,7 @@ from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
+from app.evaluate.pr_walk_view import PRWalkView
 from app.evaluate.runner import RunController, RunOutput
 from app.workers import describe_error
 
@@ -67,6 +68,8 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
+        self.walk = PRWalkView(self)
+        self.tabs.addTab(self.walk, "PR walk")
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -184,6 +187,7 @@ class EvaluateDock(QDockWidget):
         self._confusion_stale = True
         self._update_confusion()
         self.draw_marks()
+        self.walk.set_result(result)
         self.view_updated.emit()
 
     _confusion_stale = True
@@ -320,13 +324,25 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if args.evaluate:
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if args.evaluate or walk:
         dock = window.docks["EvaluateDock"]
         window.workspaces.switch("evaluate")
+        if walk:
+            dock.tabs.setCurrentWidget(dock.walk)
         dock.run()
 
 
 def screenshot_ready(window, args) -> bool:
-    if not args.evaluate:
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if not (args.evaluate or walk):
         return True
-    return window.docks["EvaluateDock"].shows_finished_evaluation()
+    dock = window.docks["EvaluateDock"]
+    if not dock.shows_finished_evaluation():
+        return False
+    if walk and not dock.walk.at_end:
+        if not dock.walk.ready:
+            return False
+        dock.walk.walk_to_end()
+        return False
+    return not window.pool.busy()

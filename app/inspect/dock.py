@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import tour
 from app.inspect.session import TraceSession
 from app.inspect.sliders import ThresholdSliders
 from app.inspect.stage import InspectContext, Stage
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from app.extensions import WindowHost
 
 STAGE_KEYS = [cls.key for cls in STAGE_CLASSES]
+OTHER_DOCK_STAGES = ["pr_walk"]  # --stage values another dock shows (the Evaluate dock)
 
 
 class _ClickFilter(QObject):
@@ -191,29 +193,31 @@ def install(host: WindowHost) -> InspectDock:
     dock = InspectDock(host)
     host.add_dock(dock, Qt.DockWidgetArea.RightDockWidgetArea)  # Ctrl+I: the Inspect workspace
     dock.hide()
+    tour.install(host)  # Help > Getting started walks these stages (and the PR walk)
     return dock
 
 
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--stage",
-        choices=STAGE_KEYS,
+        choices=[*STAGE_KEYS, *OTHER_DOCK_STAGES],
         default=None,
         help="open the Inspect dock at this stage of the first image",
     )
 
 
 def apply_arguments(window, args) -> None:
-    if args.stage:
+    if args.stage in STAGE_KEYS:
         dock = window.docks["inspect_dock"]
         window.workspaces.switch("inspect")
         dock.select_stage(args.stage)
         window.models.ensure_loaded()
+    tour.first_run(window, args)
 
 
 def screenshot_ready(window, args) -> bool:
     """With ``--stage``: the first image is traced and its stage drawn."""
-    if not args.stage:
+    if args.stage not in STAGE_KEYS:
         return True
     dock = window.docks["inspect_dock"]
     if window.state.current_image() is None:
