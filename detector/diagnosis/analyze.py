@@ -100,31 +100,74 @@ def _with_crowd_copies(data: EvaluationInput, group_of: dict[int, tuple]) -> Eva
     category shares k's group, as an ignored crowd region labelled k (mmdet's rewrite)."""
     names = sorted(set(group_of.values()), key=repr)
     group_index = {int(k): names.index(v) for k, v in group_of.items()}
-    gt = {}
-    for image_id, truth in data.gt.items():
-        dets = data.dt.get(image_id)
-        if dets is None or len(dets) == 0 or len(truth) == 0:
-            gt[image_id] = truth
-            continue
-        parts = [truth]
-        truth_group = np.array([group_index.get(int(c), -int(c) - 1) for c in truth.labels])
-        for k in np.unique(dets.labels).tolist():
-            take = np.flatnonzero((truth.labels != k) & (truth_group == group_index.get(k, -k - 1)))
-            if take.size:
-                parts.append(
-                    ImageInstances(
-                        truth.boxes[take],
-                        np.full(take.size, k, np.int64),
-                        areas=truth.areas[take],
-                        iscrowd=np.ones(take.size, bool),
-                        ids=truth.ids[take],
-                    )
-                )
-        gt[image_id] = _concat(parts) if len(parts) > 1 else truth
+    image_ids = data.image_ids
+    truths = [data.gt[i] for i in image_ids]
+    flat = _concat(truths)
+    g_count = np.array([len(t) for t in truths], np.int64)
+    g_start = np.cumsum(g_count) - g_count
+    d_img, d_cls = _detected_classes(data, image_ids)
+    group = _group_lookup(group_index)
+    sizes = g_count[d_img]
+    which = np.repeat(np.arange(d_img.size), sizes)
+    offset = np.arange(which.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    rows = g_start[d_img][which] + offset
+    k = d_cls[which]
+    keep = (flat.labels[rows] != k) & (group(flat.labels[rows]) == group(k))
+    rows, k, copy_img = rows[keep], k[keep], d_img[which][keep]
+    own_img = np.repeat(np.arange(len(image_ids)), g_count)
+    order = np.argsort(np.r_[own_img, copy_img], kind="stable")
+    merged = ImageInstances(
+        np.r_[flat.boxes, flat.boxes[rows]][order],
+        np.r_[flat.labels, k][order],
+        areas=np.r_[flat.areas, flat.areas[rows]][order],
+        iscrowd=np.r_[flat.iscrowd, np.ones(rows.size, bool)][order],
+        ignore=np.r_[flat.ignore, np.zeros(rows.size, bool)][order],
+        ids=np.r_[flat.ids, flat.ids[rows]][order],
+    )
+    counts = g_count + np.bincount(copy_img, minlength=len(image_ids))
+    bounds = np.r_[0, np.cumsum(counts)]
+    gt = {
+        image_id: _slice(merged, bounds[i], bounds[i + 1]) if counts[i] != g_count[i] else truth
+        for i, (image_id, truth) in enumerate(zip(image_ids, truths, strict=True))
+    }
     return EvaluationInput(gt, data.dt, data.categories, data.image_names)
 
 
+def _detected_classes(data: EvaluationInput, image_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(image index, category id) of every distinct detected category per image."""
+    dets = [data.detections(i) for i in image_ids]
+    img = np.repeat(np.arange(len(dets)), [len(d) for d in dets])
+    labels = np.concatenate([d.labels for d in dets]) if dets else np.zeros(0, np.int64)
+    if labels.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    classes, label_index = np.unique(labels.astype(np.int64), return_inverse=True)
+    keys = np.unique(img * classes.size + label_index.reshape(-1))
+    return keys // classes.size, classes[keys % classes.size]
+
+
+def _group_lookup(group_index: dict[int, int]):
+    def group(labels: np.ndarray) -> np.ndarray:
+        unique, inverse = np.unique(labels, return_inverse=True)
+        mapped = np.array([group_index.get(int(c), -int(c) - 1) for c in unique], np.int64)
+        return mapped[inverse].reshape(labels.shape)
+
+    return group
+
+
+def _slice(flat: ImageInstances, lo: int, hi: int) -> ImageInstances:
+    return ImageInstances(
+        flat.boxes[lo:hi],
+        flat.labels[lo:hi],
+        areas=flat.areas[lo:hi],
+        iscrowd=flat.iscrowd[lo:hi],
+        ignore=flat.ignore[lo:hi],
+        ids=flat.ids[lo:hi],
+    )
+
+
 def _concat(parts: list[ImageInstances]) -> ImageInstances:
+    if not parts:
+        return ImageInstances.empty()
     return ImageInstances(
         np.concatenate([p.boxes for p in parts]),
         np.concatenate([p.labels for p in parts]),

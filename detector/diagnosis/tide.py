@@ -87,6 +87,12 @@ class _Scenarios:
         self.npos = np.bincount(self.gt_cls, minlength=self.classes.size)
         target = np.maximum(tables.det_target, 0)
         self.target_cls = self.gt_cls[target] if self.gt_cls.size else self.det_cls
+        # tidecv's orders: the run pushes in (image, rank) order; fix_errors pushes error
+        # points first, then the original true positives (ties in score keep that order)
+        t = tables
+        self.base_order = np.lexsort((t.det_seq, -t.det_score))
+        self.fix_order = np.lexsort((t.det_seq, t.det_tp, -t.det_score))
+        self.fix_by_class = self.fix_order[np.argsort(self.det_cls[self.fix_order], kind="stable")]
         self.object_area = np.where(
             tables.det_target >= 0,
             tables.gt_area[target] if tables.gt_area.size else 0.0,
@@ -98,7 +104,7 @@ class _Scenarios:
         points = _Points(
             self.det_cls, t.det_score, t.det_tp, np.zeros_like(t.det_tp), t.det_seq, ~t.det_ignored
         )
-        return _map(points, self.npos)
+        return _map(points, self.npos, self.base_order)
 
     def fixed(self, det_fix: np.ndarray, gt_fix: np.ndarray) -> tuple[float, np.ndarray]:
         """Fix the errors of the detections in det_fix (bool[D]) and the misses in gt_fix."""
@@ -108,19 +114,23 @@ class _Scenarios:
         cls = np.where(promoted & (t.det_error == CLS), self.target_cls, self.det_cls)
         points = _Points(cls, t.det_score, t.det_tp | promoted, t.det_tp, t.det_seq, valid)
         npos = self.npos - np.bincount(self.gt_cls[gt_fix], minlength=self.classes.size)
-        return _map(points, npos)
+        moved = bool((promoted & (t.det_error == CLS)).any())
+        if moved:
+            return _map(points, npos, self.fix_order)
+        return _map(points, npos, self.fix_by_class, by_class=True)
 
     def false_pos(self) -> tuple[float, np.ndarray]:
         t = self.t
         score = t.det_tp.astype(np.float64)
         points = _Points(self.det_cls, score, t.det_tp, t.det_tp, t.det_seq, ~t.det_ignored)
-        return _map(points, self.npos)
+        order = np.lexsort((t.det_seq, t.det_tp, -score))
+        return _map(points, self.npos, order)
 
     def false_neg(self) -> tuple[float, np.ndarray]:
         t = self.t
         npos = self.npos - np.bincount(self.gt_cls[~t.gt_used], minlength=self.classes.size)
         points = _Points(self.det_cls, t.det_score, t.det_tp, t.det_tp, t.det_seq, ~t.det_ignored)
-        return _map(points, npos)
+        return _map(points, npos, self.fix_by_class, by_class=True)
 
     def selection(self, code: int, det_keep=None, gt_keep=None) -> tuple[np.ndarray, np.ndarray]:
         t = self.t
@@ -132,11 +142,15 @@ class _Scenarios:
         return det_fix, gt_fix
 
 
-def _map(points: _Points, npos: np.ndarray) -> tuple[float, np.ndarray]:
-    """(mAP, per-class AP with NaN for classes tidecv leaves out: no points, no positives)."""
-    keep = np.flatnonzero(points.valid)
-    order = keep[np.lexsort((points.seq[keep], points.group[keep], -points.score[keep]))]
-    order = order[np.argsort(points.cls[order], kind="stable")]
+def _map(
+    points: _Points, npos: np.ndarray, order: np.ndarray, by_class: bool = False
+) -> tuple[float, np.ndarray]:
+    """(mAP, per-class AP with NaN for classes tidecv leaves out: no points, no positives).
+
+    order: every point in tidecv's sort order (already grouped by class when by_class)."""
+    order = order[points.valid[order]]
+    if not by_class:
+        order = order[np.argsort(points.cls[order], kind="stable")]
     cls = points.cls[order]
     num_classes = npos.size
     bounds = np.searchsorted(cls, np.arange(num_classes + 1))
