@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +169,7 @@ def diagnose_job(
     cache = TraceCache() if cache is None else cache
     mapping = category_mapping(list(model.categories), categories)
     label_of = {int(c): label for label, c in enumerate(mapping) if c >= 0}
-    parts, gt, dt, raw, failures = [], {}, {}, {}, {}
+    parts, gt, dt, raw, failures, used = [], {}, {}, {}, {}, dict(settings or {})
     total = len(items)
     yield 0, total, "Tracing…"
     for done, item in enumerate(items, start=1):
@@ -180,19 +180,20 @@ def diagnose_job(
             failures[item.image_id] = str(exc)
             yield done, total, f"skipped {item.path.name}"
             continue
+        used = asdict(trace.settings)
         parts.append(_funnel_part(trace, item, label_of))
         det = trace.detections
         boxes, labels = np.asarray(det.boxes), np.asarray(det.labels, np.int64)
         scores = np.asarray(det.scores)
         raw[item.image_id] = (boxes, labels, scores)
-        dt[item.image_id] = _instances(boxes, labels, scores, mapping)
+        dt[item.image_id] = detections_to_instances(boxes, labels, scores, mapping)
         yield done, total, item.path.name
     return DatasetDiagnosis(
         funnel=FunnelResult.concatenate(parts, categories),
         data=EvaluationInput(gt, dt, dict(categories)),
         detections=raw,
         failures=failures,
-        settings=dict(settings or {}),
+        settings=used,
     )
 
 
@@ -231,7 +232,9 @@ def _funnel_part(trace, item: DiagnosisItem, label_of: dict[int, int]) -> Funnel
     )
 
 
-def _instances(boxes, labels, scores, mapping: np.ndarray) -> ImageInstances:
+def detections_to_instances(boxes, labels, scores, mapping: np.ndarray) -> ImageInstances:
+    """Model-label detections (xyxy) as evaluation instances with dataset category ids
+    (labels without a category dropped; ids: the index in the model output)."""
     inside = (labels >= 0) & (labels < len(mapping))
     category = np.full(len(labels), -1, np.int64)
     category[inside] = mapping[labels[inside]]
