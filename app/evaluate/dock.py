@@ -15,6 +15,7 @@ from app.evaluate.ap_table import APTable
 from app.evaluate.canvas_marks import detection_box, focus_box_set, image_marks, marks_box_set
 from app.evaluate.confusion_view import ConfusionView
 from app.evaluate.controls import ControlBar, ExportButton
+from app.evaluate.diagnose_tab import DiagnoseTab
 from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
@@ -56,6 +57,8 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
+        self.diagnose = DiagnoseTab(self.link.window, self.link)
+        self.tabs.addTab(self.diagnose, "Diagnose")
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)

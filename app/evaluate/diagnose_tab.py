@@ -1,0 +1,163 @@
+"""The Evaluate dock's "Diagnose" tab: what costs AP and where the pipeline loses objects.
+
+"Diagnose" traces every annotated image with the current model in a worker (progress,
+Cancel), keeping the traces (detector.diagnosis.TraceCache): a second run with the same
+model and images re-uses them. Then, also in a worker, TIDE and a score-threshold sweep
+from the cached detections. Clicking a funnel cell lists its objects; clicking one goes
+to it on the canvas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.evaluate.diagnose_views import FunnelView, SweepPlot, TideBars
+from detector.diagnosis.run import TraceCache, category_mapping, diagnose_job, items_from_dataset
+
+SWEEP_VALUES = tuple(np.round(np.linspace(0.05, 0.95, 19), 2).tolist())
+
+
+def summary_job(diagnosis, model_categories: list[str]):
+    """Worker job: TIDE and the score sweep of a finished diagnosis (whole-set work)."""
+    from detector.diagnosis.sweeps import score_sweep_fast
+
+    mapping = category_mapping(model_categories, diagnosis.data.categories)
+    base = float(diagnosis.settings.get("score_thresh", 0.0))
+    values = [v for v in SWEEP_VALUES if v >= base]
+    return diagnosis.tide(), score_sweep_fast(diagnosis, values, mapping)
+
+
+class DiagnoseTab(QWidget):
+    def __init__(self, window, link) -> None:
+        super().__init__()
+        self.window, self.link = window, link
+        self.cache = TraceCache(keep_features=False)
+        self.diagnosis = None
+        self.tide = None
+        self.sweep = None
+        self._worker = None
+        self._build()
+
+    def _build(self) -> None:
+        self.run_button = QPushButton("Diagnose")
+        self.run_button.setToolTip("Trace every annotated image: TIDE errors, funnel, sweep")
+        self.cancel_button = QPushButton("Cancel", enabled=False)
+        self.progress = QProgressBar(visible=False)
+        self.status = QLabel("Run Diagnose to see where the detector loses objects.")
+        self.status.setWordWrap(True)
+        self.bars = TideBars()
+        self.funnel = FunnelView()
+        self.sweep_plot = SweepPlot()
+        row = QHBoxLayout()
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.progress, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        for widget in (self.bars, self.funnel, self.sweep_plot):
+            split.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.funnel.object_requested.connect(self.show_object)
+
+    # ----- running -----------------------------------------------------------------------
+    def run(self) -> None:
+        dataset = self.link.dataset()
+        models = self.window.models
+        if dataset is None:
+            self.status.setText("Open a folder with annotations first.")
+            return
+        if models.model is None:
+            self.status.setText("Loading the model… press Diagnose again when it is loaded.")
+            models.ensure_loaded()
+            return
+        ids = [i for i, r in sorted(dataset.images.items()) if r.verified or dataset.objects_in(i)]
+        if not ids:
+            self.status.setText("No annotated images to diagnose.")
+            return
+        categories = {c.id: c.name for c in dataset.categories.values()}
+        self._set_running(True)
+        self._worker = self.window.pool.start(
+            diagnose_job,
+            models.model,
+            items_from_dataset(dataset, ids),
+            categories,
+            cache=self.cache,
+            on_progress=self._on_progress,
+            on_finished=self._on_traced,
+            on_failed=self._on_failed,
+        )
+
+    def cancel(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+        self.status.setText("Cancelled: the traces finished so far are kept for the next run.")
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.progress.setVisible(running)
+        if not running:
+            self._worker = None
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.status.setText(f"Tracing {done}/{total}: {message}")
+
+    def _on_failed(self, message: str) -> None:
+        self._set_running(False)
+        self.status.setText(f"Diagnosis failed: {message}")
+
+    def _on_traced(self, diagnosis) -> None:
+        self.diagnosis = diagnosis
+        self.funnel.set_funnel(diagnosis.funnel, self._image_names())
+        self.status.setText("Traced: computing the TIDE breakdown and the sweep…")
+        self._worker = self.window.pool.start(
+            summary_job,
+            diagnosis,
+            list(self.window.models.model.categories),
+            on_finished=self._on_summary,
+            on_failed=self._on_failed,
+        )
+
+    def _on_summary(self, summary) -> None:
+        self.tide, self.sweep = summary
+        self.bars.set_result(self.tide)
+        self.sweep_plot.set_sweep(self.sweep)
+        counts = self.diagnosis.funnel.counts()
+        skipped = len(self.diagnosis.failures)
+        self.status.setText(
+            f"{len(self.diagnosis.funnel)} objects, {counts['found']} found; AP50 "
+            f"{self.tide.ap:.1f}; {len(self.cache)} traces cached"
+            + (f"; {skipped} unreadable images skipped" if skipped else "")
+        )
+        self._set_running(False)
+
+    # ----- navigation --------------------------------------------------------------------
+    def show_object(self, image_id: int, object_id: int) -> None:
+        dataset = self.link.dataset()
+        obj = dataset.objects.get(object_id) if dataset is not None else None
+        box = None if obj is None else np.asarray(obj.box, float)
+        self.link.go_to(image_id, box)
+
+    def _image_names(self) -> dict[int, str]:
+        dataset = self.link.dataset()
+        if dataset is None:
+            return {}
+        return {image_id: record.file_name for image_id, record in dataset.images.items()}

@@ -1,0 +1,93 @@
+"""The Evaluate dock's Diagnose tab on three sample images with the bundled model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+from PySide6.QtCore import Qt
+
+from app.evaluate.diagnose_views import TIDE_NAMES
+from detector import load_model
+from detector.diagnosis import tide
+from detector.diagnosis.funnel import STAGES
+from tests.app.conftest import SAMPLES
+
+
+@pytest.fixture
+def small_folder(tmp_path):
+    document = json.loads((SAMPLES / "annotations.json").read_text())
+    document["images"] = sorted(document["images"], key=lambda i: i["id"])[:3]
+    kept = {image["id"] for image in document["images"]}
+    document["annotations"] = [a for a in document["annotations"] if a["image_id"] in kept]
+    folder = tmp_path / "three"
+    folder.mkdir()
+    for image in document["images"]:
+        shutil.copy(SAMPLES / image["file_name"], folder / image["file_name"])
+    (folder / "annotations.json").write_text(json.dumps(document))
+    return folder
+
+
+@pytest.fixture
+def tab(qtbot, open_window, small_folder):
+    torch.set_num_threads(1)
+    window = open_window(small_folder)
+    window.models.model = load_model("shapes")
+    dock = window.evaluate_dock
+    dock.show()
+    dock.tabs.setCurrentWidget(dock.diagnose)
+    yield window, dock.diagnose
+    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=60000)
+
+
+def _click_cell(qtbot, table, row: int, column: int) -> None:
+    rect = table.visualRect(table.model().index(row, column))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_diagnose_shows_tide_funnel_and_sweep_and_goes_to_objects(qtbot, tab):
+    window, diagnose = tab
+    qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: diagnose.tide is not None, timeout=120000)
+    funnel = diagnose.diagnosis.funnel
+    assert len(funnel) == sum(
+        len(window.dataset.objects_in(i)) for i in sorted(window.dataset.images)
+    )
+    expected = tide(diagnose.diagnosis.data)
+    shown = dict(zip(TIDE_NAMES, diagnose.bars.values.tolist(), strict=True))
+    assert shown["Loc"] == pytest.approx(expected.main["Loc"])
+    assert shown["FalseNeg"] == pytest.approx(expected.special["FalseNeg"])
+    found_row = STAGES.index("found")
+    table = diagnose.funnel.table
+    assert table.item(found_row, 0).text() == str(funnel.counts()["found"])
+    xs, ys = diagnose.sweep_plot.curve.getData()
+    assert len(xs) > 3 and ys[0] >= ys[-1]
+
+    _click_cell(qtbot, table, found_row, 0)
+    objects = diagnose.funnel.objects
+    assert objects.count() == funnel.counts()["found"] > 0
+    last = objects.item(objects.count() - 1)
+    rect = objects.visualItemRect(last)
+    qtbot.mouseClick(objects.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    image_id, _object_id = last.data(Qt.ItemDataRole.UserRole)
+    qtbot.waitUntil(lambda: window.current_image_id == image_id, timeout=10000)
+
+    passes = diagnose.cache.backbone_passes
+    diagnose.tide = None
+    qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: diagnose.tide is not None, timeout=120000)
+    assert diagnose.cache.backbone_passes == passes  # the traces were re-used
+
+
+def test_cancel_stops_and_keeps_finished_traces(qtbot, tab):
+    window, diagnose = tab
+    qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)
+    assert diagnose.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: diagnose.progress.value() >= 1, timeout=60000)
+    qtbot.mouseClick(diagnose.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=60000)
+    assert diagnose.run_button.isEnabled() and not diagnose.cancel_button.isEnabled()
+    assert diagnose.diagnosis is None and "Cancelled" in diagnose.status.text()
+    assert 1 <= len(diagnose.cache) <= 3
