@@ -119,6 +119,7 @@ def _from_folder(args: argparse.Namespace) -> tuple[dict, dict]:
         "tide": breakdown.to_json(),
         "analyze": analyzed.to_json(),
         "funnel": diagnosis.funnel.to_json(),
+        "anchors": diagnosis.anchors().to_json(),
         "failures": {str(k): v for k, v in diagnosis.failures.items()},
     }
     return report, {"tide": breakdown, "analyze": analyzed, "funnel": diagnosis.funnel}
@@ -137,6 +138,19 @@ def summary_lines(report: dict) -> list[str]:
         total = report["funnel"]["total"]
         lines.append(f"Funnel ({sum(total.values())} objects; first stage where each was lost):")
         lines.append("  " + "  ".join(f"{k} {v}" for k, v in total.items()))
+        recall = report["funnel"]["proposal_recall"]["total"]["at"]
+        lines.append(
+            "Proposal recall (IoU 0.5): " + "  ".join(f"@{n} {v:.3f}" for n, v in recall.items())
+        )
+    if "anchors" in report:
+        anchors = report["anchors"]
+        lines.append(
+            f"Anchors: best anchor IoU < 0.7 for {anchors['best_anchor_iou_below']['0.7']:.1%}, "
+            f"< 0.3 for {anchors['best_anchor_iou_below']['0.3']:.1%}; shape coverage "
+            f"{anchors['current']['coverage']:.1%} now, {anchors['suggested']['coverage']:.1%} "
+            f"with k-means sizes {anchors['suggested']['sizes']} "
+            f"ratios {anchors['suggested']['ratios']}"
+        )
     return lines
 
 

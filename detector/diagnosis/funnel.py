@@ -59,7 +59,9 @@ class FunnelResult:
 
     image_ids, object_ids (int64[G]): where it is (object id: the annotation id);
     categories (int64[G]) dataset category ids; areas (float64[G]) box area in image pixels;
-    stages (int8[G]) index into STAGES; best_anchor_iou (float32[G]); category_names.
+    stages (int8[G]) index into STAGES; best_anchor_iou (float32[G]); category_names;
+    proposal_iou (float32[G, 3]) best IoU with the top 100 / 300 / 1000 RPN proposals;
+    wh_resized (float32[G, 2]) width and height in the model's input frame.
     """
 
     image_ids: np.ndarray
@@ -69,12 +71,23 @@ class FunnelResult:
     stages: np.ndarray
     best_anchor_iou: np.ndarray
     category_names: dict[int, str]
+    proposal_iou: np.ndarray | None = None
+    wh_resized: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n = self.stages.size
+        if self.proposal_iou is None:
+            self.proposal_iou = np.zeros((n, 3), np.float32)
+        if self.wh_resized is None:
+            self.wh_resized = np.zeros((n, 2), np.float32)
 
     @classmethod
     def concatenate(cls, parts: list[FunnelResult], names: dict[int, str]) -> FunnelResult:
-        def cat(name, dtype):
+        def cat(name, dtype, width=None):
             arrays = [getattr(p, name) for p in parts]
-            return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype)
+            if arrays:
+                return np.concatenate(arrays).astype(dtype)
+            return np.zeros(0 if width is None else (0, width), dtype)
 
         return cls(
             image_ids=cat("image_ids", np.int64),
@@ -84,6 +97,8 @@ class FunnelResult:
             stages=cat("stages", np.int8),
             best_anchor_iou=cat("best_anchor_iou", np.float32),
             category_names=dict(names),
+            proposal_iou=cat("proposal_iou", np.float32, 3),
+            wh_resized=cat("wh_resized", np.float32, 2),
         )
 
     def __len__(self) -> int:
@@ -113,6 +128,11 @@ class FunnelResult:
     def recall(self) -> float:
         return float((self.stages == STAGE_INDEX["found"]).mean()) if len(self) else 0.0
 
+    def proposal_recall(self, category: int | None = None, size: str | None = None) -> dict:
+        from detector.diagnosis.anchors import recall_table
+
+        return recall_table(self.proposal_iou[self.mask(category, size)])
+
     def to_json(self) -> dict:
         classes = sorted(set(self.categories.tolist()))
         return {
@@ -122,6 +142,14 @@ class FunnelResult:
                 self.category_names.get(c, str(c)): self.counts(category=c) for c in classes
             },
             "per_size": {size: self.counts(size=size) for size in SIZE_RANGES},
+            "proposal_recall": {
+                "total": self.proposal_recall(),
+                "per_class": {
+                    self.category_names.get(c, str(c)): self.proposal_recall(category=c)["at"]
+                    for c in classes
+                },
+                "per_size": {size: self.proposal_recall(size=size)["at"] for size in SIZE_RANGES},
+            },
             "best_anchor_iou_below": {
                 "0.7": int((self.best_anchor_iou < 0.7).sum()),
                 "0.3": int((self.best_anchor_iou < 0.3).sum()),

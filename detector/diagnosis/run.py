@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from detector.diagnosis.anchors import AnchorReport, anchor_report, anchor_shapes, proposal_best_iou
 from detector.diagnosis.funnel import FunnelResult, lost_stages
 from detector.diagnosis.tide import TideResult, tide
 from detector.errors import DetScopeError
@@ -152,9 +153,15 @@ class DatasetDiagnosis:
     detections: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
     failures: dict[int, str] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    anchor_shapes: np.ndarray | None = None  # float64[S, 2] the model's anchor (w, h)
 
     def tide(self) -> TideResult:
         return tide(self.data)
+
+    def anchors(self, k: int | None = None) -> AnchorReport:
+        """Anchor coverage of the diagnosed objects and a k-means suggestion."""
+        shapes = np.zeros((0, 2)) if self.anchor_shapes is None else self.anchor_shapes
+        return anchor_report(self.funnel.wh_resized, self.funnel.best_anchor_iou, shapes, k)
 
 
 def diagnose_job(
@@ -194,6 +201,7 @@ def diagnose_job(
         detections=raw,
         failures=failures,
         settings=used,
+        anchor_shapes=_shapes_of(model),
     )
 
 
@@ -216,11 +224,19 @@ def diagnose_dataset(
             progress(*update)
 
 
+def _shapes_of(model) -> np.ndarray | None:
+    try:
+        return anchor_shapes(model.module)
+    except AttributeError:  # not a torchvision R-CNN (a test stand-in)
+        return None
+
+
 def _funnel_part(trace, item: DiagnosisItem, label_of: dict[int, int]) -> FunnelResult:
     labels = np.array([label_of.get(int(c), -1) for c in item.categories], np.int64)
     keep = ~item.iscrowd & (labels >= 0)
     stages, best_anchor = lost_stages(trace, item.boxes[keep], labels[keep])
     boxes = item.boxes[keep]
+    resized = trace.input.boxes_to_resized(boxes.astype(np.float32))
     return FunnelResult(
         image_ids=np.full(int(keep.sum()), item.image_id, np.int64),
         object_ids=item.object_ids[keep],
@@ -229,6 +245,8 @@ def _funnel_part(trace, item: DiagnosisItem, label_of: dict[int, int]) -> Funnel
         stages=stages,
         best_anchor_iou=best_anchor,
         category_names={},
+        proposal_iou=proposal_best_iou(trace, resized),
+        wh_resized=resized[:, 2:] - resized[:, :2],
     )
 
 
