@@ -22,19 +22,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.evaluate.diagnose_views import FunnelView, SweepPlot, TideBars
-from detector.diagnosis.run import TraceCache, category_mapping, diagnose_job, items_from_dataset
+from detector.diagnosis.run import TraceCache, diagnose_job, items_from_dataset
 
 SWEEP_VALUES = tuple(np.round(np.linspace(0.05, 0.95, 19), 2).tolist())
 
 
-def summary_job(diagnosis, model_categories: list[str]):
+def summary_job(diagnosis):
     """Worker job: TIDE and the score sweep of a finished diagnosis (whole-set work)."""
     from detector.diagnosis.sweeps import score_sweep_fast
 
-    mapping = category_mapping(model_categories, diagnosis.data.categories)
     base = float(diagnosis.settings.get("score_thresh", 0.0))
     values = [v for v in SWEEP_VALUES if v >= base]
-    return diagnosis.tide(), score_sweep_fast(diagnosis, values, mapping)
+    return diagnosis.tide(), score_sweep_fast(diagnosis, values)
 
 
 class DiagnoseTab(QWidget):
@@ -131,7 +130,6 @@ class DiagnoseTab(QWidget):
         self._worker = self.window.pool.start(
             summary_job,
             diagnosis,
-            list(self.window.models.model.categories),
             on_finished=self._on_summary,
             on_failed=self._on_failed,
         )

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:N")
     parser.add_argument("--max-images", type=int, default=None, help="diagnose the first N only")
+    parser.add_argument(
+        "--no-sweep", action="store_true", help="skip the score-threshold what-if sweep"
+    )
     parser.add_argument("--json", type=Path, metavar="OUT", help="write every number as JSON")
     parser.add_argument("--plot", type=Path, metavar="DIR", help="write PNG charts into DIR")
 
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         if args.detections is None:
             raise DetScopeError(f"{args.source}: give the detections JSON too (or a folder)")
         report, parts = _from_files(args.source, args.detections)
+    _add_sweep_and_f1(report, parts, sweep=not args.no_sweep)
     print("\n".join(summary_lines(report)))
     if args.json is not None:
         from detector.io.files import atomic_write_json
@@ -77,7 +81,7 @@ def _from_files(gt_path: Path, dt_path: Path) -> tuple[dict, dict]:
     }
     breakdown, analyzed = tide(data), coco_analyze(data, supers)
     report = {"tide": breakdown.to_json(), "analyze": analyzed.to_json()}
-    return report, {"tide": breakdown, "analyze": analyzed}
+    return report, {"tide": breakdown, "analyze": analyzed, "data": data}
 
 
 def _from_folder(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -122,7 +126,28 @@ def _from_folder(args: argparse.Namespace) -> tuple[dict, dict]:
         "anchors": diagnosis.anchors().to_json(),
         "failures": {str(k): v for k, v in diagnosis.failures.items()},
     }
-    return report, {"tide": breakdown, "analyze": analyzed, "funnel": diagnosis.funnel}
+    parts = {"tide": breakdown, "analyze": analyzed, "funnel": diagnosis.funnel}
+    parts.update(data=diagnosis.data, score_floor=diagnosis.settings.get("score_thresh", 0.0))
+    return report, parts
+
+
+SWEEP_VALUES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _add_sweep_and_f1(report: dict, parts: dict, sweep: bool) -> None:
+    from detector.diagnosis.sweeps import f1_curves, score_sweep
+
+    names = parts["analyze"].category_names
+    curves = f1_curves(parts["tide"].tables)
+    report["f1"] = {
+        names.get(k, str(k)): {"best_threshold": c.best_threshold, "best_f1": c.best_f1}
+        for k, c in curves.items()
+    }
+    if sweep:
+        floor = float(parts.get("score_floor", 0.0))
+        values = [v for v in SWEEP_VALUES if v >= floor]
+        parts["sweep"] = score_sweep(parts["data"], values)
+        report["sweep"] = parts["sweep"].to_json()
 
 
 def summary_lines(report: dict) -> list[str]:
@@ -141,6 +166,12 @@ def summary_lines(report: dict) -> list[str]:
         recall = report["funnel"]["proposal_recall"]["total"]["at"]
         lines.append(
             "Proposal recall (IoU 0.5): " + "  ".join(f"@{n} {v:.3f}" for n, v in recall.items())
+        )
+    if "sweep" in report:
+        sweep = report["sweep"]
+        pairs = zip(sweep["values"], sweep["map50"], strict=True)
+        lines.append(
+            "What if (score threshold -> AP50): " + "  ".join(f"{v:g}:{m:.3f}" for v, m in pairs)
         )
     if "anchors" in report:
         anchors = report["anchors"]
@@ -175,6 +206,17 @@ def write_plots(parts: dict, folder: Path) -> list[Path]:
             [values[t] for t in TYPES],
         )
         written.append(write_png(image, folder / f"analyze_{area}.png"))
+    if "sweep" in parts:
+        from detector.diagnosis.plot import render_lines
+
+        sweep = parts["sweep"]
+        image = render_lines(
+            "What if: score threshold",
+            sweep.values,
+            {"AP50": sweep.map50, "AP": sweep.map},
+            "score threshold",
+        )
+        written.append(write_png(image, folder / "sweep_score.png"))
     if "funnel" in parts:
         counts = parts["funnel"].counts()
         written.append(

@@ -25,13 +25,12 @@ from detector.diagnosis.run import (
     DiagnosisItem,
     TraceCache,
     category_mapping,
-    detections_to_instances,
     diagnose_job,
 )
 from detector.diagnosis.tide_match import TideTables
 from detector.errors import DetScopeError
 from detector.evaluation import evaluate
-from detector.evaluation.inputs import EvaluationInput
+from detector.evaluation.inputs import EvaluationInput, ImageInstances
 
 
 @dataclass(kw_only=True)
@@ -54,23 +53,38 @@ def _coco_numbers(data: EvaluationInput) -> tuple[float, float]:
     return float(stats[0]), float(stats[1])
 
 
-def score_sweep_fast(diagnosis: DatasetDiagnosis, values: list[float], mapping) -> SweepResult:
-    """Sweep score thresholds >= the traced one by filtering the cached detections."""
-    result = SweepResult(name="score_thresh", values=list(values))
-    base = float(diagnosis.settings.get("score_thresh", -1.0))
+def score_sweep(data: EvaluationInput, values: list[float]) -> SweepResult:
+    """COCO mAP and AP50 keeping only detections scoring > each value (no model needed)."""
+    result = SweepResult(name="score_thresh", values=[float(v) for v in values])
     for value in values:
-        if value < base:
-            raise DetScopeError(f"score_thresh {value} is below the traced {base}: re-run")
-        dt = {}
-        for image_id, (boxes, labels, scores) in diagnosis.detections.items():
-            keep = scores > value
-            dt[image_id] = detections_to_instances(boxes[keep], labels[keep], scores[keep], mapping)
-        data = EvaluationInput(diagnosis.data.gt, dt, diagnosis.data.categories)
-        coco, coco50 = _coco_numbers(data)
+        dt = {image_id: _above(dets, value) for image_id, dets in data.dt.items()}
+        coco, coco50 = _coco_numbers(EvaluationInput(data.gt, dt, data.categories))
         result.map.append(coco)
         result.map50.append(coco50)
         result.found.append(-1)
     return result
+
+
+def _above(dets: ImageInstances, value: float) -> ImageInstances:
+    keep = np.flatnonzero(dets.scores > value)
+    return ImageInstances(
+        dets.boxes[keep],
+        dets.labels[keep],
+        scores=dets.scores[keep],
+        areas=dets.areas[keep],
+        ids=dets.ids[keep],
+        masks=None if dets.masks is None else [dets.masks[i] for i in keep],
+    )
+
+
+def score_sweep_fast(diagnosis: DatasetDiagnosis, values: list[float]) -> SweepResult:
+    """Sweep score thresholds >= the traced one from the cached final detections: equal
+    to re-running every trace (torchvision keeps each higher-scoring box unchanged)."""
+    base = float(diagnosis.settings.get("score_thresh", -1.0))
+    low = [v for v in values if v < base]
+    if low:
+        raise DetScopeError(f"score_thresh {low[0]} is below the traced {base}: re-run")
+    return score_sweep(diagnosis.data, values)
 
 
 def sweep_job(
@@ -201,6 +215,7 @@ __all__ = [
     "category_mapping",
     "compare",
     "f1_curves",
+    "score_sweep",
     "score_sweep_fast",
     "sweep_job",
     "sweep_setting",

@@ -11,7 +11,7 @@ import torch
 
 import main
 from detector.diagnosis import tide
-from detector.evaluation import from_coco
+from detector.evaluation import evaluate, from_coco
 from tests.detector.evaluation_synthetic import random_coco
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples" / "shapes"
@@ -48,6 +48,11 @@ def test_files_form_writes_json_and_charts(files, tmp_path, capsys):
     assert "tide_main.png" in pngs and "analyze_all.png" in pngs
     assert cv2.imread(str(plots / "tide_main.png")) is not None
     assert "TIDE  AP50" in capsys.readouterr().out
+    sweep = report["sweep"]
+    assert sweep["values"][0] == 0.0 and len(sweep["map50"]) == len(sweep["values"])
+    assert sweep["map50"][0] == pytest.approx(evaluate(from_coco(gt, dt)).stats[1], abs=1e-12)
+    assert "sweep_score.png" in pngs
+    assert all(0 < row["best_f1"] <= 1 for row in report["f1"].values())
 
 
 def test_folder_form_adds_the_funnel(tmp_path):

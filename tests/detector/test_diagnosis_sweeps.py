@@ -11,7 +11,6 @@ import torch
 from detector import load_model, open_dataset
 from detector.diagnosis.run import (
     TraceCache,
-    category_mapping,
     diagnose_dataset,
     items_from_dataset,
 )
@@ -36,8 +35,7 @@ def traced():
 def test_fast_score_sweep_equals_rerunning_the_traces(traced):
     model, items, categories, cache, base = traced
     values = [0.3, 0.8, 0.99]
-    mapping = category_mapping(list(model.categories), categories)
-    fast = score_sweep_fast(base, values, mapping)
+    fast = score_sweep_fast(base, values)
     passes = cache.backbone_passes
     slow = sweep_setting(model, items, categories, cache, "score_thresh", values)
     assert cache.backbone_passes == passes  # every value re-ran cached traces only
