@@ -1,11 +1,13 @@
 """Diagnosis speed and memory: DetScope's TIDE (+ COCO analyze) vs tidecv 1.0.1, one run each.
 
-    python benchmarks/bench_diagnose.py [--images 500] [--skip-tidecv]
+    python benchmarks/bench_diagnose.py [--images 500] [--skip-tidecv] [--whatif-images 1000]
 
 Uses bench_eval.py's seeded synthetic set (80 classes, ~7 ground truths and 100 detections
 per image). Each engine runs in its own subprocess (peak RSS from ru_maxrss, which includes
 the interpreter and imports); both read the same JSON files, and the main / special dAPs
-are checked to agree. tidecv needs numpy < 2 aliases on some versions: the runner adds
+are checked to agree. Then the what-if: a score-threshold change answered from cached
+detections of --whatif-images images (COCO mAP recomputed, as the Diagnose tab's sweep
+does), in this process. tidecv needs numpy < 2 aliases on some versions: the runner adds
 np.float/np.int/np.bool only if missing.
 """
 
@@ -82,7 +84,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--skip-tidecv", action="store_true")
+    parser.add_argument("--whatif-images", type=int, default=1000)
     args = parser.parse_args()
+    whatif(args.whatif_images)
     gt, dt = synthetic_set(args.images)
     with tempfile.TemporaryDirectory() as folder:
         gt_path, dt_path = f"{folder}/gt.json", f"{folder}/dt.json"
@@ -111,6 +115,27 @@ def main() -> None:
             f"TIDE + analyze {oracle['seconds'] / both['seconds']:.1f}x; "
             f"peak memory ratio (tidecv / TIDE + analyze) {oracle['peak_mb'] / both['peak_mb']:.2f}"
         )
+
+
+def whatif(num_images: int) -> None:
+    """Seconds to redraw the dataset mAP for one new score threshold from cached detections."""
+    import time
+
+    sys.path.insert(0, str(ROOT))
+    from detector.diagnosis.sweeps import score_sweep
+    from detector.evaluation import from_coco
+
+    gt, dt = synthetic_set(num_images, seed=3)
+    data = from_coco(gt, dt)
+    times = []
+    for value in (0.3, 0.5, 0.7):
+        t0 = time.perf_counter()
+        score_sweep(data, [value])
+        times.append(time.perf_counter() - t0)
+    print(
+        f"what-if score threshold over {num_images} cached images ({len(dt)} detections): "
+        f"median {sorted(times)[1]:.2f} s per threshold (target < 1 s)"
+    )
 
 
 if __name__ == "__main__":
