@@ -64,6 +64,7 @@ class DiagnoseTab(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         for widget in (self.bars, self.funnel, self.sweep_plot):
             split.addWidget(widget)
+        split.setSizes([160, 300, 180])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)

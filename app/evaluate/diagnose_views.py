@@ -115,6 +115,8 @@ class SweepPlot(pg.PlotWidget):
         item.setLabel("bottom", "score threshold")
         item.setLabel("left", "COCO AP50")
         item.setYRange(0, 1)
+        for side in ("bottom", "left"):
+            item.getAxis(side).enableAutoSIPrefix(False)
         self.curve = item.plot([], [], pen=pg.mkPen("#3cb44b", width=2), symbol="o", symbolSize=5)
 
     def set_sweep(self, sweep) -> None:

@@ -119,11 +119,11 @@ class AnchorReport:
 def anchor_report(
     gt_wh_resized: np.ndarray, best_anchor_iou: np.ndarray, shapes: np.ndarray, k: int | None = None
 ) -> AnchorReport:
-    """Coverage of the model's anchor shapes and of k shapes fitted by k-means (k: as many
-    as the model has, by default)."""
+    """Coverage of the model's anchor shapes and of k shapes fitted by k-means (k: 9 by
+    default, as mmdetection's optimize_anchors; at most as many as the model has)."""
     wh = np.asarray(gt_wh_resized, float).reshape(-1, 2)
     best = np.asarray(best_anchor_iou, float)
-    suggested = kmeans_shapes(wh, k or len(shapes))
+    suggested = kmeans_shapes(wh, k or min(9, max(len(shapes), 1)))
 
     def coverage(candidates: np.ndarray) -> tuple[float, float]:
         if len(wh) == 0 or len(candidates) == 0:
