@@ -117,6 +117,10 @@ class ControlBar(QWidget):
         self.headline.setText(f"mAP {value}")
         self.headline.setToolTip(f"{view.settings.describe()}, {view.num_images} images")
 
+    def clear_headline(self) -> None:
+        self.headline.setText("mAP –")
+        self.headline.setToolTip("")
+
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
