@@ -50,8 +50,8 @@ def tab_screenshot(folder: Path, out: Path) -> None:
     window.resize(1500, 1150)
     window.show()
     window.open_folder(folder)
-    window.models.model = load_model("shapes")
-    dock = window.evaluate_dock
+    window.state.models.set_model(load_model("shapes"))
+    dock = window.docks["EvaluateDock"]
     dock.show()
     dock.raise_()
     window.resizeDocks([dock], [620], Qt.Orientation.Horizontal)
@@ -64,7 +64,7 @@ def tab_screenshot(folder: Path, out: Path) -> None:
     dock.diagnose.funnel.show_cell(9, 0)  # the "found" row: its objects listed below
     app.processEvents()
     dock.grab().save(str(out))
-    window.pool.shutdown()
+    window.state.pool.shutdown()
     window.close()
 
 

@@ -37,14 +37,17 @@ def summary_job(diagnosis):
 
 
 class DiagnoseTab(QWidget):
-    def __init__(self, window, link) -> None:
+    """Follows the window's state (app.state.AppState): another dataset clears it."""
+
+    def __init__(self, host) -> None:
         super().__init__()
-        self.window, self.link = window, link
+        self.host, self.state = host, host.state
         self.cache = TraceCache(keep_features=False)
         self.diagnosis = None
         self.tide = None
         self.sweep = None
         self._worker = None
+        self._job = 0  # callbacks of a cancelled or replaced job are ignored
         self._build()
 
     def _build(self) -> None:
@@ -73,11 +76,21 @@ class DiagnoseTab(QWidget):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.funnel.object_requested.connect(self.show_object)
+        self.state.dataset_opened.connect(self.reset)
+
+    def reset(self, _dataset=None) -> None:
+        """Another dataset: drop the traces and everything shown of the previous one."""
+        self.cancel()
+        self.cache.clear()
+        self.diagnosis = self.tide = self.sweep = None
+        self.funnel.clear()
+        self.bars.clear_result()
+        self.sweep_plot.clear_sweep()
+        self.status.setText("Run Diagnose to see where the detector loses objects.")
 
     # ----- running -----------------------------------------------------------------------
     def run(self) -> None:
-        dataset = self.link.dataset()
-        models = self.window.models
+        dataset, models = self.state.dataset, self.state.models
         if dataset is None:
             self.status.setText("Open a folder with annotations first.")
             return
@@ -91,20 +104,27 @@ class DiagnoseTab(QWidget):
             return
         categories = {c.id: c.name for c in dataset.categories.values()}
         self._set_running(True)
-        self._worker = self.window.pool.start(
+        job = self._job = self._job + 1
+        self._worker = self.state.pool.start(
             diagnose_job,
             models.model,
             items_from_dataset(dataset, ids),
             categories,
             cache=self.cache,
-            on_progress=self._on_progress,
-            on_finished=self._on_traced,
-            on_failed=self._on_failed,
+            on_progress=self._current(job, self._on_progress),
+            on_finished=self._current(job, self._on_traced),
+            on_failed=self._current(job, self._on_failed),
         )
 
+    def _current(self, job: int, callback):
+        """``callback`` only while ``job`` is the tab's running job."""
+        return lambda *args: callback(*args) if job == self._job else None
+
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        if self._worker is None:
+            return
+        self._worker.cancel()
+        self._job += 1
         self.status.setText("Cancelled: the traces finished so far are kept for the next run.")
         self._set_running(False)
 
@@ -128,11 +148,12 @@ class DiagnoseTab(QWidget):
         self.diagnosis = diagnosis
         self.funnel.set_funnel(diagnosis.funnel, self._image_names())
         self.status.setText("Traced: computing the TIDE breakdown and the sweep…")
-        self._worker = self.window.pool.start(
+        job = self._job
+        self._worker = self.state.pool.start(
             summary_job,
             diagnosis,
-            on_finished=self._on_summary,
-            on_failed=self._on_failed,
+            on_finished=self._current(job, self._on_summary),
+            on_failed=self._current(job, self._on_failed),
         )
 
     def _on_summary(self, summary) -> None:
@@ -150,13 +171,13 @@ class DiagnoseTab(QWidget):
 
     # ----- navigation --------------------------------------------------------------------
     def show_object(self, image_id: int, object_id: int) -> None:
-        dataset = self.link.dataset()
+        dataset = self.state.dataset
         obj = dataset.objects.get(object_id) if dataset is not None else None
-        box = None if obj is None else np.asarray(obj.box, float)
-        self.link.go_to(image_id, box)
+        box = None if obj is None else tuple(float(v) for v in obj.box)
+        self.host.go_to(image_id, box)
 
     def _image_names(self) -> dict[int, str]:
-        dataset = self.link.dataset()
+        dataset = self.state.dataset
         if dataset is None:
             return {}
         return {image_id: record.file_name for image_id, record in dataset.images.items()}

@@ -45,6 +45,11 @@ class TideBars(pg.PlotWidget):
         self.addItem(self.bars)
         self.values = np.zeros(len(TIDE_NAMES))
 
+    def clear_result(self) -> None:
+        self.values = np.zeros(len(TIDE_NAMES))
+        self.bars.setOpts(height=self.values)
+        self.getPlotItem().setTitle("TIDE: AP50 points gained by fixing each error")
+
     def set_result(self, result) -> None:
         values = [result.main[n] for n in TIDE_NAMES[:6]] + [
             result.special[n] for n in TIDE_NAMES[6:]
@@ -87,6 +92,11 @@ class FunnelView(QWidget):
                 self.table.setItem(row, column, item)
         self.objects.clear()
 
+    def clear(self) -> None:
+        self.funnel = None
+        self.table.clearContents()
+        self.objects.clear()
+
     def show_cell(self, row: int, column: int) -> None:
         if self.funnel is None:
             return
@@ -118,6 +128,9 @@ class SweepPlot(pg.PlotWidget):
         for side in ("bottom", "left"):
             item.getAxis(side).enableAutoSIPrefix(False)
         self.curve = item.plot([], [], pen=pg.mkPen("#3cb44b", width=2), symbol="o", symbolSize=5)
+
+    def clear_sweep(self) -> None:
+        self.curve.setData([], [])
 
     def set_sweep(self, sweep) -> None:
         self.curve.setData(np.asarray(sweep.values, float), np.asarray(sweep.map50, float))

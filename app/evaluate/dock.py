@@ -64,7 +64,7 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
-        self.diagnose = DiagnoseTab(self.link.window, self.link)
+        self.diagnose = DiagnoseTab(self.host)
         self.tabs.addTab(self.diagnose, "Diagnose")
         body = QWidget()
         layout = QVBoxLayout(body)

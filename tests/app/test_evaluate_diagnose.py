@@ -34,12 +34,12 @@ def small_folder(tmp_path):
 def tab(qtbot, open_window, small_folder):
     torch.set_num_threads(1)
     window = open_window(small_folder)
-    window.models.model = load_model("shapes")
-    dock = window.evaluate_dock
+    window.state.models.set_model(load_model("shapes"))
+    dock = window.docks["EvaluateDock"]
     dock.show()
     dock.tabs.setCurrentWidget(dock.diagnose)
     yield window, dock.diagnose
-    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=60000)
+    qtbot.waitUntil(lambda: not window.state.pool.busy(), timeout=60000)
 
 
 def _click_cell(qtbot, table, row: int, column: int) -> None:
@@ -53,7 +53,7 @@ def test_diagnose_shows_tide_funnel_and_sweep_and_goes_to_objects(qtbot, tab):
     qtbot.waitUntil(lambda: diagnose.tide is not None, timeout=120000)
     funnel = diagnose.diagnosis.funnel
     assert len(funnel) == sum(
-        len(window.dataset.objects_in(i)) for i in sorted(window.dataset.images)
+        len(window.state.dataset.objects_in(i)) for i in sorted(window.state.dataset.images)
     )
     expected = tide(diagnose.diagnosis.data)
     shown = dict(zip(TIDE_NAMES, diagnose.bars.values.tolist(), strict=True))
@@ -72,7 +72,7 @@ def test_diagnose_shows_tide_funnel_and_sweep_and_goes_to_objects(qtbot, tab):
     rect = objects.visualItemRect(last)
     qtbot.mouseClick(objects.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     image_id, _object_id = last.data(Qt.ItemDataRole.UserRole)
-    qtbot.waitUntil(lambda: window.current_image_id == image_id, timeout=10000)
+    qtbot.waitUntil(lambda: window.state.current_image_id == image_id, timeout=10000)
 
     passes = diagnose.cache.backbone_passes
     diagnose.tide = None
@@ -81,13 +81,25 @@ def test_diagnose_shows_tide_funnel_and_sweep_and_goes_to_objects(qtbot, tab):
     assert diagnose.cache.backbone_passes == passes  # the traces were re-used
 
 
+def test_another_dataset_clears_the_tab(qtbot, tab, small_folder, tmp_path):
+    window, diagnose = tab
+    qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: diagnose.tide is not None, timeout=120000)
+    other = tmp_path / "other"
+    shutil.copytree(small_folder, other)
+    window.open_folder(other)
+    qtbot.waitUntil(lambda: diagnose.diagnosis is None, timeout=20000)
+    assert len(diagnose.cache) == 0 and diagnose.funnel.objects.count() == 0
+    assert diagnose.funnel.table.item(0, 0) is None and not diagnose.bars.values.any()
+
+
 def test_cancel_stops_and_keeps_finished_traces(qtbot, tab):
     window, diagnose = tab
     qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)
     assert diagnose.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: diagnose.progress.value() >= 1, timeout=60000)
     qtbot.mouseClick(diagnose.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=60000)
+    qtbot.waitUntil(lambda: not window.state.pool.busy(), timeout=60000)
     assert diagnose.run_button.isEnabled() and not diagnose.cancel_button.isEnabled()
     assert diagnose.diagnosis is None and "Cancelled" in diagnose.status.text()
     assert 1 <= len(diagnose.cache) <= 3
