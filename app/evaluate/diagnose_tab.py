@@ -48,6 +48,8 @@ class DiagnoseTab(QWidget):
         self.sweep = None
         self._worker = None
         self._job = 0  # callbacks of a cancelled or replaced job are ignored
+        self._why_target: tuple[int, np.ndarray] | None = None
+        self._why_session = None
         self._build()
 
     def _build(self) -> None:
@@ -76,6 +78,7 @@ class DiagnoseTab(QWidget):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.funnel.object_requested.connect(self.show_object)
+        self.funnel.why_requested.connect(self.open_why)
         self.state.dataset_opened.connect(self.reset)
 
     def reset(self, _dataset=None) -> None:
@@ -175,6 +178,38 @@ class DiagnoseTab(QWidget):
         obj = dataset.objects.get(object_id) if dataset is not None else None
         box = None if obj is None else tuple(float(v) for v in obj.box)
         self.host.go_to(image_id, box)
+
+    def open_why(self, image_id: int, object_id: int) -> None:
+        """Go to the object and explain it in the Inspect dock's Why? stage, once the
+        Inspect dock has traced the image."""
+        dataset = self.state.dataset
+        dock = getattr(self.host, "docks", {}).get("inspect_dock")
+        obj = dataset.objects.get(object_id) if dataset is not None else None
+        self.show_object(image_id, object_id)
+        if dock is None or obj is None:
+            return
+        self._why_target = (image_id, np.asarray(obj.box, np.float32))
+        if self._why_session is not dock.session:
+            self._why_session = dock.session
+            dock.session.trace_changed.connect(self._choose_why)
+        dock.show()
+        dock.raise_()
+        dock.select_stage("why")
+        if dock.session.trace is not None:
+            self._choose_why(dock.session.trace)
+
+    def _choose_why(self, trace) -> None:
+        target, dock = self._why_target, getattr(self.host, "docks", {}).get("inspect_dock")
+        if trace is None or target is None or dock is None:
+            return
+        if self.state.current_image_id != target[0]:
+            return
+        stage = dock.stage("why")
+        boxes = stage.ctx.truth().boxes_image
+        same = np.flatnonzero(np.abs(boxes - target[1]).max(axis=1, initial=0) < 1e-3)
+        if same.size and ("missed", int(same[0])) in stage._entries:
+            stage.choose("missed", int(same[0]))
+            self._why_target = None
 
     def _image_names(self) -> dict[int, str]:
         dataset = self.state.dataset

@@ -61,9 +61,11 @@ class TideBars(pg.PlotWidget):
 
 class FunnelView(QWidget):
     """Rows: stages; columns: all / small / medium / large. A click lists those objects;
-    clicking an object asks to show it (``object_requested(image_id, object_id)``)."""
+    clicking an object asks to show it (``object_requested(image_id, object_id)``), a
+    double click to explain it in Inspect's Why? (``why_requested``)."""
 
     object_requested = Signal(int, int)
+    why_requested = Signal(int, int)
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +77,10 @@ class FunnelView(QWidget):
         self.table.cellClicked.connect(self.show_cell)
         self.objects = QListWidget()
         self.objects.itemClicked.connect(self._on_object)
+        self.objects.itemDoubleClicked.connect(
+            lambda item: self.why_requested.emit(*item.data(Qt.ItemDataRole.UserRole))
+        )
+        self.objects.setToolTip("Click: show the object. Double-click: Inspect's Why? on it.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 3)

@@ -103,3 +103,25 @@ def test_cancel_stops_and_keeps_finished_traces(qtbot, tab):
     assert diagnose.run_button.isEnabled() and not diagnose.cancel_button.isEnabled()
     assert diagnose.diagnosis is None and "Cancelled" in diagnose.status.text()
     assert 1 <= len(diagnose.cache) <= 3
+
+
+def test_double_click_explains_a_lost_object_in_inspect_why(qtbot, tab):
+    window, diagnose = tab
+    window.state.models.set_model(load_model("shapes", box_score_thresh=0.995))
+    qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: diagnose.tide is not None, timeout=120000)
+    counts = diagnose.diagnosis.funnel.counts()
+    stage = next(name for name in STAGES if name != "found" and counts[name] > 0)
+    _click_cell(qtbot, diagnose.funnel.table, STAGES.index(stage), 0)
+    objects = diagnose.funnel.objects
+    item = objects.item(0)
+    rect = objects.visualItemRect(item)
+    qtbot.mouseClick(objects.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(objects.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    inspect = window.docks["inspect_dock"]
+    why = inspect.stage("why")
+    qtbot.waitUntil(lambda: why.answer is not None, timeout=120000)
+    assert inspect.current_stage() is why and inspect.isVisible()
+    assert window.state.current_image_id == item.data(Qt.ItemDataRole.UserRole)[0]
+    expected = "found" if stage == "localization" else stage
+    assert why.answer.stage == expected
