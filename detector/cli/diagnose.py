@@ -93,9 +93,7 @@ def _from_folder(args: argparse.Namespace) -> tuple[dict, dict]:
     from detector.store import open_dataset
 
     dataset = open_dataset(args.source)
-    image_ids = [
-        i for i, rec in sorted(dataset.images.items()) if rec.verified or dataset.objects_in(i)
-    ][: args.max_images]
+    image_ids = annotated_ids(dataset)[: args.max_images]
     if not image_ids:
         raise DetScopeError(f"{args.source}: no annotated images to diagnose")
     weights = None if str(args.weights).lower() == "none" else args.weights
@@ -148,6 +146,11 @@ def _add_sweep_and_f1(report: dict, parts: dict, sweep: bool) -> None:
         values = [v for v in SWEEP_VALUES if v >= floor]
         parts["sweep"] = score_sweep(parts["data"], values)
         report["sweep"] = parts["sweep"].to_json()
+
+
+def annotated_ids(dataset) -> list[int]:
+    """The annotated set, as the Evaluate dock uses it: images with objects, or verified."""
+    return [i for i, rec in sorted(dataset.images.items()) if rec.verified or dataset.objects_in(i)]
 
 
 def summary_lines(report: dict) -> list[str]:

@@ -146,7 +146,8 @@ class TraceCache:
 class DatasetDiagnosis:
     """funnel: per-object stages; data: ground truth + the traced detections (dataset
     category ids) for TIDE / COCO analyze; detections: image id -> (boxes xyxy, labels,
-    scores) as the model gave them; failures: image id -> message."""
+    scores) as the model gave them; failures: image id -> message; settings: the
+    thresholds the traces used; anchor_shapes: the model's anchor (w, h)."""
 
     funnel: FunnelResult
     data: EvaluationInput

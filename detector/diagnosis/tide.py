@@ -66,13 +66,11 @@ class TideResult:
 
 @dataclass
 class _Points:
-    """AP data points: class index, score, true positive, tie group, push order, valid."""
+    """AP data points: class index, score, true positive, valid (in the AP at all)."""
 
     cls: np.ndarray
     score: np.ndarray
     tp: np.ndarray
-    group: np.ndarray
-    seq: np.ndarray
     valid: np.ndarray
 
 
@@ -101,9 +99,7 @@ class _Scenarios:
 
     def base(self) -> tuple[float, np.ndarray]:
         t = self.t
-        points = _Points(
-            self.det_cls, t.det_score, t.det_tp, np.zeros_like(t.det_tp), t.det_seq, ~t.det_ignored
-        )
+        points = _Points(self.det_cls, t.det_score, t.det_tp, ~t.det_ignored)
         return _map(points, self.npos, self.base_order)
 
     def fixed(self, det_fix: np.ndarray, gt_fix: np.ndarray) -> tuple[float, np.ndarray]:
@@ -112,7 +108,7 @@ class _Scenarios:
         promoted = det_fix & t.det_best & ((t.det_error == CLS) | (t.det_error == LOC))
         valid = (~t.det_ignored & ~det_fix) | promoted
         cls = np.where(promoted & (t.det_error == CLS), self.target_cls, self.det_cls)
-        points = _Points(cls, t.det_score, t.det_tp | promoted, t.det_tp, t.det_seq, valid)
+        points = _Points(cls, t.det_score, t.det_tp | promoted, valid)
         npos = self.npos - np.bincount(self.gt_cls[gt_fix], minlength=self.classes.size)
         moved = bool((promoted & (t.det_error == CLS)).any())
         if moved:
@@ -122,14 +118,14 @@ class _Scenarios:
     def false_pos(self) -> tuple[float, np.ndarray]:
         t = self.t
         score = t.det_tp.astype(np.float64)
-        points = _Points(self.det_cls, score, t.det_tp, t.det_tp, t.det_seq, ~t.det_ignored)
+        points = _Points(self.det_cls, score, t.det_tp, ~t.det_ignored)
         order = np.lexsort((t.det_seq, t.det_tp, -score))
         return _map(points, self.npos, order)
 
     def false_neg(self) -> tuple[float, np.ndarray]:
         t = self.t
         npos = self.npos - np.bincount(self.gt_cls[~t.gt_used], minlength=self.classes.size)
-        points = _Points(self.det_cls, t.det_score, t.det_tp, t.det_tp, t.det_seq, ~t.det_ignored)
+        points = _Points(self.det_cls, t.det_score, t.det_tp, ~t.det_ignored)
         return _map(points, npos, self.fix_by_class, by_class=True)
 
     def selection(self, code: int, det_keep=None, gt_keep=None) -> tuple[np.ndarray, np.ndarray]:
