@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -27,13 +28,15 @@ from detector.diagnosis.run import TraceCache, diagnose_job, items_from_dataset
 SWEEP_VALUES = tuple(np.round(np.linspace(0.05, 0.95, 19), 2).tolist())
 
 
-def summary_job(diagnosis):
-    """Worker job: TIDE and the score sweep of a finished diagnosis (whole-set work)."""
-    from detector.diagnosis.sweeps import score_sweep_fast
+def summary_job(diagnosis, previous=None):
+    """Worker job: TIDE, the score sweep and the comparison with the previous run (None
+    without one) of a finished diagnosis: whole-set work, never on the GUI thread."""
+    from detector.diagnosis.sweeps import compare, score_sweep_fast
 
     base = float(diagnosis.settings.get("score_thresh", 0.0))
     values = [v for v in SWEEP_VALUES if v >= base]
-    return diagnosis.tide(), score_sweep_fast(diagnosis, values)
+    comparison = None if previous is None else compare(previous, diagnosis)
+    return diagnosis.tide(), score_sweep_fast(diagnosis, values), comparison
 
 
 class DiagnoseTab(QWidget):
@@ -43,7 +46,7 @@ class DiagnoseTab(QWidget):
         super().__init__()
         self.host, self.state = host, host.state
         self.cache = TraceCache(keep_features=False)
-        self.diagnosis = None
+        self.diagnosis = self.previous = self.comparison = None
         self.tide = None
         self.sweep = None
         self._worker = None
@@ -66,6 +69,13 @@ class DiagnoseTab(QWidget):
         row.addWidget(self.run_button)
         row.addWidget(self.cancel_button)
         row.addWidget(self.progress, 1)
+        self.class_box = QComboBox()
+        self.class_box.addItem("All classes", None)
+        self.flipped_button = QPushButton("Flipped vs previous run", enabled=False)
+        self.flipped_button.setToolTip("Objects found by one of the last two runs only")
+        options = QHBoxLayout()
+        options.addWidget(self.class_box, 1)
+        options.addWidget(self.flipped_button)
         split = QSplitter(Qt.Orientation.Vertical)
         for widget in (self.bars, self.funnel, self.sweep_plot):
             split.addWidget(widget)
@@ -73,19 +83,24 @@ class DiagnoseTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addLayout(options)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.funnel.object_requested.connect(self.show_object)
         self.funnel.why_requested.connect(self.open_why)
+        self.class_box.currentIndexChanged.connect(lambda _i: self._show_class())
+        self.flipped_button.clicked.connect(self.show_flipped)
         self.state.dataset_opened.connect(self.reset)
 
     def reset(self, _dataset=None) -> None:
         """Another dataset: drop the traces and everything shown of the previous one."""
         self.cancel()
         self.cache.clear()
-        self.diagnosis = self.tide = self.sweep = None
+        self.diagnosis = self.previous = self.comparison = self.tide = self.sweep = None
+        self.flipped_button.setEnabled(False)
+        self._fill_classes({})
         self.funnel.clear()
         self.bars.clear_result()
         self.sweep_plot.clear_sweep()
@@ -148,29 +163,65 @@ class DiagnoseTab(QWidget):
         self.status.setText(f"Diagnosis failed: {message}")
 
     def _on_traced(self, diagnosis) -> None:
-        self.diagnosis = diagnosis
-        self.funnel.set_funnel(diagnosis.funnel, self._image_names())
+        self.previous, self.diagnosis = self.diagnosis, diagnosis
+        self._fill_classes(diagnosis.data.categories)
+        self.funnel.set_funnel(diagnosis.funnel, self._image_names(), self.class_box.currentData())
         self.status.setText("Traced: computing the TIDE breakdown and the sweep…")
         job = self._job
         self._worker = self.state.pool.start(
             summary_job,
             diagnosis,
+            self.previous,
             on_finished=self._current(job, self._on_summary),
             on_failed=self._current(job, self._on_failed),
         )
 
     def _on_summary(self, summary) -> None:
-        self.tide, self.sweep = summary
-        self.bars.set_result(self.tide)
+        self.tide, self.sweep, self.comparison = summary
+        self.bars.set_result(self.tide, self.class_box.currentData())
         self.sweep_plot.set_sweep(self.sweep)
+        self.flipped_button.setEnabled(self.comparison is not None)
         counts = self.diagnosis.funnel.counts()
         skipped = len(self.diagnosis.failures)
         self.status.setText(
             f"{len(self.diagnosis.funnel)} objects, {counts['found']} found; AP50 "
             f"{self.tide.ap:.1f}; {len(self.cache)} traces cached"
             + (f"; {skipped} unreadable images skipped" if skipped else "")
+            + self._comparison_text()
         )
         self._set_running(False)
+
+    def _comparison_text(self) -> str:
+        if self.comparison is None:
+            return ""
+        c = self.comparison
+        return f"; vs the previous run: {len(c.gained)} objects gained, {len(c.lost)} lost"
+
+    def show_flipped(self) -> None:
+        if self.comparison is None:
+            return
+        rows = [(i, o, "found now, missed before") for i, o in self.comparison.gained]
+        rows += [(i, o, "missed now, found before") for i, o in self.comparison.lost]
+        self.funnel.show_objects(rows)
+
+    # ----- classes -----------------------------------------------------------------------
+    def _fill_classes(self, categories: dict[int, str]) -> None:
+        chosen = self.class_box.currentData()
+        self.class_box.blockSignals(True)
+        self.class_box.clear()
+        self.class_box.addItem("All classes", None)
+        for category_id, name in sorted(categories.items()):
+            self.class_box.addItem(name, category_id)
+        index = self.class_box.findData(chosen)
+        self.class_box.setCurrentIndex(max(index, 0))
+        self.class_box.blockSignals(False)
+
+    def _show_class(self) -> None:
+        category = self.class_box.currentData()
+        if self.diagnosis is not None:
+            self.funnel.set_funnel(self.diagnosis.funnel, self._image_names(), category)
+        if self.tide is not None:
+            self.bars.set_result(self.tide, category)
 
     # ----- navigation --------------------------------------------------------------------
     def show_object(self, image_id: int, object_id: int) -> None:

@@ -50,13 +50,15 @@ class TideBars(pg.PlotWidget):
         self.bars.setOpts(height=self.values)
         self.getPlotItem().setTitle("TIDE: AP50 points gained by fixing each error")
 
-    def set_result(self, result) -> None:
-        values = [result.main[n] for n in TIDE_NAMES[:6]] + [
-            result.special[n] for n in TIDE_NAMES[6:]
-        ]
+    def set_result(self, result, category: int | None = None) -> None:
+        """The whole set's dAPs, or one class's (the change of that class's own AP)."""
+        row = result.per_class.get(category) if category is not None else None
+        main, special = (row["main"], row["special"]) if row else (result.main, result.special)
+        ap = (row["ap"] or 0.0) if row else result.ap
+        values = [main[n] for n in TIDE_NAMES[:6]] + [special[n] for n in TIDE_NAMES[6:]]
         self.values = np.array(values, float)
         self.bars.setOpts(height=self.values)
-        self.getPlotItem().setTitle(f"TIDE (AP50 {result.ap:.1f}): dAP by fixing each error")
+        self.getPlotItem().setTitle(f"TIDE (AP50 {ap:.1f}): dAP by fixing each error")
 
 
 class FunnelView(QWidget):
@@ -86,12 +88,14 @@ class FunnelView(QWidget):
         layout.addWidget(self.table, 3)
         layout.addWidget(self.objects, 2)
         self.funnel = None
+        self.category: int | None = None
         self.names: dict[int, str] = {}
 
-    def set_funnel(self, funnel, image_names: dict[int, str]) -> None:
-        self.funnel, self.names = funnel, image_names
+    def set_funnel(self, funnel, image_names: dict[int, str], category: int | None = None) -> None:
+        """Counts of ``funnel`` (one category's objects when ``category`` is given)."""
+        self.funnel, self.names, self.category = funnel, image_names, category
         for column, size in enumerate(FUNNEL_COLUMNS):
-            counts = funnel.counts(size=None if size == "all" else size)
+            counts = funnel.counts(category, size=None if size == "all" else size)
             for row, stage in enumerate(STAGES):
                 item = QTableWidgetItem(str(counts[stage]))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -107,11 +111,15 @@ class FunnelView(QWidget):
         if self.funnel is None:
             return
         size = FUNNEL_COLUMNS[column]
-        pairs = self.funnel.objects(STAGES[row], size=None if size == "all" else size)
+        pairs = self.funnel.objects(STAGES[row], self.category, None if size == "all" else size)
+        self.show_objects([(image_id, object_id, STAGES[row]) for image_id, object_id in pairs])
+
+    def show_objects(self, rows: list[tuple[int, int, str]]) -> None:
+        """List (image id, object id, note) rows: a funnel cell, or flipped objects."""
         self.objects.clear()
-        for image_id, object_id in pairs:
+        for image_id, object_id, note in rows:
             name = self.names.get(image_id, str(image_id))
-            item = QListWidgetItem(f"{name}  object {object_id}  ({STAGES[row]})")
+            item = QListWidgetItem(f"{name}  object {object_id}  ({note})")
             item.setData(Qt.ItemDataRole.UserRole, (image_id, object_id))
             self.objects.addItem(item)
 

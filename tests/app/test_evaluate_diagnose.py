@@ -79,6 +79,16 @@ def test_diagnose_shows_tide_funnel_and_sweep_and_goes_to_objects(qtbot, tab):
     qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: diagnose.tide is not None, timeout=120000)
     assert diagnose.cache.backbone_passes == passes  # the traces were re-used
+    assert diagnose.comparison.gained == diagnose.comparison.lost == []  # same model twice
+    assert diagnose.flipped_button.isEnabled() and "previous run" in diagnose.status.text()
+
+    box = diagnose.class_box
+    box.setCurrentIndex(1)  # the first class (as picking it from the list does)
+    category = box.currentData()
+    assert category is not None
+    assert table.item(found_row, 0).text() == str(funnel.counts(category)["found"])
+    per_class = diagnose.tide.per_class[category]["main"]
+    assert diagnose.bars.values[1] == pytest.approx(per_class["Loc"])
 
 
 def test_another_dataset_clears_the_tab(qtbot, tab, small_folder, tmp_path):
