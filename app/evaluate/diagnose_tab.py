@@ -31,12 +31,14 @@ SWEEP_VALUES = tuple(np.round(np.linspace(0.05, 0.95, 19), 2).tolist())
 def summary_job(diagnosis, previous=None):
     """Worker job: TIDE, the score sweep and the comparison with the previous run (None
     without one) of a finished diagnosis: whole-set work, never on the GUI thread."""
-    from detector.diagnosis.sweeps import compare, score_sweep_fast
+    from detector.diagnosis.sweeps import compare, f1_curve, f1_curves, score_sweep_fast
 
     base = float(diagnosis.settings.get("score_thresh", 0.0))
     values = [v for v in SWEEP_VALUES if v >= base]
     comparison = None if previous is None else compare(previous, diagnosis)
-    return diagnosis.tide(), score_sweep_fast(diagnosis, values), comparison
+    tide = diagnosis.tide()
+    f1 = {None: f1_curve(tide.tables), **f1_curves(tide.tables)}
+    return tide, score_sweep_fast(diagnosis, values), comparison, f1
 
 
 class DiagnoseTab(QWidget):
@@ -47,6 +49,7 @@ class DiagnoseTab(QWidget):
         self.host, self.state = host, host.state
         self.cache = TraceCache(keep_features=False)
         self.diagnosis = self.previous = self.comparison = None
+        self.f1: dict = {}
         self.tide = None
         self.sweep = None
         self._worker = None
@@ -76,6 +79,9 @@ class DiagnoseTab(QWidget):
         options = QHBoxLayout()
         options.addWidget(self.class_box, 1)
         options.addWidget(self.flipped_button)
+        self.f1_button = QPushButton("Use best F1 threshold", enabled=False)
+        self.f1_button.setToolTip("Set the Predictions slider to the score with the best F1")
+        options.addWidget(self.f1_button)
         split = QSplitter(Qt.Orientation.Vertical)
         for widget in (self.bars, self.funnel, self.sweep_plot):
             split.addWidget(widget)
@@ -92,6 +98,7 @@ class DiagnoseTab(QWidget):
         self.funnel.why_requested.connect(self.open_why)
         self.class_box.currentIndexChanged.connect(lambda _i: self._show_class())
         self.flipped_button.clicked.connect(self.show_flipped)
+        self.f1_button.clicked.connect(self.use_best_threshold)
         self.state.dataset_opened.connect(self.reset)
 
     def reset(self, _dataset=None) -> None:
@@ -100,7 +107,9 @@ class DiagnoseTab(QWidget):
         self.cache.clear()
         self.diagnosis = self.previous = self.comparison = self.tide = self.sweep = None
         self.flipped_button.setEnabled(False)
+        self.f1 = {}
         self._fill_classes({})
+        self._update_f1_button()
         self.funnel.clear()
         self.bars.clear_result()
         self.sweep_plot.clear_sweep()
@@ -177,7 +186,8 @@ class DiagnoseTab(QWidget):
         )
 
     def _on_summary(self, summary) -> None:
-        self.tide, self.sweep, self.comparison = summary
+        self.tide, self.sweep, self.comparison, self.f1 = summary
+        self._update_f1_button()
         self.bars.set_result(self.tide, self.class_box.currentData())
         self.sweep_plot.set_sweep(self.sweep)
         self.flipped_button.setEnabled(self.comparison is not None)
@@ -222,6 +232,25 @@ class DiagnoseTab(QWidget):
             self.funnel.set_funnel(self.diagnosis.funnel, self._image_names(), category)
         if self.tide is not None:
             self.bars.set_result(self.tide, category)
+        self._update_f1_button()
+
+    def _update_f1_button(self) -> None:
+        curve = self.f1.get(self.class_box.currentData())
+        self.f1_button.setEnabled(curve is not None)
+        text = "Use best F1 threshold"
+        self.f1_button.setText(text if curve is None else f"{text} ({curve.best_threshold:.2f})")
+
+    def use_best_threshold(self) -> None:
+        """Push the best-F1 score of the chosen class (or of all) to the Predictions slider."""
+        curve = self.f1.get(self.class_box.currentData())
+        dock = getattr(self.host, "docks", {}).get("PredictionsDock")
+        dock = dock or getattr(self.host, "predictions_dock", None)
+        if curve is None or dock is None:
+            return
+        dock.set_threshold(curve.best_threshold)
+        self.status.setText(
+            f"Predictions threshold set to {curve.best_threshold:.2f} (F1 {curve.best_f1:.2f})"
+        )
 
     # ----- navigation --------------------------------------------------------------------
     def show_object(self, image_id: int, object_id: int) -> None:

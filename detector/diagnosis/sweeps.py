@@ -139,31 +139,42 @@ class F1Curve:
     best_f1: float
 
 
+def f1_curve(tables: TideTables, class_id: int | None = None) -> F1Curve | None:
+    """F1 against confidence from TIDE's matching at IoU 0.5 (detections inside ignore
+    regions left out): one category, or every detection pooled (None without any
+    detection or ground truth)."""
+    gt_rows = tables.gt_class == class_id if class_id is not None else slice(None)
+    npos = int(np.asarray(tables.gt_class[gt_rows]).size)
+    keep = ~tables.det_ignored
+    if class_id is not None:
+        keep &= tables.det_class == class_id
+    rows = np.flatnonzero(keep)
+    rows = rows[np.argsort(-tables.det_score[rows], kind="stable")]
+    if rows.size == 0 or npos == 0:
+        return None
+    tp = np.cumsum(tables.det_tp[rows])
+    precision = tp / np.arange(1, rows.size + 1)
+    recall = tp / npos
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
+    best = int(np.argmax(f1))
+    return F1Curve(
+        thresholds=tables.det_score[rows],
+        f1=f1,
+        precision=precision,
+        recall=recall,
+        best_threshold=float(tables.det_score[rows][best]),
+        best_f1=float(f1[best]),
+    )
+
+
 def f1_curves(tables: TideTables) -> dict[int, F1Curve]:
-    """Per category id, F1 against confidence from TIDE's matching at IoU 0.5 (detections
-    inside ignore regions left out)."""
+    """Per category id with detections and ground truth: its F1Curve."""
     out = {}
-    classes = np.unique(np.r_[tables.det_class, tables.gt_class])
-    for class_id in classes.tolist():
-        npos = int((tables.gt_class == class_id).sum())
-        rows = np.flatnonzero((tables.det_class == class_id) & ~tables.det_ignored)
-        rows = rows[np.argsort(-tables.det_score[rows], kind="stable")]
-        if rows.size == 0 or npos == 0:
-            continue
-        tp = np.cumsum(tables.det_tp[rows])
-        precision = tp / np.arange(1, rows.size + 1)
-        recall = tp / npos
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
-        best = int(np.argmax(f1))
-        out[int(class_id)] = F1Curve(
-            thresholds=tables.det_score[rows],
-            f1=f1,
-            precision=precision,
-            recall=recall,
-            best_threshold=float(tables.det_score[rows][best]),
-            best_f1=float(f1[best]),
-        )
+    for class_id in np.unique(np.r_[tables.det_class, tables.gt_class]).tolist():
+        curve = f1_curve(tables, int(class_id))
+        if curve is not None:
+            out[int(class_id)] = curve
     return out
 
 
@@ -214,6 +225,7 @@ __all__ = [
     "SweepResult",
     "category_mapping",
     "compare",
+    "f1_curve",
     "f1_curves",
     "score_sweep",
     "score_sweep_fast",

@@ -13,6 +13,7 @@ from app.evaluate.diagnose_views import TIDE_NAMES
 from detector import load_model
 from detector.diagnosis import tide
 from detector.diagnosis.funnel import STAGES
+from detector.diagnosis.sweeps import f1_curves
 from tests.app.conftest import SAMPLES
 
 
@@ -89,6 +90,10 @@ def test_diagnose_shows_tide_funnel_and_sweep_and_goes_to_objects(qtbot, tab):
     assert table.item(found_row, 0).text() == str(funnel.counts(category)["found"])
     per_class = diagnose.tide.per_class[category]["main"]
     assert diagnose.bars.values[1] == pytest.approx(per_class["Loc"])
+
+    best = f1_curves(diagnose.tide.tables)[category].best_threshold
+    qtbot.mouseClick(diagnose.f1_button, Qt.MouseButton.LeftButton)
+    assert window.predictions_dock.threshold() == pytest.approx(round(best * 100) / 100)
 
 
 def test_another_dataset_clears_the_tab(qtbot, tab, small_folder, tmp_path):
