@@ -24,8 +24,16 @@ from PySide6.QtWidgets import (
 
 from app.evaluate.diagnose_views import FunnelView, SweepPlot, TideBars
 from detector.diagnosis.run import TraceCache, diagnose_job, items_from_dataset
+from detector.diagnosis.sweeps import sweep_job
 
 SWEEP_VALUES = tuple(np.round(np.linspace(0.05, 0.95, 19), 2).tolist())
+# label -> (Trace.rerun setting, values); the score threshold is swept after every run
+SWEEPS = {
+    "score threshold": ("score_thresh", SWEEP_VALUES),
+    "box NMS IoU": ("nms_thresh", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)),
+    "RPN NMS IoU": ("rpn_nms_thresh", (0.5, 0.6, 0.7, 0.8, 0.9)),
+    "RPN top-N": ("rpn_post_nms_top_n", (50, 100, 300, 1000)),
+}
 
 
 def summary_job(diagnosis, previous=None):
@@ -56,6 +64,7 @@ class DiagnoseTab(QWidget):
         self._job = 0  # callbacks of a cancelled or replaced job are ignored
         self._why_target: tuple[int, np.ndarray] | None = None
         self._why_session = None
+        self._inputs = None  # (model, items, categories) of the last run, for sweeps
         self._build()
 
     def _build(self) -> None:
@@ -68,6 +77,14 @@ class DiagnoseTab(QWidget):
         self.bars = TideBars()
         self.funnel = FunnelView()
         self.sweep_plot = SweepPlot()
+        self.sweep_box = QComboBox()
+        self.sweep_box.addItems(list(SWEEPS))
+        self.sweep_button = QPushButton("Sweep", enabled=False)
+        self.sweep_button.setToolTip("Re-run the cached traces for each value (no backbone pass)")
+        sweep_row = QHBoxLayout()
+        sweep_row.addWidget(QLabel("What if:"))
+        sweep_row.addWidget(self.sweep_box, 1)
+        sweep_row.addWidget(self.sweep_button)
         row = QHBoxLayout()
         row.addWidget(self.run_button)
         row.addWidget(self.cancel_button)
@@ -92,6 +109,7 @@ class DiagnoseTab(QWidget):
         layout.addLayout(options)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
+        layout.addLayout(sweep_row)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.funnel.object_requested.connect(self.show_object)
@@ -99,6 +117,7 @@ class DiagnoseTab(QWidget):
         self.class_box.currentIndexChanged.connect(lambda _i: self._show_class())
         self.flipped_button.clicked.connect(self.show_flipped)
         self.f1_button.clicked.connect(self.use_best_threshold)
+        self.sweep_button.clicked.connect(self.run_sweep)
         self.state.dataset_opened.connect(self.reset)
 
     def reset(self, _dataset=None) -> None:
@@ -106,6 +125,8 @@ class DiagnoseTab(QWidget):
         self.cancel()
         self.cache.clear()
         self.diagnosis = self.previous = self.comparison = self.tide = self.sweep = None
+        self._inputs = None
+        self.sweep_button.setEnabled(False)
         self.flipped_button.setEnabled(False)
         self.f1 = {}
         self._fill_classes({})
@@ -130,13 +151,12 @@ class DiagnoseTab(QWidget):
             self.status.setText("No annotated images to diagnose.")
             return
         categories = {c.id: c.name for c in dataset.categories.values()}
+        self._inputs = (models.model, items_from_dataset(dataset, ids), categories)
         self._set_running(True)
         job = self._job = self._job + 1
         self._worker = self.state.pool.start(
             diagnose_job,
-            models.model,
-            items_from_dataset(dataset, ids),
-            categories,
+            *self._inputs,
             cache=self.cache,
             on_progress=self._current(job, self._on_progress),
             on_finished=self._current(job, self._on_traced),
@@ -155,8 +175,37 @@ class DiagnoseTab(QWidget):
         self.status.setText("Cancelled: the traces finished so far are kept for the next run.")
         self._set_running(False)
 
+    def run_sweep(self) -> None:
+        """Sweep the chosen setting over the last run's images, from the cached traces."""
+        if self._inputs is None or self._worker is not None:
+            return
+        label = self.sweep_box.currentText()
+        name, values = SWEEPS[label]
+        self._set_running(True)
+        job = self._job = self._job + 1
+        self._worker = self.state.pool.start(
+            sweep_job,
+            *self._inputs,
+            self.cache,
+            name,
+            list(values),
+            on_progress=self._current(job, self._on_progress),
+            on_finished=self._current(job, lambda sweep: self._on_sweep(sweep, label)),
+            on_failed=self._current(job, self._on_failed),
+        )
+
+    def _on_sweep(self, sweep, label: str) -> None:
+        self.sweep = sweep
+        self.sweep_plot.set_sweep(sweep, label)
+        self.status.setText(
+            f"What if {label}: AP50 {min(sweep.map50):.3f} to {max(sweep.map50):.3f}; "
+            f"{len(self.cache)} traces cached, {self.cache.backbone_passes} backbone passes"
+        )
+        self._set_running(False)
+
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
+        self.sweep_button.setEnabled(not running and self._inputs is not None)
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running)
         if not running:

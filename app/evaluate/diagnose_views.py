@@ -146,5 +146,8 @@ class SweepPlot(pg.PlotWidget):
     def clear_sweep(self) -> None:
         self.curve.setData([], [])
 
-    def set_sweep(self, sweep) -> None:
+    def set_sweep(self, sweep, label: str = "score threshold") -> None:
+        item = self.getPlotItem()
+        item.setTitle(f"What if: {label}")
+        item.setLabel("bottom", label)
         self.curve.setData(np.asarray(sweep.values, float), np.asarray(sweep.map50, float))

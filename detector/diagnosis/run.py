@@ -136,9 +136,27 @@ class TraceCache:
         variant_key = (*key, tuple(sorted(wanted.items())))
         variant = self._variants.get(variant_key)
         if variant is None:
-            variant = base.rerun(**wanted)
+            variant = self._rerun(model, item, base, wanted)
             self._variants = {k: v for k, v in self._variants.items() if k[:2] != key}
             self._variants[variant_key] = variant
+        return variant
+
+    def _rerun(self, model, item: DiagnosisItem, base, wanted: dict):
+        """base.rerun(**wanted); RPN settings on a trace whose features were dropped need
+        them back: one new backbone pass, the features dropped again afterwards."""
+        from detector.io.images import read_image
+        from detector.trace.pipeline import TraceError, trace_image
+
+        try:
+            return base.rerun(**wanted)
+        except TraceError:
+            if base.features_kept:
+                raise
+        fresh = trace_image(model, read_image(item.path))
+        self.backbone_passes += 1
+        variant = fresh.rerun(**wanted)
+        if variant.masks is None:
+            variant.drop_features()
         return variant
 
 

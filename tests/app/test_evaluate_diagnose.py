@@ -96,6 +96,20 @@ def test_diagnose_shows_tide_funnel_and_sweep_and_goes_to_objects(qtbot, tab):
     assert window.predictions_dock.threshold() == pytest.approx(round(best * 100) / 100)
 
 
+def test_box_nms_sweep_reruns_cached_traces(qtbot, tab):
+    window, diagnose = tab
+    qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: diagnose.tide is not None, timeout=120000)
+    passes = diagnose.cache.backbone_passes
+    diagnose.sweep_box.setCurrentText("box NMS IoU")
+    qtbot.mouseClick(diagnose.sweep_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: diagnose.sweep.name == "nms_thresh", timeout=120000)
+    xs, ys = diagnose.sweep_plot.curve.getData()
+    assert xs.tolist() == [0.3, 0.4, 0.5, 0.6, 0.7, 0.8] and len(ys) == 6
+    assert diagnose.cache.backbone_passes == passes
+    assert diagnose.sweep_button.isEnabled()
+
+
 def test_another_dataset_clears_the_tab(qtbot, tab, small_folder, tmp_path):
     window, diagnose = tab
     qtbot.mouseClick(diagnose.run_button, Qt.MouseButton.LeftButton)

@@ -112,3 +112,20 @@ def test_changed_file_is_traced_again(shapes, tmp_path):
     copy.write_bytes(items[1].path.read_bytes())
     cache.trace(model, item)
     assert cache.backbone_passes == 2
+
+
+def test_rpn_setting_on_dropped_features_traces_once_more(shapes):
+    _, items, _ = shapes
+    torch.manual_seed(0)
+    model = load_model(
+        "fasterrcnn_resnet50_fpn", weights=None, num_classes=3, min_size=128, max_size=160
+    )
+    cache = TraceCache(keep_features=False)
+    base = cache.trace(model, items[0])
+    assert not base.features_kept  # box-only model: features freed
+    assert cache.trace(model, items[0], {"nms_thresh": 0.3}) is not None
+    assert cache.backbone_passes == 1  # box settings need no features
+    small = cache.trace(model, items[0], {"rpn_post_nms_top_n": 5})
+    assert cache.backbone_passes == 2 and len(small.rpn.proposals_resized) <= 5
+    expected = trace_image(model, read_image(items[0].path)).rerun(rpn_post_nms_top_n=5)
+    np.testing.assert_array_equal(small.detections.boxes, expected.detections.boxes)
