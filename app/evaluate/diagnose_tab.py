@@ -23,9 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.evaluate.diagnose_views import FunnelView, SweepPlot, TideBars
+from app.workers import describe_error
 from detector.diagnosis.run import TraceCache, diagnose_job, items_from_dataset
 from detector.diagnosis.sweeps import sweep_job
 
+JOB_KEY = "evaluate.diagnose"  # one diagnosis job at a time: a new one supersedes the old
 SWEEP_VALUES = tuple(np.round(np.linspace(0.05, 0.95, 19), 2).tolist())
 # label -> (Trace.rerun setting, values); the score threshold is swept after every run
 SWEEPS = {
@@ -60,8 +62,7 @@ class DiagnoseTab(QWidget):
         self.f1: dict = {}
         self.tide = None
         self.sweep = None
-        self._worker = None
-        self._job = 0  # callbacks of a cancelled or replaced job are ignored
+        self._running = False
         self._why_target: tuple[int, np.ndarray] | None = None
         self._why_session = None
         self._inputs = None  # (model, items, categories) of the last run, for sweeps
@@ -153,45 +154,40 @@ class DiagnoseTab(QWidget):
         categories = {c.id: c.name for c in dataset.categories.values()}
         self._inputs = (models.model, items_from_dataset(dataset, ids), categories)
         self._set_running(True)
-        job = self._job = self._job + 1
-        self._worker = self.state.pool.start(
+        self.state.pool.start(
             diagnose_job,
             *self._inputs,
+            key=JOB_KEY,
             cache=self.cache,
-            on_progress=self._current(job, self._on_progress),
-            on_finished=self._current(job, self._on_traced),
-            on_failed=self._current(job, self._on_failed),
+            on_progress=self._on_progress,
+            on_returned=self._on_traced,
+            on_errored=self._on_failed,
         )
 
-    def _current(self, job: int, callback):
-        """``callback`` only while ``job`` is the tab's running job."""
-        return lambda *args: callback(*args) if job == self._job else None
-
     def cancel(self) -> None:
-        if self._worker is None:
+        if not self._running:
             return
-        self._worker.cancel()
-        self._job += 1
+        self.state.pool.cancel(JOB_KEY)  # its callbacks are dropped from now on
         self.status.setText("Cancelled: the traces finished so far are kept for the next run.")
         self._set_running(False)
 
     def run_sweep(self) -> None:
         """Sweep the chosen setting over the last run's images, from the cached traces."""
-        if self._inputs is None or self._worker is not None:
+        if self._inputs is None or self._running:
             return
         label = self.sweep_box.currentText()
         name, values = SWEEPS[label]
         self._set_running(True)
-        job = self._job = self._job + 1
-        self._worker = self.state.pool.start(
+        self.state.pool.start(
             sweep_job,
             *self._inputs,
             self.cache,
             name,
             list(values),
-            on_progress=self._current(job, self._on_progress),
-            on_finished=self._current(job, lambda sweep: self._on_sweep(sweep, label)),
-            on_failed=self._current(job, self._on_failed),
+            key=JOB_KEY,
+            on_progress=self._on_progress,
+            on_returned=lambda sweep: self._on_sweep(sweep, label),
+            on_errored=self._on_failed,
         )
 
     def _on_sweep(self, sweep, label: str) -> None:
@@ -208,30 +204,29 @@ class DiagnoseTab(QWidget):
         self.sweep_button.setEnabled(not running and self._inputs is not None)
         self.cancel_button.setEnabled(running)
         self.progress.setVisible(running)
-        if not running:
-            self._worker = None
+        self._running = running
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         self.status.setText(f"Tracing {done}/{total}: {message}")
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, exc: BaseException) -> None:
         self._set_running(False)
-        self.status.setText(f"Diagnosis failed: {message}")
+        self.status.setText(f"Diagnosis failed: {describe_error(exc)}")
 
     def _on_traced(self, diagnosis) -> None:
         self.previous, self.diagnosis = self.diagnosis, diagnosis
         self._fill_classes(diagnosis.data.categories)
         self.funnel.set_funnel(diagnosis.funnel, self._image_names(), self.class_box.currentData())
         self.status.setText("Traced: computing the TIDE breakdown and the sweep…")
-        job = self._job
-        self._worker = self.state.pool.start(
+        self.state.pool.start(
             summary_job,
             diagnosis,
             self.previous,
-            on_finished=self._current(job, self._on_summary),
-            on_failed=self._current(job, self._on_failed),
+            key=JOB_KEY,
+            on_returned=self._on_summary,
+            on_errored=self._on_failed,
         )
 
     def _on_summary(self, summary) -> None:
