@@ -34,6 +34,8 @@ ensure_venv() {
     # (the filter drops pip's notes about index folders that this machine's pip config names)
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    # the TIDE test oracle, without the opencv-python it asks for (see pyproject's dev extra)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps tidecv==1.0.1
     echo "$want" > "$stamp"
 }
 
