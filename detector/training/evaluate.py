@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from detector.data.masks import encode_mask_rle
 from detector.inference.detections import Detections
 from detector.models import DetModel
 
@@ -83,8 +82,8 @@ def _to_results(image_id: int, found: Detections, category_ids: list[int]) -> li
             "bbox": [x1, y1, x2 - x1, y2 - y1],
             "score": float(found.scores[i]),
         }
-        if found.masks is not None:
-            row["segmentation"] = encode_mask_rle(found.masks[i] > 0.5)
+        if found.has_masks:
+            row["segmentation"] = found.mask_rle(i)
         rows.append(row)
     return rows
 
