@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             progress.write(f"skipped {result.error}", file=sys.stderr)
             continue
+        if result.note:
+            progress.write(f"{result.path}: {result.note}", file=sys.stderr)
         image_id = len(images) + 1
         name = result.path.relative_to(root) if root else result.path
         images.append(

@@ -117,11 +117,15 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Decode ``path`` whole to an H x W x 3 uint8 RGB array; raise ImageReadError naming
     the file (also for decompression bombs and images over ``HARD_MAX_PIXELS``)."""
-    return load_image(path, max_pixels=None).pixels
+    return load_image(path, whole=True).pixels
 
 
-def load_image(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) -> LoadedImage:
-    """Decode ``path`` within ``max_pixels`` (None: whole); see the module docstring."""
+def load_image(
+    path: str | os.PathLike, *, max_pixels: int | None = None, whole: bool = False
+) -> LoadedImage:
+    """Decode ``path`` within ``max_pixels`` (default: ``MAX_PIXELS``; ``whole``: no
+    reduction); see the module docstring."""
+    budget = None if whole else (max_pixels or MAX_PIXELS)
     file = Path(path)
     data = _read_bytes(file)
     header = _header_or_none(file)
@@ -129,7 +133,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = MAX_PIXELS) 
         pixels = decode_image(data, name=str(file))
         return LoadedImage(pixels, pixels.shape[1], pixels.shape[0])
     check_declared_size(header, data.size, str(file))
-    factor = _reduction(header, max_pixels)
+    factor = _reduction(header, budget)
     if factor == 1:
         pixels = decode_image(data, name=str(file))
     elif header.format in ("JPEG", "MPO"):
