@@ -10,7 +10,9 @@ from detector.evaluation.params import EvaluationError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("gt", type=Path, help="ground truth: COCO dataset JSON")
+    parser.add_argument(
+        "gt", type=Path, help="ground truth: COCO dataset JSON, or a dataset folder of any layout"
+    )
     parser.add_argument(
         "detections", type=Path, help="COCO results list, or a COCO dataset JSON with scores"
     )
@@ -18,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-class", action="store_true", help="print the per-class AP table")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write all numbers as JSON")
     parser.add_argument("--plot", type=Path, metavar="PR.png", help="draw per-class PR curves")
+    parser.add_argument("--split", help="split of a ground-truth dataset folder (valid, test...)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     from detector.evaluation.report import per_class_table
 
     result = evaluate(
-        from_coco(_load(args.gt), _load(args.detections), args.iou_type), args.iou_type
+        from_coco(_ground_truth(args.gt, args.split), _load(args.detections), args.iou_type),
+        args.iou_type,
     )
     print("\n".join(result.summary_lines()))
     if args.per_class or args.json is None:
@@ -42,6 +46,16 @@ def run(args: argparse.Namespace) -> int:
         write_pr_plot(result, args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _ground_truth(path: Path, split: str | None):
+    """A COCO JSON file as parsed, or a dataset folder (any layout) as a COCO dict."""
+    if not path.is_dir():
+        return _load(path)
+    from detector.formats.coco import to_coco_dict
+    from detector.store import open_dataset
+
+    return to_coco_dict(open_dataset(path, split=split))
 
 
 def _load(path: Path):

@@ -61,7 +61,8 @@ def evaluate_coco(
                 progress(min(start + batch_size, len(images)), len(images))
     finally:
         model.module.train(was_training)
-    kinds = ["bbox", "segm"] if model.kind == "mask" else ["bbox"]
+    with_masks = all(a.get("segmentation") for a in ground_truth["annotations"])
+    kinds = ["bbox", "segm"] if model.kind == "mask" and with_masks else ["bbox"]
     return {
         f"{kind}_{name}": value
         for kind in kinds

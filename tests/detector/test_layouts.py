@@ -76,3 +76,30 @@ def test_plain_image_folder_still_gets_annotations_json(tmp_path):
     assert detect_layout(folder).kind == "images" and len(dataset.images) == 2
     assert dataset.annotation_path == folder / "annotations.json"
     assert not os.path.exists(folder / "annotations.json")
+
+
+@pytest.mark.parametrize("kind", ["roboflow-coco", "yolo", "pascal-voc"])
+def test_convert_and_eval_take_a_layout_folder_and_a_split(tmp_path, kind, capsys):
+    import json
+
+    from pycocotools.coco import COCO
+
+    from main import main
+
+    root = tmp_path / kind
+    counts = BUILDERS[kind](root)
+    name = [n for n in counts if n][-1]
+    out = tmp_path / "out.json"
+    assert main(["convert", str(root), str(out), "--split", name]) == 0
+    coco = COCO(str(out))
+    assert len(coco.imgs) == counts[name] and len(coco.anns) == counts[name]
+    doc = json.loads(out.read_text())
+    for ann in doc["annotations"]:
+        ann["score"] = 0.9
+    detections = tmp_path / "dets.json"
+    detections.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["eval", str(root), str(detections), "--split", name]) == 0
+    assert "1.000" in capsys.readouterr().out  # the ground truth scores perfect AP
+    assert main(["convert", str(root), str(tmp_path / "x.json")]) == 1  # several splits
+    assert "--split" in capsys.readouterr().err
