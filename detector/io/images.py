@@ -15,9 +15,11 @@ Choices (documented because boxes must line up with what the person sees):
 Pixel budget (``load_image``, what display and detection use):
 
 * Images up to ``MAX_PIXELS`` (40 MP: every phone and most cameras) are decoded whole.
-* Larger ones are decoded reduced by 2, 4 or 8 (the smallest factor that fits the budget);
+* Larger ones are decoded reduced by 2, 4 or 8: the smallest factor that brings them under
+  ``REDUCED_MAX_PIXELS`` (16 MP, what a screen or a detector can use; a 20000 x 20000
+  photo becomes 2500 x 2500, a 48 MP one 12 MP);
   JPEGs are reduced inside libjpeg (DCT scaling: the full image is never allocated, a
-  20000 x 20000 JPEG decodes in about a second into 2500 x 2500), other formats are decoded
+  20000 x 20000 JPEG decodes in about a second), other formats are decoded
   whole (up to ``FULL_DECODE_LIMIT``) and then shrunk. ``LoadedImage`` says by how much, so
   callers report boxes and masks in the original pixel frame.
 * Decompression bombs are refused from the header, before anything is allocated: an image
@@ -41,7 +43,8 @@ import numpy as np
 from detector.errors import ImageReadError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-MAX_PIXELS = 40_000_000  # above this, load_image decodes reduced
+MAX_PIXELS = 40_000_000  # above this, load_image decodes reduced ...
+REDUCED_MAX_PIXELS = 16_000_000  # ... by the smallest factor 2, 4, 8 that fits this
 FULL_DECODE_LIMIT = 250_000_000  # non-JPEG images above the budget are decoded whole up to this
 HARD_MAX_PIXELS = 1 << 30  # OpenCV's own limit (CV_IO_MAX_IMAGE_PIXELS): refused above
 MAX_PIXELS_PER_BYTE = 10_000  # above the budget, more pixels per file byte = a bomb
@@ -123,8 +126,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 def load_image(
     path: str | os.PathLike, *, max_pixels: int | None = None, whole: bool = False
 ) -> LoadedImage:
-    """Decode ``path`` within ``max_pixels`` (default: ``MAX_PIXELS``; ``whole``: no
-    reduction); see the module docstring."""
+    """Decode ``path`` whole up to ``max_pixels`` (default ``MAX_PIXELS``), else reduced
+    under ``min(max_pixels, REDUCED_MAX_PIXELS)``; ``whole``: never reduced. See the
+    module docstring."""
     budget = None if whole else (max_pixels or MAX_PIXELS)
     file = Path(path)
     data = _read_bytes(file)
@@ -169,6 +173,7 @@ def check_declared_size(header: ImageHeader, file_bytes: int, name: str) -> None
 def _reduction(header: ImageHeader, max_pixels: int | None) -> int:
     if max_pixels is None or header.pixels <= max_pixels:
         return 1
+    max_pixels = min(max_pixels, REDUCED_MAX_PIXELS)
     for factor in _REDUCTIONS:
         if header.pixels / factor**2 <= max_pixels:
             return factor

@@ -93,3 +93,18 @@ def test_every_problem_is_an_image_read_error(tmp_path, content, reason):
         load_image(path)
     with pytest.raises(ImageReadError, match="is a folder"):
         load_image(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "factor"),
+    [(4000, 3000, 1), (7300, 5475, 1), (8000, 6000, 2), (12000, 9000, 4), (20000, 20000, 8)],
+)
+def test_reduction_factors_of_the_documented_budget(width, height, factor):
+    from detector.io.images import ImageHeader, _reduction
+
+    assert _reduction(ImageHeader(width, height, "JPEG"), None) == 1
+    from detector.io.images import MAX_PIXELS, REDUCED_MAX_PIXELS
+
+    assert _reduction(ImageHeader(width, height, "JPEG"), MAX_PIXELS) == factor
+    if factor > 1:
+        assert width * height / factor**2 <= REDUCED_MAX_PIXELS

@@ -71,3 +71,17 @@ def test_selected_and_scaled_detections_keep_their_masks():
     big = detections.scaled(4.0, 4.0, (240, 320))
     assert big.mask(1).shape == (240, 320)
     np.testing.assert_allclose(big.boxes, detections.boxes * 4)
+
+
+@pytest.mark.parametrize("box", [[0, 0, 40, 30], [0, 0, 12, 30], [10, 0, 40, 30], [5, 3, 40, 30]])
+def test_rle_of_full_masks_touching_the_image_edges(box):
+    detections = Detections(
+        boxes=np.array([box], np.float32),
+        labels=np.ones(1, np.int64),
+        scores=np.ones(1, np.float32),
+        mask_probs=np.ones((1, 28, 28), np.float32),
+        image_size=(30, 40),
+    )
+    expected = _torchvision(detections)[0] > 0.5
+    whole = mask_utils.encode(np.asfortranarray(expected.astype(np.uint8)))
+    assert detections.mask_rle(0)["counts"] == whole["counts"].decode("ascii")
