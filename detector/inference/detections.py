@@ -41,6 +41,13 @@ class Detections:
     def has_masks(self) -> bool:
         return self.mask_probs is not None
 
+    @property
+    def masks(self) -> PastedMasks | None:
+        """The pasted masks as a lazy sequence (``masks[i]``: float32[H, W], one at a time;
+        ``shape`` (N, H, W)), or None for models without masks. Kept for the public API;
+        prefer ``mask(i)`` / ``mask_crop(i)`` / ``mask_rle(i)``."""
+        return None if self.mask_probs is None else PastedMasks(self)
+
     def mask_crop(self, index: int) -> MaskCrop:
         """Detection ``index``'s pasted mask over its expanded box (float values 0-1);
         equal to torchvision's ``paste_masks_in_image(...)[index, 0]`` there, 0 elsewhere."""
@@ -123,6 +130,29 @@ class Detections:
             keypoints=keypoints,
             keypoint_scores=self.keypoint_scores,
         )
+
+
+class PastedMasks:
+    """``Detections.masks``: indexable like the old float32[N, H, W] array, but each mask
+    is pasted when indexed and nothing is kept (``np.stack`` it only for small images)."""
+
+    def __init__(self, detections: Detections) -> None:
+        self._detections = detections
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (len(self._detections), *self._detections.image_size)
+
+    def __len__(self) -> int:
+        return len(self._detections)
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._detections.mask_values(index % len(self))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
 
 def detections_to_coco(detections: Detections, image_id: int, first_id: int) -> list[dict]:

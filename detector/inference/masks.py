@@ -50,7 +50,7 @@ def paste_mask_crop(prob: np.ndarray, box: np.ndarray, height: int, width: int) 
         return MaskCrop(0, 0, np.zeros((0, 0), np.float32))
     resized = F.interpolate(padded, size=(h, w), mode="bilinear", align_corners=False)[0, 0]
     crop = resized[y_0 - by0 : y_1 - by0, x_0 - bx0 : x_1 - bx0]
-    return MaskCrop(x_0, y_0, crop.numpy().copy())
+    return MaskCrop(x_0, y_0, crop.numpy())  # a view: no second box-sized copy
 
 
 def full_mask(crop: MaskCrop, height: int, width: int, *, binary: bool = True) -> np.ndarray:

@@ -67,7 +67,13 @@ def detect(model: DetModel, images: list[np.ndarray]) -> list[Detections]:
     probabilities over boxes (``Detections.mask(i)`` pastes one)."""
     if not images:
         return []
-    outputs = forward(model.module, images, model.device)
+    module = model.module
+    if not all(hasattr(module, name) for name in ("transform", "backbone", "rpn", "roi_heads")):
+        # not a GeneralizedRCNN: any module with torchvision's call contract (masks, if
+        # any, come pasted: [N, 1, H, W] probabilities are not what Detections keeps)
+        outputs = module([image_to_tensor(image, model.device) for image in images])
+        return [Detections.from_torch(o, i.shape[:2]) for o, i in zip(outputs, images, strict=True)]
+    outputs = forward(module, images, model.device)
     return [
         Detections.from_torch(output, image.shape[:2])
         for output, image in zip(outputs, images, strict=True)

@@ -85,3 +85,15 @@ def test_rle_of_full_masks_touching_the_image_edges(box):
     expected = _torchvision(detections)[0] > 0.5
     whole = mask_utils.encode(np.asfortranarray(expected.astype(np.uint8)))
     assert detections.mask_rle(0)["counts"] == whole["counts"].decode("ascii")
+
+
+def test_masks_attribute_is_a_lazy_sequence_of_pasted_masks():
+    detections = _random_detections(11, 50, 70, n=4)
+    masks = detections.masks
+    assert masks.shape == (4, 50, 70) and len(masks) == 4
+    expected = _torchvision(detections)
+    np.testing.assert_array_equal(np.stack(list(masks)), expected)
+    np.testing.assert_array_equal(masks[-1], expected[3])
+    with pytest.raises(IndexError):
+        masks[4]
+    assert Detections(detections.boxes, detections.labels, detections.scores).masks is None
