@@ -63,7 +63,7 @@ def one(folder: Path, model_name: str) -> dict:
     app.processEvents()
     detections = len(window.detections[first])
     after_detect = rss_mb()
-    window.image_dock.list_widget.setCurrentRow(1)
+    window.next_image()
     wait(lambda: window.current_image_id != first and window.canvas.image is not None, 60)
     after_moving = rss_mb()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
