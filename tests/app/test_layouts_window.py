@@ -40,3 +40,26 @@ def test_a_yolo_export_opens_on_the_given_split_and_draws_its_boxes(qtbot, open_
     qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=20000)
     assert window.dataset.annotation_format == "yolo"
     assert len(window.canvas.boxes_overlay("objects").boxes) == 1
+
+
+def test_an_edit_in_a_yolo_export_is_saved_to_its_label_file(qtbot, open_window, tmp_path):
+    from detector.data.edits import update_object
+
+    root = tmp_path / "yolo"
+    yolo(root)
+    window = open_window()
+    assert window.open_folder(root, split="train")
+    qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=20000)
+    before = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    obj = next(iter(window.dataset.objects.values()))
+    window.dataset.apply(update_object(window.dataset, obj.id, box=(8.0, 6.0, 40.0, 30.0)))
+    assert window.autosave.flush()
+    after = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    assert after == before  # no annotations.json, no classes.txt: the same files, rewritten
+    label = (
+        root / "labels" / "train" / (window.dataset.images[obj.image_id].file_name[:-4] + ".txt")
+    )
+    x1, y1, x2, y2 = 8.0 / 64, 6.0 / 48, 40.0 / 64, 30.0 / 48
+    expected = [(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]
+    values = [float(v) for v in label.read_text().split()[1:]]
+    assert values == [round(v, 6) for v in expected]
