@@ -33,6 +33,7 @@ Pixel budget (``load_image``, what display and detection use):
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,13 +238,18 @@ def read_image_size(path: str | os.PathLike) -> tuple[int, int]:
     return header.width, header.height
 
 
+_PIL_GLOBALS = threading.Lock()
+
+
 def _header_or_none(file: Path) -> ImageHeader | None:
     """PIL's header parse; None when PIL cannot parse the format. Our own budget replaces
     PIL's decompression-bomb check (which raises on ordinary 20000 x 20000 photos)."""
     from PIL import Image, UnidentifiedImageError  # pillow comes with torchvision
 
     try:
-        with warnings.catch_warnings():
+        # PIL's limit and the warning filters are process-wide: decode-ahead threads read
+        # headers at the same time, so one at a time, or a thread restores another's None
+        with _PIL_GLOBALS, warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
             try:

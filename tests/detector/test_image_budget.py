@@ -108,3 +108,15 @@ def test_reduction_factors_of_the_documented_budget(width, height, factor):
     assert _reduction(ImageHeader(width, height, "JPEG"), MAX_PIXELS) == factor
     if factor > 1:
         assert width * height / factor**2 <= REDUCED_MAX_PIXELS
+
+
+def test_reading_headers_from_many_threads_leaves_pil_limit_alone(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "small.png"
+    Image.new("RGB", (32, 24)).save(path)
+    limit = Image.MAX_IMAGE_PIXELS
+    with ThreadPoolExecutor(8) as pool:
+        sizes = list(pool.map(lambda _i: read_header(path).pixels, range(400)))
+    assert sizes == [32 * 24] * 400
+    assert Image.MAX_IMAGE_PIXELS == limit  # no thread restored another thread's None
