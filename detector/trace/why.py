@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.inspect.labels import box_iou
+from detector.geometry.boxes import box_iou
 
 MATCH_IOU = 0.5
 
