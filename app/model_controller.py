@@ -8,6 +8,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import WorkerPool
+from detector.inference.detections import mask_rles
 
 
 def _load(name: str, device: str):
@@ -22,15 +23,6 @@ def _run_detect(model, image: np.ndarray):
     started = time.perf_counter()
     detections = detect(model, [image])[0]
     return detections, time.perf_counter() - started, mask_rles(detections)
-
-
-def mask_rles(detections) -> list | None:
-    """COCO RLE of each mask at 0.5 (what an accepted prediction keeps), or None."""
-    if detections.masks is None:
-        return None
-    from detector.data.masks import encode_mask_rle
-
-    return [encode_mask_rle(mask > 0.5) for mask in detections.masks]
 
 
 class ModelController(QObject):

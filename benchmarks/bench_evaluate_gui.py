@@ -44,8 +44,8 @@ NAMES = ["circle", "square", "triangle", "star", "hexagon"]
 
 def synthetic_set(num_images: int, seed: int = 0):
     """A Dataset of num_images (~8 objects each, 5 classes) and detections for each image."""
-    from app.evaluate.inputs import CachedDetections
     from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
+    from detector.evaluation.from_dataset import CachedDetections
 
     rng = np.random.default_rng(seed)
     dataset = Dataset()
@@ -79,8 +79,8 @@ def synthetic_set(num_images: int, seed: int = 0):
 
 def install(dock, dataset, detections):
     """Evaluate the set as a run's worker would (timed), then hand it to the dock."""
-    from app.evaluate.inputs import category_mapping, ground_truth
     from app.evaluate.runner import RunRequest, evaluate_snapshot
+    from detector.evaluation.from_dataset import category_mapping, ground_truth
 
     categories = {c.id: c.name for c in dataset.categories.values()}
     gt = {i: ground_truth(dataset, i) for i in dataset.images}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-from app.annotate.predictions import category_ids, detect_all_job, to_annotations
+from detector.inference.predictions import category_ids, detect_all_job, to_annotations
 
 
 class ModelAssist(QObject):

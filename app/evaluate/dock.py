@@ -17,10 +17,10 @@ from app.evaluate.confusion_view import ConfusionView
 from app.evaluate.controls import ControlBar, ExportButton
 from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
-from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
 from app.evaluate.runner import RunController, RunOutput
 from app.evaluate.window_link import WindowLink
+from detector.evaluation.view import EvaluationView, build_view
 
 
 class EvaluateDock(QDockWidget):

@@ -65,9 +65,23 @@ class Detections:
         )
 
 
+MASK_THRESHOLD = 0.5  # a mask probability above this is inside (torchvision's paste_masks)
+
+
+def mask_rles(detections: Detections) -> list[dict] | None:
+    """COCO RLE (str counts) of each mask at ``MASK_THRESHOLD``, or None without masks.
+
+    What an accepted prediction keeps and what a written detection's ``segmentation`` is.
+    """
+    if detections.masks is None:
+        return None
+    return [encode_mask_rle(mask > MASK_THRESHOLD) for mask in detections.masks]
+
+
 def detections_to_coco(detections: Detections, image_id: int, first_id: int) -> list[dict]:
     """COCO annotation dicts (with ``score``; RLE ``segmentation`` for masks at 0.5)."""
     annotations = []
+    rles = mask_rles(detections)
     for index in range(len(detections)):
         x1, y1, x2, y2 = (float(v) for v in detections.boxes[index])
         entry = {
@@ -79,10 +93,9 @@ def detections_to_coco(detections: Detections, image_id: int, first_id: int) -> 
             "score": round(float(detections.scores[index]), 5),
             "iscrowd": 0,
         }
-        if detections.masks is not None:
-            binary = detections.masks[index] > 0.5
-            entry["segmentation"] = encode_mask_rle(binary)
-            entry["area"] = int(binary.sum())
+        if rles is not None:
+            entry["segmentation"] = rles[index]
+            entry["area"] = int((detections.masks[index] > MASK_THRESHOLD).sum())
         if detections.keypoints is not None:
             points = detections.keypoints[index]
             entry["keypoints"] = [round(float(v), 2) for v in points.reshape(-1)]

@@ -210,7 +210,7 @@ class _Model:
 
 
 def test_accept_predictions_keeps_masks_and_never_saves_unaccepted(qtbot, window, folder):
-    from app.model_controller import mask_rles
+    from detector.inference.detections import mask_rles
 
     window.models.model = _Model()
     masks = np.zeros((3, 200, 300), np.float32)

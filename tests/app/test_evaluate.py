@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app.evaluate.inputs import CachedDetections, file_signature, model_key
 from detector.data.edits import update_object
+from detector.evaluation.from_dataset import CachedDetections, file_signature, model_key
 from detector.store import save_dataset
 
 SHAPE_NAMES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
