@@ -52,11 +52,11 @@ def open_dataset(
         if size is None:
             dataset.issues.append(
                 Issue(
-                    "unreadable_image",
-                    "not a readable image; skipped",
-                    None,
-                    image_file.name,
-                    "warning",
+                    kind="unreadable_image",
+                    message="not a readable image; skipped",
+                    file=None,
+                    location=image_file.name,
+                    severity="warning",
                 )
             )
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from detector.data.dataset import Annotation, Category, palette_color
+from detector.data.dataset import Annotation, Category
 from detector.data.edits import (
     AcceptPredictions,
     AddCategory,
@@ -15,6 +15,7 @@ from detector.data.edits import (
     set_verified,
 )
 from detector.data.masks import fit_mask_to_box
+from detector.data.palette import palette_color
 
 PASTE_OFFSET = 10.0
 

@@ -21,7 +21,7 @@ LABEL_COLORS = {
 LABEL_NAMES = {POSITIVE: "positive", NEUTRAL: "neutral", NEGATIVE: "negative"}
 
 
-class AnchorsStage(Stage):
+class AnchorsView(Stage):
     key = "anchors"
     title = "3 Anchors"
     help = (

@@ -33,7 +33,7 @@ def _training_job(model, image, boxes_image, labels, masks):
     return training_view(private, image, boxes_image, labels, masks, seed=0)
 
 
-class TrainingStage(Stage):
+class TrainingStepView(Stage):
     key = "training"
     title = "9 Training view"
     help = (

@@ -14,7 +14,7 @@ from app.palette import class_color
 from detector.trace.why import explain_detection, explain_missed, missed_ground_truth
 
 
-class WhyStage(Stage):
+class WhyView(Stage):
     key = "why"
     title = "10 Why?"
     help = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args
 
 from detector.errors import AnnotationError
 
@@ -33,17 +33,8 @@ Box = tuple[float, float, float, float]
 #: (``{"size": [h, w], "counts": str | list[int]}``), or None.
 Mask = Union[list, dict, None]  # noqa: UP007 (a runtime alias; X | Y needs 3.10 types here)
 
-SOURCES = ("human", "model")
-PALETTE = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-    "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#fffac8", "#800000",
-    "#aaffc3", "#808000", "#ffd8b1", "#000075", "#a9a9a9", "#ffe119",
-)  # fmt: skip
-
-
-def palette_color(index: int) -> str:
-    """A distinct default colour for the ``index``-th category."""
-    return PALETTE[index % len(PALETTE)]
+Source = Literal["human", "model"]  # drawn by a person / predicted by a model
+SOURCES: tuple[Source, ...] = get_args(Source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +67,7 @@ class Annotation:
     box: Box
     mask: Mask = None
     iscrowd: bool = False
-    source: str = "human"
+    source: Source = "human"
     score: float | None = None
     extra: dict[str, Any] | None = None
 

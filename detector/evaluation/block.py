@@ -17,7 +17,7 @@ from detector.evaluation.matching import (
     match_groups,
     pair_indices,
 )
-from detector.evaluation.params import EvalParams
+from detector.evaluation.params import EvalParams, IouType
 
 DET_COLUMNS = ("img", "cls", "neg_score", "area", "rank", "local", "has_match")
 GT_COLUMNS = ("img", "cls", "area", "ignore", "local")
@@ -47,7 +47,7 @@ def evaluate_block(
     image_ids: list[int],
     image_index: dict[int, int],
     params: EvalParams,
-    iou_type: str,
+    iou_type: IouType,
 ) -> Block:
     """Flatten, compute IoUs, match: the per-image half of COCOeval for ``image_ids``."""
     gt, dt = flatten(data, image_index, image_ids, params)

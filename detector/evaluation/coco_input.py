@@ -7,10 +7,10 @@ from collections import defaultdict
 import numpy as np
 
 from detector.evaluation.inputs import EvaluationInput, ImageInstances
-from detector.evaluation.params import EvaluationError
+from detector.evaluation.params import EvaluationError, IouType
 
 
-def from_coco(gt: dict, dt: list[dict] | dict, iou_type: str = "bbox") -> EvaluationInput:
+def from_coco(gt: dict, dt: list[dict] | dict, iou_type: IouType = "bbox") -> EvaluationInput:
     """Ground truth from a COCO dataset dict; detections from a COCO results list.
 
     ``dt`` may also be a COCO dataset dict whose annotations carry ``score``: its images

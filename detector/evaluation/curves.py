@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.evaluation.params import EvaluationError
+from detector.evaluation.params import ApDefinition, EvaluationError
 from detector.evaluation.voc import voc_ap
 
 
@@ -30,7 +30,7 @@ class PRCurve:
     detection_indices: np.ndarray
     interpolated: np.ndarray  # COCO's 101-point precision at recall 0:0.01:1
 
-    def ap(self, definition: str = "coco") -> float:
+    def ap(self, definition: ApDefinition = "coco") -> float:
         """AP as 'coco' (101-point), 'voc2007' (11-point) or 'voc2010' (all-point area)."""
         if self.num_positives == 0:
             return -1.0

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from detector.errors import DetScopeError
 
 AREA_LABELS = ("all", "small", "medium", "large")
+IouType = Literal["bbox", "segm"]
+ApDefinition = Literal["coco", "voc2007", "voc2010"]  # 101-point, 11-point, all-point
 
 
 class EvaluationError(DetScopeError):

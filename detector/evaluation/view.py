@@ -12,8 +12,9 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from detector.evaluation.params import ApDefinition
+
 IouMode = Literal["0.50", "0.75", "0.50:0.95"]
-ApDefinition = Literal["coco", "voc2007", "voc2010"]
 IOU_MODES: tuple[IouMode, ...] = get_args(IouMode)
 AP_DEFINITIONS: dict[ApDefinition, str] = {
     "coco": "COCO (101-point)",

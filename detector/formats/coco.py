@@ -25,12 +25,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
-from detector.data.issues import Issue, box_issues
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
+from detector.data.issues import Issue, Severity, box_issues
 from detector.data.masks import _valid_polygon, _valid_rle, bbox_from_mask, image_areas
 from detector.data.masks import decode_rle_counts as decode_rle_counts  # re-exported
 from detector.data.masks import mask_area as mask_area  # re-exported
 from detector.data.masks import rle_from_binary_mask as rle_from_binary_mask  # re-exported
+from detector.data.palette import palette_color
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, relative_name
 from detector.io.documents import is_number, parse_json, read_bytes
@@ -100,12 +101,20 @@ class _Reader:
         kind: str,
         message: str,
         location: str,
-        severity: str = "warning",
+        severity: Severity = "warning",
         image_id: int | None = None,
         object_id: int | None = None,
     ) -> None:
         self.dataset.issues.append(
-            Issue(kind, message, self.file, location, severity, image_id, object_id)
+            Issue(
+                kind=kind,
+                message=message,
+                file=self.file,
+                location=location,
+                severity=severity,
+                image_id=image_id,
+                object_id=object_id,
+            )
         )
 
     def fail(self, message: str, location: str) -> AnnotationError:

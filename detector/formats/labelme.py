@@ -18,8 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 from detector.data.issues import Issue, box_issues
+from detector.data.palette import palette_color
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, relative_name
 from detector.io.documents import is_number, read_json
@@ -59,12 +60,12 @@ def _read_file(dataset: Dataset, file: Path, image_id: int) -> None:
         if not width:
             dataset.issues.append(
                 Issue(
-                    "unknown_size",
-                    "no imageWidth/imageHeight and the image cannot be read",
-                    str(file),
-                    None,
-                    "error",
-                    image_id,
+                    kind="unknown_size",
+                    message="no imageWidth/imageHeight and the image cannot be read",
+                    file=str(file),
+                    location=None,
+                    severity="error",
+                    image_id=image_id,
                 )
             )
     record = ImageRecord(image_id, name, int(width), int(height))
@@ -103,12 +104,12 @@ def _read_instance(
             kind = shape.get("shape_type") if isinstance(shape, dict) else None
             dataset.issues.append(
                 Issue(
-                    "skipped_shape",
-                    f"{kind or 'invalid'} shape is not an object; skipped",
-                    file,
-                    where,
-                    "warning",
-                    record.id,
+                    kind="skipped_shape",
+                    message=f"{kind or 'invalid'} shape is not an object; skipped",
+                    file=file,
+                    location=where,
+                    severity="warning",
+                    image_id=record.id,
                 )
             )
             continue
@@ -128,12 +129,12 @@ def _read_instance(
     if len(set(labels)) > 1:
         dataset.issues.append(
             Issue(
-                "mixed_group",
-                f"group has labels {sorted(set(labels))}; using {labels[0]!r}",
-                file,
-                f"shapes[{members[0][0]}]",
-                "warning",
-                record.id,
+                kind="mixed_group",
+                message=f"group has labels {sorted(set(labels))}; using {labels[0]!r}",
+                file=file,
+                location=f"shapes[{members[0][0]}]",
+                severity="warning",
+                image_id=record.id,
             )
         )
     box = (

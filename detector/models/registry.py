@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from detector.errors import ModelError
+
+ModelKind = Literal["box", "mask", "keypoint"]  # Faster, Mask or Keypoint R-CNN
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class Architecture:
 
     name: str
     build: Callable[..., nn.Module]
-    kind: str  # "box", "mask" or "keypoint"
+    kind: ModelKind
     default_num_classes: int
     description: str
     torchvision_builder: str | None = None  # name in torchvision.models, for weight enums
@@ -43,7 +45,7 @@ class DetModel:
     keypoint_names: list[str] = field(default_factory=list)
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> ModelKind:
         return ARCHITECTURES[self.architecture].kind
 
     @property

@@ -37,7 +37,7 @@ class AssignError(DetScopeError):
     """Ground truth that cannot be assigned (bad shapes, degenerate boxes)."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RpnAssignment:
     """Anchor labels (A anchors, in the trace's flat anchor order; resized frame).
 
@@ -61,7 +61,7 @@ class RpnAssignment:
     bg_iou_thresh: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RoiAssignment:
     """RoI-head labels for the training proposals (R = RPN proposals + the GT boxes).
 
