@@ -16,17 +16,9 @@ from detector.data.edits import (
 )
 from detector.data.masks import fit_mask_to_box
 from detector.data.palette import palette_color
+from detector.geometry.boxes import pair_iou
 
 PASTE_OFFSET = 10.0
-
-
-def iou(a, b) -> float:
-    """Intersection over union of two xyxy boxes (the lecture's first formula)."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(width, 0.0) * max(height, 0.0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 class EditCommands:
@@ -150,7 +142,7 @@ class EditCommands:
 
     def selection_iou(self) -> float | None:
         boxes = self.editor.selected_boxes()
-        return iou(boxes[0], boxes[1]) if len(boxes) == 2 else None
+        return pair_iou(boxes[0], boxes[1]) if len(boxes) == 2 else None
 
     # ----- predictions -------------------------------------------------------------------
     def accept(self, ids: list[int]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar
 
-from app.annotate.commands import iou
+from detector.geometry.boxes import pair_iou
 
 
 class StatusBar:
@@ -32,7 +32,7 @@ class StatusBar:
         editor = self.window.editor
         boxes = editor.selected_boxes() if self.window.dataset is not None else []
         if len(boxes) == 2:
-            self.selection_label.setText(f"IoU {iou(boxes[0], boxes[1]):.3f}")
+            self.selection_label.setText(f"IoU {pair_iou(boxes[0], boxes[1]):.3f}")
         elif len(boxes) == 1:
             x1, y1, x2, y2 = boxes[0]
             self.selection_label.setText(

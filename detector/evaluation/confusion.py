@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detector.evaluation.curves import _lane_status
-from detector.evaluation.matching import bbox_iou_pairs
+from detector.evaluation.matching import bbox_iou_pairs, mask_iou_pairs
 
 PAIR_CHUNK = 1 << 19  # candidate pairs scored at a time (bounds the temporary memory)
 
@@ -211,22 +211,18 @@ def _pairs(fp, start: int, stop: int, reps, first, free, flat) -> tuple[np.ndarr
 def _ious(result, flat: _Flat, d: np.ndarray, g: np.ndarray) -> np.ndarray:
     if result.iou_type != "segm":
         return bbox_iou_pairs(flat.dt_boxes[d], flat.gt_boxes[g], flat.gt_crowd[g])
-    from pycocotools import mask as mask_utils
-
     out = np.zeros(d.size)
     image_ids = result.image_ids
     for image in np.unique(flat.dt_img[d]):
         at = np.flatnonzero(flat.dt_img[d] == image)
-        dets, d_inv = np.unique(d[at] - flat.dt_offset[image], return_inverse=True)
-        gts, g_inv = np.unique(g[at] - flat.gt_offset[image], return_inverse=True)
-        dt_masks = result.data.detections(image_ids[image]).masks
         gt_inst = result.data.gt[image_ids[image]]
-        matrix = mask_utils.iou(
-            [dt_masks[i] for i in dets],
-            [gt_inst.masks[i] for i in gts],
-            [int(gt_inst.iscrowd[i]) for i in gts],
+        out[at] = mask_iou_pairs(
+            result.data.detections(image_ids[image]).masks,
+            gt_inst.masks,
+            gt_inst.iscrowd,
+            d[at] - flat.dt_offset[image],
+            g[at] - flat.gt_offset[image],
         )
-        out[at] = np.asarray(matrix, np.float64).reshape(len(dets), len(gts))[d_inv, g_inv]
     return out
 
 

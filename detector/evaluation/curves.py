@@ -135,17 +135,8 @@ def image_matches(result, image_id: int) -> ImageMatches:
 def _pair_ious(result, gt_inst, dt_inst, d_idx: np.ndarray, g_idx: np.ndarray) -> np.ndarray:
     if d_idx.size == 0:
         return np.zeros(0)
+    from detector.evaluation.matching import bbox_iou_pairs, mask_iou_pairs
+
     if result.iou_type == "segm":
-        from pycocotools import mask as mask_utils
-
-        return np.array(
-            [
-                mask_utils.iou([dt_inst.masks[d]], [gt_inst.masks[g]], [int(gt_inst.iscrowd[g])])[
-                    0, 0
-                ]
-                for d, g in zip(d_idx, g_idx, strict=True)
-            ]
-        )
-    from detector.evaluation.matching import bbox_iou_pairs
-
+        return mask_iou_pairs(dt_inst.masks, gt_inst.masks, gt_inst.iscrowd, d_idx, g_idx)
     return bbox_iou_pairs(dt_inst.boxes[d_idx], gt_inst.boxes[g_idx], gt_inst.iscrowd[g_idx])
