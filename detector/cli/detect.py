@@ -64,9 +64,15 @@ def collect_inputs(inputs: list[str]) -> tuple[list[Path], Path | None]:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from detector.data.dataset import ImageRecord
+    from detector.formats.coco_write import (
+        coco_document,
+        detection_dicts,
+        image_dict,
+        model_category_dicts,
+        write_coco,
+    )
     from detector.inference.batch import detect_files
-    from detector.inference.detections import detections_to_coco
-    from detector.io.files import atomic_write_json
     from detector.models import load_model
 
     files, root = collect_inputs(args.inputs)
@@ -87,27 +93,19 @@ def run(args: argparse.Namespace) -> int:
         image_id = len(images) + 1
         name = result.path.relative_to(root) if root else result.path
         images.append(
-            {
-                "id": image_id,
-                "file_name": name.as_posix(),
-                "width": result.width,
-                "height": result.height,
-            }
+            image_dict(ImageRecord(image_id, name.as_posix(), result.width, result.height))
         )
-        annotations += detections_to_coco(result.detections, image_id, len(annotations) + 1)
+        annotations += detection_dicts(
+            result.detections, image_id, first_id=len(annotations) + 1, rounded=True
+        )
     progress.close()
-    categories = [
-        {"id": i, "name": n, "supercategory": ""}
-        for i, n in enumerate(model.categories)
-        if i > 0 and n not in ("N/A", "")
-    ]
-    document = {
-        "info": {"description": f"DetScope detections: {model.describe()}"},
-        "images": images,
-        "annotations": annotations,
-        "categories": categories,
-    }
-    atomic_write_json(args.out, document)
+    document = coco_document(
+        images,
+        model_category_dicts(model.categories),
+        annotations,
+        info={"description": f"DetScope detections: {model.describe()}"},
+    )
+    write_coco(args.out, document)
     print(
         f"wrote {args.out}: {len(images)} images, {len(annotations)} detections"
         + (f", {failures} unreadable files skipped" if failures else "")

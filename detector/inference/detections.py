@@ -76,29 +76,3 @@ def mask_rles(detections: Detections) -> list[dict] | None:
     if detections.masks is None:
         return None
     return [encode_mask_rle(mask > MASK_THRESHOLD) for mask in detections.masks]
-
-
-def detections_to_coco(detections: Detections, image_id: int, first_id: int) -> list[dict]:
-    """COCO annotation dicts (with ``score``; RLE ``segmentation`` for masks at 0.5)."""
-    annotations = []
-    rles = mask_rles(detections)
-    for index in range(len(detections)):
-        x1, y1, x2, y2 = (float(v) for v in detections.boxes[index])
-        entry = {
-            "id": first_id + index,
-            "image_id": image_id,
-            "category_id": int(detections.labels[index]),
-            "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
-            "area": round((x2 - x1) * (y2 - y1), 2),
-            "score": round(float(detections.scores[index]), 5),
-            "iscrowd": 0,
-        }
-        if rles is not None:
-            entry["segmentation"] = rles[index]
-            entry["area"] = int((detections.masks[index] > MASK_THRESHOLD).sum())
-        if detections.keypoints is not None:
-            points = detections.keypoints[index]
-            entry["keypoints"] = [round(float(v), 2) for v in points.reshape(-1)]
-            entry["num_keypoints"] = int((points[:, 2] > 0).sum())
-        annotations.append(entry)
-    return annotations
