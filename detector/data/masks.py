@@ -71,14 +71,20 @@ def decode_rle_counts(text: str) -> list[int] | None:
     return counts
 
 
-def _to_rle(mask: Any, height: int, width: int) -> Any:
+def mask_to_rle(mask: Any, height: int, width: int) -> dict:
+    """Any COCO mask as pycocotools' compressed RLE (``counts`` bytes), ``COCO.annToRLE``'s
+    conversion: polygons are rasterised at ``height`` x ``width`` (several merged into one);
+    an RLE (uncompressed, or compressed with str or bytes counts) keeps its own ``size``."""
     from pycocotools import mask as mask_utils
 
     if isinstance(mask, list):
         return mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
-    if isinstance(mask.get("counts"), list):
+    counts = mask.get("counts")
+    if isinstance(counts, list):
         return mask_utils.frPyObjects(mask, *mask["size"])
-    return {"size": mask["size"], "counts": mask["counts"].encode("ascii")}
+    if isinstance(counts, bytes):
+        return mask
+    return {"size": list(mask["size"]), "counts": counts.encode("ascii")}
 
 
 def binary_mask(mask: Any, height: int, width: int) -> Any:
@@ -89,11 +95,7 @@ def binary_mask(mask: Any, height: int, width: int) -> Any:
     """
     from pycocotools import mask as mask_utils
 
-    if isinstance(mask, dict) and isinstance(mask.get("counts"), bytes):
-        rle = mask
-    else:
-        rle = _to_rle(mask, height, width)
-    return mask_utils.decode(rle).astype(np.uint8)
+    return mask_utils.decode(mask_to_rle(mask, height, width)).astype(np.uint8)
 
 
 def decode_mask(mask: Any, height: int, width: int) -> np.ndarray:
@@ -172,7 +174,7 @@ def mask_area(mask: Any, image: ImageRecord) -> float:
     from pycocotools import mask as mask_utils
 
     height, width = _mask_frame(mask, image)
-    return float(mask_utils.area(_to_rle(mask, height, width)))
+    return float(mask_utils.area(mask_to_rle(mask, height, width)))
 
 
 def bbox_from_mask(mask: Any, image: ImageRecord) -> tuple[float, float, float, float] | None:
@@ -181,7 +183,7 @@ def bbox_from_mask(mask: Any, image: ImageRecord) -> tuple[float, float, float, 
     height, width = _mask_frame(mask, image)
     if height <= 0 or width <= 0:
         return None
-    x, y, w, h = (float(v) for v in mask_utils.toBbox(_to_rle(mask, height, width)))
+    x, y, w, h = (float(v) for v in mask_utils.toBbox(mask_to_rle(mask, height, width)))
     return None if w <= 0 or h <= 0 else (x, y, x + w, y + h)
 
 
@@ -222,7 +224,7 @@ def fit_mask_to_box(mask: Any, old_box: tuple, new_box: tuple, image: ImageRecor
     from pycocotools import mask as mask_utils
 
     height, width = _mask_frame(mask, image)
-    binary = mask_utils.decode(_to_rle(mask, height, width))
+    binary = mask_utils.decode(mask_to_rle(mask, height, width))
     # pixel i covers [i, i+1): map pixel centres, so warp with the shift in index coordinates
     index_shift_x = shift_x + 0.5 * (scale_x - 1.0)
     index_shift_y = shift_y + 0.5 * (scale_y - 1.0)
