@@ -61,7 +61,9 @@ def open_dataset(
             )
             continue
         dataset.add_image_record(
-            ImageRecord(dataset.new_image_id(), image_file.name, size[0], size[1])
+            ImageRecord(
+                id=dataset.new_image_id(), file_name=image_file.name, width=size[0], height=size[1]
+            )
         )
     dataset.issues += missing_file_issues(dataset, str(path))
     return dataset

@@ -59,7 +59,12 @@ class EditCommands:
         if self.dataset is None or image_id is None:
             return
         category_id, steps = self.new_object_category()
-        annotation = Annotation(self.dataset.new_object_id(), image_id, category_id, tuple(box))
+        annotation = Annotation(
+            id=self.dataset.new_object_id(),
+            image_id=image_id,
+            category_id=category_id,
+            box=tuple(box),
+        )
         if self._push(Compound((*steps, AddObjects((annotation,))), "Draw box")):
             self.editor.select([annotation.id])
 

@@ -93,7 +93,11 @@ def run(args: argparse.Namespace) -> int:
         image_id = len(images) + 1
         name = result.path.relative_to(root) if root else result.path
         images.append(
-            image_dict(ImageRecord(image_id, name.as_posix(), result.width, result.height))
+            image_dict(
+                ImageRecord(
+                    id=image_id, file_name=name.as_posix(), width=result.width, height=result.height
+                )
+            )
         )
         annotations += detection_dicts(
             result.detections, image_id, first_id=len(annotations) + 1, rounded=True

@@ -37,7 +37,7 @@ Source = Literal["human", "model"]  # drawn by a person / predicted by a model
 SOURCES: tuple[Source, ...] = get_args(Source)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImageRecord:
     """One image: ``file_name`` relative to the dataset root (``/`` separators), oriented size."""
 
@@ -59,7 +59,12 @@ class Category:
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
-    """One object. ``box`` is xyxy float pixels; ``score`` only for ``source="model"``."""
+    """One object. ``box`` is xyxy float pixels; ``score`` only for ``source="model"``.
+
+    Not ``kw_only`` (unlike the other records of five or more fields): the COCO loader builds
+    10^5 of them and keyword passing costs it ~5% (bench_formats.py); pass keywords anyway
+    wherever speed does not matter, so ``image_id`` and ``category_id`` cannot swap.
+    """
 
     id: int
     image_id: int

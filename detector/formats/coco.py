@@ -141,12 +141,12 @@ class _Reader:
             extra = {k: v for k, v in item.items() if k not in IMAGE_KEYS} or None
             self.dataset.add_image_record(
                 ImageRecord(
-                    image_id,
-                    name,
-                    int(width),
-                    int(height),
-                    bool(item.get("verified", False)),
-                    extra,
+                    id=image_id,
+                    file_name=name,
+                    width=int(width),
+                    height=int(height),
+                    verified=bool(item.get("verified", False)),
+                    extra=extra,
                 )
             )
 
@@ -261,7 +261,7 @@ class _Reader:
         if score is not None:
             score = float(score) if is_number(score) else None
         iscrowd = item.get("iscrowd", 0)
-        return Annotation(
+        return Annotation(  # positional: the hot path of a load (see Annotation)
             item.get("id"),
             image_id,
             category_id,

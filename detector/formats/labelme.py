@@ -68,7 +68,7 @@ def _read_file(dataset: Dataset, file: Path, image_id: int) -> None:
                     image_id=image_id,
                 )
             )
-    record = ImageRecord(image_id, name, int(width), int(height))
+    record = ImageRecord(id=image_id, file_name=name, width=int(width), height=int(height))
     dataset.add_image_record(record)
     groups: dict[Any, list[tuple[int, dict]]] = {}
     for index, shape in enumerate(doc["shapes"]):
@@ -146,7 +146,14 @@ def _read_instance(
     mask = _merge_masks(polygons + rectangles, rles, record) if (polygons or rles) else None
     category = _category(dataset, labels[0])
     dataset.add_object_record(
-        Annotation(dataset.new_object_id(), record.id, category.id, box, mask, extra=extras or None)
+        Annotation(
+            id=dataset.new_object_id(),
+            image_id=record.id,
+            category_id=category.id,
+            box=box,
+            mask=mask,
+            extra=extras or None,
+        )
     )
 
 

@@ -96,7 +96,9 @@ def _read_file(dataset: Dataset, xml_file: Path, image_id: int) -> None:
                 )
             )
         width, height = size or (0, 0)
-    dataset.add_image_record(ImageRecord(image_id, name, int(width), int(height)))
+    dataset.add_image_record(
+        ImageRecord(id=image_id, file_name=name, width=int(width), height=int(height))
+    )
     for index, element in enumerate(root.iter("object")):
         _read_object(dataset, element, image_id, f"{xml_file}", f"object[{index}]")
 
@@ -132,7 +134,13 @@ def _read_object(
             extra[key] = int(value) if value.lstrip("-").isdigit() else value
     box = (float(xmin) - 1.0, float(ymin) - 1.0, float(xmax), float(ymax))
     dataset.add_object_record(
-        Annotation(dataset.new_object_id(), image_id, category.id, box, extra=extra or None)
+        Annotation(
+            id=dataset.new_object_id(),
+            image_id=image_id,
+            category_id=category.id,
+            box=box,
+            extra=extra or None,
+        )
     )
 
 

@@ -131,7 +131,9 @@ def _read_image(dataset: Dataset, image_file: Path, label_file: Path | None) -> 
             )
         )
         return
-    record = ImageRecord(dataset.new_image_id(), image_file.name, size[0], size[1])
+    record = ImageRecord(
+        id=dataset.new_image_id(), file_name=image_file.name, width=size[0], height=size[1]
+    )
     dataset.add_image_record(record)
     if label_file is None:
         return
@@ -174,7 +176,13 @@ def _read_line(
     source = "model" if score is not None else "human"
     dataset.add_object_record(
         Annotation(
-            dataset.new_object_id(), record.id, category_id, box, mask, source=source, score=score
+            id=dataset.new_object_id(),
+            image_id=record.id,
+            category_id=category_id,
+            box=box,
+            mask=mask,
+            source=source,
+            score=score,
         )
     )
 

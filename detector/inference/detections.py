@@ -9,7 +9,7 @@ import numpy as np
 from detector.data.masks import encode_mask_rle
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Detections:
     """One image's detections, in original-image pixels.
 
@@ -41,12 +41,12 @@ class Detections:
         if masks is not None and masks.ndim == 4:
             masks = masks[:, 0]
         return cls(
-            grab("boxes"),
-            grab("labels"),
-            grab("scores"),
-            masks,
-            grab("keypoints"),
-            grab("keypoints_scores"),
+            boxes=grab("boxes"),
+            labels=grab("labels"),
+            scores=grab("scores"),
+            masks=masks,
+            keypoints=grab("keypoints"),
+            keypoint_scores=grab("keypoints_scores"),
         )
 
     def select(self, keep: np.ndarray) -> Detections:
@@ -56,12 +56,12 @@ class Detections:
             return None if value is None else value[keep]
 
         return Detections(
-            self.boxes[keep],
-            self.labels[keep],
-            self.scores[keep],
-            pick(self.masks),
-            pick(self.keypoints),
-            pick(self.keypoint_scores),
+            boxes=self.boxes[keep],
+            labels=self.labels[keep],
+            scores=self.scores[keep],
+            masks=pick(self.masks),
+            keypoints=pick(self.keypoints),
+            keypoint_scores=pick(self.keypoint_scores),
         )
 
 

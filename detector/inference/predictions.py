@@ -50,10 +50,10 @@ def to_annotations(
             continue
         annotations.append(
             Annotation(
-                0,
-                image_id,
-                label_ids[label],
-                box,
+                id=0,
+                image_id=image_id,
+                category_id=label_ids[label],
+                box=box,
                 mask=None if rles is None else rles[index],
                 source="model",
                 score=float(detections.scores[index]),

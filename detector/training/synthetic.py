@@ -242,7 +242,7 @@ def coco_dict(images: list[dict], annotations: list[dict]) -> dict:
 
 def image_entry(sample: SyntheticSample, image_id: int, file_name: str) -> dict:
     height, width = sample.image.shape[:2]
-    return image_dict(ImageRecord(image_id, file_name, width, height))
+    return image_dict(ImageRecord(id=image_id, file_name=file_name, width=width, height=height))
 
 
 def sample_annotations(sample: SyntheticSample, image_id: int, first_id: int) -> list[dict]:
@@ -250,10 +250,10 @@ def sample_annotations(sample: SyntheticSample, image_id: int, first_id: int) ->
     rows = []
     for mask, box, label in zip(sample.masks, sample.boxes, sample.labels, strict=True):
         obj = Annotation(
-            first_id + len(rows),
-            image_id,
-            int(label),
-            tuple(float(v) for v in box),
+            id=first_id + len(rows),
+            image_id=image_id,
+            category_id=int(label),
+            box=tuple(float(v) for v in box),
             mask=encode_mask_rle(mask),
         )
         rows.append(annotation_dict(obj, float(mask.sum())))

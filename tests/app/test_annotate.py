@@ -197,10 +197,10 @@ def _fake_detections(window, boxes_xyxy, scores, labels, masks=None):
     from detector.inference.detections import Detections
 
     return Detections(
-        np.array(boxes_xyxy, np.float32),
-        np.array(labels, np.int64),
-        np.array(scores, np.float32),
-        masks,
+        boxes=np.array(boxes_xyxy, np.float32),
+        labels=np.array(labels, np.int64),
+        scores=np.array(scores, np.float32),
+        masks=masks,
     )
 
 

@@ -84,7 +84,10 @@ def test_prediction_masks_are_faint_and_accepted_ones_keep_their_mask(qtbot, win
     masks = np.zeros((1, 120, 160), np.float32)
     masks[0, 5:15, 110:150] = 1
     detections = Detections(
-        np.array([[110, 5, 150, 15]], np.float32), np.array([1]), np.array([0.9], np.float32), masks
+        boxes=np.array([[110, 5, 150, 15]], np.float32),
+        labels=np.array([1]),
+        scores=np.array([0.9], np.float32),
+        masks=masks,
     )
     image_id = window.current_image_id
     window.assist.on_detections(image_id, detections, 0.01, mask_rles(detections))

@@ -57,7 +57,7 @@ def test_a_written_detection_file_loads_as_dataset_and_as_results(tmp_path):
     found = _detections()
     keep = found.select(found.labels != 2)
     document = coco_document(
-        [image_dict(ImageRecord(7, "a.png", 30, 20))],
+        [image_dict(ImageRecord(id=7, file_name="a.png", width=30, height=20))],
         categories,
         detection_dicts(keep, 7),
         info={"description": "test"},

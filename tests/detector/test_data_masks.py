@@ -88,9 +88,9 @@ def test_layer_composes_later_masks_over_earlier_and_caches():
     first = encode_mask_rle(np.pad(np.ones((4, 4), bool), ((0, 6), (0, 6))))
     second = [[2.0, 2.0, 8.0, 2.0, 8.0, 8.0, 2.0, 8.0]]
     objects = [
-        Annotation(1, 1, 1, (0, 0, 4, 4), mask=first),
-        Annotation(2, 1, 1, (2, 2, 8, 8), mask=second),
-        Annotation(3, 1, 1, (0, 0, 1, 1)),
+        Annotation(id=1, image_id=1, category_id=1, box=(0, 0, 4, 4), mask=first),
+        Annotation(id=2, image_id=1, category_id=1, box=(2, 2, 8, 8), mask=second),
+        Annotation(id=3, image_id=1, category_id=1, box=(0, 0, 1, 1)),
     ]
     colors = [(255, 0, 0, 100), (0, 0, 255, 50), (0, 255, 0, 10)]
     cache = MaskCache()
