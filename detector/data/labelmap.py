@@ -7,12 +7,14 @@ names its categories by id. The two meet **by name**:
 - ``match_categories``: model label -> dataset category id. A name the dataset does not have
   maps to -1 and is reported in ``LabelMap.unmatched``; no id is invented here (callers that
   add categories, like accepting predictions, reserve ids themselves and say so).
-- ``model_label``: a dataset category -> the model label it trains or is compared as.
+- ``model_label``: a dataset category -> the model label it is compared as (Inspect).
+- ``training_labels`` / ``label_category_ids``: a model trained on a dataset has one label
+  per category, in ascending id order (label 0 stays the background).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,3 +80,14 @@ def model_label(name: str, category_id: int, model_categories: Sequence[str]) ->
     if name in model_categories:
         return list(model_categories).index(name)
     return category_id if 0 < category_id < len(model_categories) else BACKGROUND
+
+
+def training_labels(category_ids: Iterable[int]) -> dict[int, int]:
+    """Category id -> model label for training on these categories: ascending ids get the
+    labels 1..K (``label_category_ids`` is the inverse)."""
+    return {category_id: label for label, category_id in enumerate(sorted(category_ids), 1)}
+
+
+def label_category_ids(category_ids: Iterable[int]) -> list[int]:
+    """Model label -> category id of a model trained on these categories (label 0: -1)."""
+    return [NO_CATEGORY, *sorted(category_ids)]

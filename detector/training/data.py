@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from detector.data.dataset import Annotation, Category, Dataset
+from detector.data.labelmap import training_labels
 from detector.errors import AnnotationError, DetScopeError
 from detector.formats.coco_write import annotation_dict, category_dict, coco_document, image_dict
 from detector.training.synthetic import SHAPE_NAMES, SynthConfig, make_sample
@@ -46,7 +47,7 @@ class CocoFolder:
         self.path = self.dataset.annotation_path
         self.categories = sorted(_file_categories(self.dataset), key=lambda c: c.id)
         self.category_names = [c.name for c in self.categories]
-        self._label_of = {c.id: i + 1 for i, c in enumerate(self.categories)}
+        self._label_of = training_labels(c.id for c in self.categories)
         self.image_ids = list(self.dataset.images)
 
     def __len__(self) -> int:

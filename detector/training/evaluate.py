@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from detector.data.labelmap import label_category_ids
 from detector.formats.coco_write import detection_dicts
 from detector.models import DetModel
 
@@ -46,7 +47,7 @@ def evaluate_coco(
     """
     from detector.inference.run import detect
 
-    label_ids = [-1, *sorted(c["id"] for c in ground_truth["categories"])]
+    label_ids = label_category_ids(c["id"] for c in ground_truth["categories"])
     images = ground_truth["images"]
     results: list[dict] = []
     was_training = model.module.training

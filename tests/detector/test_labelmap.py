@@ -61,3 +61,12 @@ def test_to_annotations_drops_background_and_empty_boxes():
     assert [(a.category_id, a.score, a.source) for a in annotations] == [
         (5, np.float32(0.9), "model")
     ]
+
+
+def test_training_labels_follow_ascending_category_ids():
+    from detector.data.labelmap import label_category_ids, training_labels
+
+    assert training_labels([9, 2, 5]) == {2: 1, 5: 2, 9: 3}
+    ids = label_category_ids([9, 2, 5])
+    assert ids == [-1, 2, 5, 9]
+    assert all(ids[label] == category for category, label in training_labels(ids[1:]).items())
