@@ -85,7 +85,7 @@ class Annotation:
         return self.box[3] - self.box[1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     """What one applied edit touched: the GUI/evaluation redraw or recompute only that."""
 
@@ -99,7 +99,7 @@ class Change:
 Subscriber = Callable[[Change], None]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Dataset:
     """Images, categories and objects of one annotated folder.
 
@@ -235,7 +235,14 @@ class Dataset:
         inverse, change = edit.apply_to(self)
         self.revision += 1
         self.edit_revision += 1
-        self._notify(Change(self.revision, change.image_ids, change.categories, change.predictions))
+        self._notify(
+            Change(
+                revision=self.revision,
+                image_ids=change.image_ids,
+                categories=change.categories,
+                predictions=change.predictions,
+            )
+        )
         return inverse
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -254,7 +261,12 @@ class Dataset:
         self.predictions[image_id] = fresh
         self.revision += 1
         self._notify(
-            Change(self.revision, frozenset({image_id}), predictions=True, ground_truth=False)
+            Change(
+                revision=self.revision,
+                image_ids=frozenset({image_id}),
+                predictions=True,
+                ground_truth=False,
+            )
         )
 
     def mark_saved(self) -> None:

@@ -23,7 +23,7 @@ DET_COLUMNS = ("img", "cls", "neg_score", "area", "rank", "local", "has_match")
 GT_COLUMNS = ("img", "cls", "area", "ignore", "local")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Block:
     """Detections sorted by (category, -score, image, rank): COCOeval's accumulate order.
 
@@ -95,7 +95,13 @@ def _assemble(
         "ignore": gt.ignore,
         "local": gt.local,
     }
-    return Block(det, match_gt, match_ignored, gt_cols, gap_counts(det, params))
+    return Block(
+        det=det,
+        match_gt=match_gt,
+        match_ignored=match_ignored,
+        gt=gt_cols,
+        gaps=gap_counts(det, params),
+    )
 
 
 def _segm_ious(

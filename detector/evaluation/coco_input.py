@@ -115,8 +115,8 @@ def _instances(indexed, image_id, sizes, iou_type, results_mode) -> ImageInstanc
         else:
             areas = [a["area"] if "area" in a else _fallback_area(a) for a in anns]
         return ImageInstances(
-            boxes,
-            [a["category_id"] for a in anns],
+            boxes=boxes,
+            labels=[a["category_id"] for a in anns],
             scores=[a["score"] for a in anns] if is_dt else None,
             areas=areas,
             iscrowd=None if is_dt else [bool(a.get("iscrowd", 0)) for a in anns],

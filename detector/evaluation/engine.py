@@ -71,6 +71,10 @@ class IncrementalEvaluator:
                 acc = reaccumulate(self._accumulated, self._tables, self._stale, self.params)
             self._accumulated, self._stale = acc, self._stale[:0]
             self._result = EvaluationResult(
-                self.data, self.iou_type, self.params, acc, self._tables
+                data=self.data,
+                iou_type=self.iou_type,
+                params=self.params,
+                accumulated=acc,
+                tables=self._tables,
             )
         return self._result

@@ -31,7 +31,7 @@ def _area_ranges() -> np.ndarray:
     return np.array([[0**2, 1e5**2], [0**2, 32**2], [32**2, 96**2], [96**2, 1e5**2]], float)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvalParams:
     """T IoU thresholds, R recall thresholds, A area ranges, M max detections per image.
 

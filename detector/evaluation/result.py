@@ -13,7 +13,7 @@ from detector.evaluation.params import EvalParams, EvaluationError, IouType
 from detector.evaluation.summary import STAT_NAMES, stats, summary_lines
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvaluationResult:
     """precision [T, R, K, A, M] and recall [T, K, A, M] in COCOeval's layout; stats (12)."""
 

@@ -22,7 +22,7 @@ from detector.io.images import read_image
 from detector.models import DetModel
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FileResult:
     """One input file: its detections and image size, or why it could not be read."""
 
@@ -65,7 +65,7 @@ def detect_files(
         if isinstance(image, ImageReadError):
             yield from _flush(model, batch)
             batch = []
-            yield FileResult(path, None, error=str(image))
+            yield FileResult(path=path, detections=None, error=str(image))
             continue
         batch.append((path, image))
         if len(batch) >= batch_size:
@@ -79,4 +79,6 @@ def _flush(model: DetModel, batch: list[tuple[Path, np.ndarray]]) -> Iterator[Fi
         return
     outputs = detect(model, [image for _, image in batch])
     for (path, image), detections in zip(batch, outputs, strict=True):
-        yield FileResult(path, detections, image.shape[1], image.shape[0])
+        yield FileResult(
+            path=path, detections=detections, width=image.shape[1], height=image.shape[0]
+        )

@@ -18,7 +18,7 @@ from detector.errors import ModelError
 ModelKind = Literal["box", "mask", "keypoint"]  # Faster, Mask or Keypoint R-CNN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Architecture:
     """One entry of the zoo. ``build(num_classes, **settings)`` returns a random-init module."""
 
@@ -31,7 +31,7 @@ class Architecture:
     categories: tuple[str, ...] = ()  # names for default_num_classes (index 0 = background)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DetModel:
     """A detector ready to run: ``module([tensor])`` is torchvision's own forward."""
 
@@ -87,7 +87,12 @@ def _register_torchvision() -> dict[str, Architecture]:
     for name, kind, description in table:
         num_classes = 2 if kind == "keypoint" else 91
         registry[name] = Architecture(
-            name, _torchvision(name), kind, num_classes, description, name
+            name=name,
+            build=_torchvision(name),
+            kind=kind,
+            default_num_classes=num_classes,
+            description=description,
+            torchvision_builder=name,
         )
     return registry
 

@@ -31,7 +31,7 @@ class TrainingInterrupted(DetScopeError):
     """Training stopped early (Ctrl+C or a stop request); a resumable checkpoint was saved."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
     """A training recipe. ``data`` is a COCO folder, or None with ``synthetic_seed`` set."""
 
@@ -59,7 +59,7 @@ class TrainConfig:
     settings: dict = field(default_factory=dict)  # builder keywords (min_size ...)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainProgress:
     step: int
     steps: int
@@ -79,7 +79,7 @@ class TrainProgress:
         )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainResult:
     checkpoint: Path
     steps_done: int
@@ -220,11 +220,11 @@ def train(
                     rate = (time.perf_counter() - started) / max(1, len(losses_seen))
                     report(
                         TrainProgress(
-                            step,
-                            config.steps,
-                            {k: float(np.mean(v)) for k, v in window.items()},
-                            optimizer.param_groups[0]["lr"],
-                            rate,
+                            step=step,
+                            steps=config.steps,
+                            losses={k: float(np.mean(v)) for k, v in window.items()},
+                            lr=optimizer.param_groups[0]["lr"],
+                            seconds_per_step=rate,
                         )
                     )
                     window = {}
@@ -243,7 +243,14 @@ def train(
     )
     first = float(np.mean(losses_seen[:5])) if losses_seen else float("nan")
     last = float(np.mean(losses_seen[-5:])) if losses_seen else float("nan")
-    return TrainResult(path, step, seconds, metrics, first, last)
+    return TrainResult(
+        checkpoint=path,
+        steps_done=step,
+        seconds=seconds,
+        metrics=metrics,
+        first_loss=first,
+        last_loss=last,
+    )
 
 
 def _train_step(
@@ -335,7 +342,16 @@ def _maybe_resume(
     scheduler.load_state_dict(payload["scheduler"])
     torch.set_rng_state(payload["rng"])
     step = int(payload["training"]["step"])
-    report(TrainProgress(step, config.steps, {}, 0.0, 0.0, f"resumed at step {step}"))
+    report(
+        TrainProgress(
+            step=step,
+            steps=config.steps,
+            losses={},
+            lr=0.0,
+            seconds_per_step=0.0,
+            message=f"resumed at step {step}",
+        )
+    )
     return step
 
 
@@ -349,12 +365,12 @@ def evaluate_held_out(
     metrics = evaluate_coco(model, ground_truth, load)
     report(
         TrainProgress(
-            config.steps,
-            config.steps,
-            {},
-            0.0,
-            0.0,
-            f"held-out ({len(ground_truth['images'])} images): {format_metrics(metrics)}",
+            step=config.steps,
+            steps=config.steps,
+            losses={},
+            lr=0.0,
+            seconds_per_step=0.0,
+            message=f"held-out ({len(ground_truth['images'])} images): {format_metrics(metrics)}",
         )
     )
     return metrics

@@ -36,7 +36,7 @@ SHAPE_NAMES = ("circle", "square", "triangle", "star", "hexagon")
 _SUBPIXEL_BITS = 4  # cv2.fillPoly fixed-point precision
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SynthConfig:
     """The knobs of the generator. Sizes are in pixels, independent of the image size."""
 
