@@ -16,7 +16,7 @@ from detector.data.edits import (
 )
 from detector.data.masks import fit_mask_to_box
 from detector.data.palette import palette_color
-from detector.geometry.boxes import pair_iou
+from detector.geometry.boxes import pair_iou, round_box
 
 PASTE_OFFSET = 10.0
 
@@ -59,11 +59,12 @@ class EditCommands:
         if self.dataset is None or image_id is None:
             return
         category_id, steps = self.new_object_category()
+        box = round_box(box)  # saved as drawn: two decimals, like COCO's own files
         annotation = Annotation(
             id=self.dataset.new_object_id(),
             image_id=image_id,
             category_id=category_id,
-            box=tuple(box),
+            box=box,
         )
         if self._push(Compound((*steps, AddObjects((annotation,))), "Draw box")):
             self.editor.select([annotation.id])
