@@ -59,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.settings import first_show
 
         first_show(window)
+        window.first_run_hint.show_if_first_run()
+        from app import tour
+
+        tour.first_run(window, args)
     folder = Path(args.folder) if args.folder else SAMPLES
     if folder.is_dir():
         window.open_folder(folder)

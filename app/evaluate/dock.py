@@ -22,11 +22,16 @@ from app.evaluate.controls import ControlBar, ExportButton
 from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
+from app.evaluate.pr_walk_view import PRWalkView
 from app.evaluate.runner import RunController, RunOutput
+from app.workers import describe_error
 from detector.evaluation.view import EvaluationView, build_view
 
 if TYPE_CHECKING:
     from app.extensions import WindowHost
+
+
+CONFUSION = "evaluate.confusion"
 
 
 class EvaluateDock(QDockWidget):
@@ -43,7 +48,6 @@ class EvaluateDock(QDockWidget):
         self.live = LiveEvaluation(self)
         self.view: EvaluationView | None = None
         self.focus: tuple[int, object] | None = None  # (image id, xyxy box) picked on a curve
-        self._confusion_job = 0
         self._build()
         self._connect()
 
@@ -51,6 +55,7 @@ class EvaluateDock(QDockWidget):
     def _build(self) -> None:
         self.controls = ControlBar()
         self.plot = PRPlot()
+        self.plot.image_name = self._file_name  # file names, not ids, in the tooltips
         self.table = APTable()
         self.confusion = ConfusionView()
         self.errors = ErrorList()
@@ -63,6 +68,8 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
+        self.walk = PRWalkView(self)
+        self.tabs.addTab(self.walk, "PR walk")
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -148,7 +155,7 @@ class EvaluateDock(QDockWidget):
         self.live.watch(dataset)
         self.view, self.focus = None, None
         self._view_stale, self._confusion_stale = False, True
-        self._confusion_job += 1
+        self.state.pool.cancel(CONFUSION)
         self.controls.status_label.setText("")
         self.controls.clear_headline()
         self.plot.clear()
@@ -180,6 +187,7 @@ class EvaluateDock(QDockWidget):
         self._confusion_stale = True
         self._update_confusion()
         self.draw_marks()
+        self.walk.set_result(result)
         self.view_updated.emit()
 
     _confusion_stale = True
@@ -202,8 +210,6 @@ class EvaluateDock(QDockWidget):
         from detector.evaluation.confusion import confusion_matrix
 
         self._confusion_stale = False
-        self._confusion_job += 1
-        job = self._confusion_job
         settings = self.controls.settings()
         self.confusion.set_data(None, {})
         self.state.pool.start(
@@ -211,13 +217,15 @@ class EvaluateDock(QDockWidget):
             snapshot(result),
             settings.match_iou,
             settings.score_threshold,
-            on_finished=lambda data: self._on_confusion(job, data),
-            on_failed=lambda message: self._fail("Confusion matrix failed", message),
+            key=CONFUSION,  # a newer matrix supersedes this one
+            on_returned=lambda data: self.confusion.set_data(data, self._image_names()),
+            on_errored=lambda exc: self._fail("Confusion matrix failed", describe_error(exc)),
         )
 
-    def _on_confusion(self, job: int, data) -> None:
-        if job == self._confusion_job:
-            self.confusion.set_data(data, self._image_names())
+    def _file_name(self, image_id: int) -> str:
+        dataset = self.live.dataset
+        record = dataset.images.get(image_id) if dataset is not None else None
+        return record.file_name if record is not None else ""
 
     def _image_names(self) -> dict[int, str]:
         dataset = self.live.dataset
@@ -248,8 +256,8 @@ class EvaluateDock(QDockWidget):
 
     def draw_marks(self) -> None:
         canvas = self.host.canvas
-        marks_overlay = canvas.boxes_overlay("evaluation", z=30)
-        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=31)
+        marks_overlay = canvas.boxes_overlay("evaluation", z=40)  # above the ground truth (30)
+        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=45)
         result = self.live.result()
         image_id = self.state.current_image_id
         on = self.isVisible() and self.controls.marks_check.isChecked()
@@ -275,7 +283,8 @@ class EvaluateDock(QDockWidget):
             return
         try:
             if Path(path).suffix.lower() in (".png", ".svg"):
-                written = export_plot(self.plot.plot, path)
+                with self.plot.without_hover():
+                    written = export_plot(self.plot.plot, path)
             else:
                 written = export_metrics(self.view, result.stats_dict(), path, result)
         except OSError as exc:
@@ -315,13 +324,25 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "evaluate", False):
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if args.evaluate or walk:
         dock = window.docks["EvaluateDock"]
         window.workspaces.switch("evaluate")
+        if walk:
+            dock.tabs.setCurrentWidget(dock.walk)
         dock.run()
 
 
 def screenshot_ready(window, args) -> bool:
-    if not getattr(args, "evaluate", False):
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if not (args.evaluate or walk):
         return True
-    return window.docks["EvaluateDock"].shows_finished_evaluation()
+    dock = window.docks["EvaluateDock"]
+    if not dock.shows_finished_evaluation():
+        return False
+    if walk and not dock.walk.at_end:
+        if not dock.walk.ready:
+            return False
+        dock.walk.walk_to_end()
+        return False
+    return not window.pool.busy()

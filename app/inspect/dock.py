@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from app.extensions import WindowHost
 
 STAGE_KEYS = [cls.key for cls in STAGE_CLASSES]
+OTHER_DOCK_STAGES = ["pr_walk"]  # --stage values another dock shows (the Evaluate dock)
 
 
 class _ClickFilter(QObject):
@@ -65,6 +66,7 @@ class InspectDock(QDockWidget):
         self.state = host.state
         self.session = TraceSession(self.state.pool, self)
         self.context = InspectContext(host, self.session)
+        self.example_shown = False  # --screenshot --stage: the stage's example was shown
         self.stages: list[Stage] = [cls(self.context) for cls in STAGE_CLASSES]
         self._build()
         self._connect()
@@ -196,14 +198,14 @@ def install(host: WindowHost) -> InspectDock:
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--stage",
-        choices=STAGE_KEYS,
+        choices=[*STAGE_KEYS, *OTHER_DOCK_STAGES],
         default=None,
         help="open the Inspect dock at this stage of the first image",
     )
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "stage", None):
+    if args.stage in STAGE_KEYS:
         dock = window.docks["inspect_dock"]
         window.workspaces.switch("inspect")
         dock.select_stage(args.stage)
@@ -212,7 +214,7 @@ def apply_arguments(window, args) -> None:
 
 def screenshot_ready(window, args) -> bool:
     """With ``--stage``: the first image is traced and its stage drawn."""
-    if not getattr(args, "stage", None):
+    if args.stage not in STAGE_KEYS:
         return True
     dock = window.docks["inspect_dock"]
     if window.state.current_image() is None:
@@ -220,8 +222,8 @@ def screenshot_ready(window, args) -> bool:
     if dock.session.trace is None or dock.session.busy:
         dock._auto_trace()
         return False
-    if not getattr(dock, "_example_shown", False):
-        dock._example_shown = True
+    if not dock.example_shown:
+        dock.example_shown = True
         dock.current_stage().show_example()
         return False
     return not window.pool.busy()

@@ -94,8 +94,8 @@ class TrainingStepView(Stage):
             truth.boxes_image,
             truth.labels,
             masks,
-            on_finished=lambda view, t=trace: self._done(t, view),
-            on_failed=self._failed,
+            on_returned=lambda view, t=trace: self._done(t, view),
+            on_errored=lambda exc: self._failed(str(exc)),
         )
 
     def _done(self, trace, view) -> None:

@@ -10,7 +10,8 @@ Every IoU-threshold labelling in DetScope goes through torchvision's own ``Match
 - the lecture's R-CNN rule (``rcnn_labels``): positive above 0.5, negative below 0.3.
 
 Label values are torchvision's (``RegionProposalNetwork.assign_targets_to_anchors``):
-1 positive, 0 negative, -1 neutral.
+1 positive, 0 negative, -1 neutral. Importing this module loads no torch (the GUI reads the
+constants); ``label_boxes`` does.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torchvision.models.detection._utils import Matcher
 
 from detector.geometry.boxes import box_iou
 
@@ -55,6 +54,9 @@ def label_boxes(
     torchvision's ``Matcher(fg_iou, bg_iou, low_quality)`` on the IoU matrix; no
     ground truth (or no boxes) labels everything negative.
     """
+    import torch
+    from torchvision.models.detection._utils import Matcher
+
     boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
     gt_boxes = np.asarray(gt_boxes, np.float32).reshape(-1, 4)
     count = len(boxes)
@@ -65,7 +67,8 @@ def label_boxes(
             np.full(count, -1, np.int64),
             np.zeros(count, bool),
         )
-    quality = torch.from_numpy(box_iou(gt_boxes, boxes))  # [G, N], as ops.box_iou
+    # [G, N], as ops.box_iou; a zero union (nan) overlaps nothing
+    quality = torch.from_numpy(np.nan_to_num(box_iou(gt_boxes, boxes)))
     best_iou, matched_gt = quality.max(dim=0)
     matches = Matcher(fg_iou, bg_iou, allow_low_quality_matches=low_quality)(quality)
     labels = np.full(count, NEUTRAL, np.int8)

@@ -75,7 +75,8 @@ def open_window(qtbot):
     yield factory
     for window in windows:
         window.close()
-        assert not window.state.pool.busy(), "a worker outlived its window"
+        pool = window.state.pool
+        assert not pool.busy() and pool.active_threads() == 0, "a worker outlived its window"
 
 
 @pytest.fixture(scope="session")
