@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import WorkerPool, describe_error
+from detector.inference.detections import mask_rles
 
 MODEL_LOCK = threading.Lock()
 
@@ -31,13 +32,6 @@ def _run_detect(model, image: np.ndarray):
     with MODEL_LOCK:
         detections = detect(model, [image])[0]
     return detections, time.perf_counter() - started, mask_rles(detections)
-
-
-def mask_rles(detections) -> list | None:
-    """COCO RLE of each mask at 0.5 (what an accepted prediction keeps), or None."""
-    if not detections.has_masks:
-        return None
-    return [detections.mask_rle(i) for i in range(len(detections))]
 
 
 class ModelController(QObject):

@@ -142,7 +142,9 @@ def incremental_timing(
         old = evaluator.data.detections(int(image_id))
         keep = rng.random(len(old)) < 0.7
         moved = old.boxes[keep] + rng.normal(0, 2, (int(keep.sum()), 4))
-        new = ImageInstances(moved, old.labels[keep], scores=rng.random(int(keep.sum())))
+        new = ImageInstances(
+            boxes=moved, labels=old.labels[keep], scores=rng.random(int(keep.sum()))
+        )
         start, cpu_start = time.perf_counter(), time.thread_time()
         evaluator.update_image(int(image_id), dt=new)
         evaluator.result()

@@ -44,8 +44,8 @@ NAMES = ["circle", "square", "triangle", "star", "hexagon"]
 
 def synthetic_set(num_images: int, seed: int = 0):
     """A Dataset of num_images (~8 objects each, 5 classes) and detections for each image."""
-    from app.evaluate.inputs import CachedDetections
     from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
+    from detector.evaluation.from_dataset import CachedDetections
 
     rng = np.random.default_rng(seed)
     dataset = Dataset()
@@ -54,14 +54,21 @@ def synthetic_set(num_images: int, seed: int = 0):
     detections = {}
     next_id = 1
     for image_id in range(1, num_images + 1):
-        dataset.add_image_record(ImageRecord(image_id, f"img_{image_id:05d}.jpg", 640, 480))
+        dataset.add_image_record(
+            ImageRecord(id=image_id, file_name=f"img_{image_id:05d}.jpg", width=640, height=480)
+        )
         n = int(rng.integers(4, 12))
         xy = rng.uniform(0, 560, (n, 2))
         boxes = np.concatenate([xy, xy + rng.uniform(12, 80, (n, 2))], axis=1)
         labels = rng.integers(1, 6, n)
         for box, label in zip(boxes, labels, strict=True):
             dataset.add_object_record(
-                Annotation(next_id, image_id, int(label), tuple(float(v) for v in box))
+                Annotation(
+                    id=next_id,
+                    image_id=image_id,
+                    category_id=int(label),
+                    box=tuple(float(v) for v in box),
+                )
             )
             next_id += 1
         extra = rng.uniform(0, 560, (4, 2))
@@ -79,8 +86,8 @@ def synthetic_set(num_images: int, seed: int = 0):
 
 def install(dock, dataset, detections):
     """Evaluate the set as a run's worker would (timed), then hand it to the dock."""
-    from app.evaluate.inputs import category_mapping, ground_truth
     from app.evaluate.runner import RunRequest, evaluate_snapshot
+    from detector.evaluation.from_dataset import category_mapping, ground_truth
 
     categories = {c.id: c.name for c in dataset.categories.values()}
     gt = {i: ground_truth(dataset, i) for i in dataset.images}

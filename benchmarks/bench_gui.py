@@ -51,7 +51,12 @@ def add_boxes(window, image_id: int, count: int = 2000) -> None:
         window.undo.push(step)
     category_id = next(iter(window.dataset.categories))
     objects = tuple(
-        Annotation(window.dataset.new_object_id(), image_id, category_id, (x, y, x + w, y + h))
+        Annotation(
+            id=window.dataset.new_object_id(),
+            image_id=image_id,
+            category_id=category_id,
+            box=(x, y, x + w, y + h),
+        )
         for (x, y), (w, h) in zip(xy.tolist(), size.tolist(), strict=True)
     )
     window.undo.push(AddObjects(objects))
@@ -143,10 +148,17 @@ def save_figures(folder: Path) -> dict[str, float]:
     dataset.add_category_record(Category(1, "thing"))
     rng = np.random.default_rng(2)
     for image_id in range(1, 5001):
-        dataset.add_image_record(ImageRecord(image_id, f"img_{image_id}.jpg", 640, 480))
+        dataset.add_image_record(
+            ImageRecord(id=image_id, file_name=f"img_{image_id}.jpg", width=640, height=480)
+        )
         for x, y in rng.uniform(0, 500, (10, 2)).tolist():
             dataset.add_object_record(
-                Annotation(dataset.new_object_id(), image_id, 1, (x, y, x + 50, y + 40))
+                Annotation(
+                    id=dataset.new_object_id(),
+                    image_id=image_id,
+                    category_id=1,
+                    box=(x, y, x + 50, y + 40),
+                )
             )
     saves, snapshots = [], []
     for _ in range(3):

@@ -75,16 +75,18 @@ def add_unannotated_images(dataset: Dataset) -> None:
         if size is None:
             dataset.issues.append(
                 Issue(
-                    "unreadable_image",
-                    "not a readable image; skipped",
-                    None,
-                    image_file.name,
-                    "warning",
+                    kind="unreadable_image",
+                    message="not a readable image; skipped",
+                    file=None,
+                    location=image_file.name,
+                    severity="warning",
                 )
             )
             continue
         dataset.add_image_record(
-            ImageRecord(dataset.new_image_id(), image_file.name, size[0], size[1])
+            ImageRecord(
+                id=dataset.new_image_id(), file_name=image_file.name, width=size[0], height=size[1]
+            )
         )
 
 

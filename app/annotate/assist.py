@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
-from app.annotate.predictions import category_ids, detect_all_job, to_annotations
 from app.model_controller import MODEL_LOCK
 from app.workers import Progress, describe_error, locked_steps
+from detector.inference.predictions import category_ids, detect_all_job, to_annotations
 
 DETECT_ALL = "assist.detect_all"
 

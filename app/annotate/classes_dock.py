@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from detector.data.dataset import Category, palette_color
+from detector.data.dataset import Category
 from detector.data.edits import (
     AddCategory,
     DeleteCategory,
@@ -33,6 +33,7 @@ from detector.data.edits import (
     recolor_category,
     rename_category,
 )
+from detector.data.palette import palette_color
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from detector.data.accept import MATCH_IOU, plan_accept
-from detector.data.dataset import Annotation, Category, palette_color
+from detector.data.dataset import Annotation, Category
 from detector.data.edits import (
     AcceptPredictions,
     AddCategory,
@@ -16,18 +16,10 @@ from detector.data.edits import (
     set_verified,
 )
 from detector.data.masks import fit_mask_to_box
-from detector.geometry.boxes import round_box
+from detector.data.palette import palette_color
+from detector.geometry.boxes import pair_iou, round_box
 
 PASTE_OFFSET = 10.0
-
-
-def iou(a, b) -> float:
-    """Intersection over union of two xyxy boxes (the lecture's first formula)."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(width, 0.0) * max(height, 0.0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 class EditCommands:
@@ -69,7 +61,12 @@ class EditCommands:
             return
         category_id, steps = self.new_object_category()
         box = round_box(box)  # saved as drawn: two decimals, like COCO's own files
-        annotation = Annotation(self.dataset.new_object_id(), image_id, category_id, box)
+        annotation = Annotation(
+            id=self.dataset.new_object_id(),
+            image_id=image_id,
+            category_id=category_id,
+            box=box,
+        )
         if self._push(Compound((*steps, AddObjects((annotation,))), "Draw box")):
             self.editor.select([annotation.id])
 
@@ -152,7 +149,7 @@ class EditCommands:
 
     def selection_iou(self) -> float | None:
         boxes = self.editor.selected_boxes()
-        return iou(boxes[0], boxes[1]) if len(boxes) == 2 else None
+        return pair_iou(boxes[0], boxes[1]) if len(boxes) == 2 else None
 
     # ----- predictions -------------------------------------------------------------------
     def accept(self, ids: list[int]) -> bool:

@@ -3,7 +3,7 @@
 Ground truth is solid in the class colour, predictions dashed with class and score; each
 set is ONE overlay item (app.overlays.BoxesOverlay), so 2,000 boxes stay one paint call.
 Masks (ground truth, accepted and unaccepted predictions) fill translucently in the class
-colour, all of them in one RGBA layer (app.overlays.MaskOverlay, see app.annotate.masks).
+colour, all of them in one RGBA layer (app.overlays.MaskOverlay, see detector.data.mask_layer).
 The layer redraws from the dataset whenever it changes (it never holds edited state).
 """
 
@@ -12,9 +12,12 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from app.annotate.masks import OBJECT_ALPHA, PREDICTION_ALPHA, MaskCache
 from app.annotate.selection_item import SelectionItem
 from app.overlays import BoxSet
+from detector.data.mask_layer import MaskCache
+
+OBJECT_ALPHA = 105  # ground truth (and accepted predictions): clearly visible
+PREDICTION_ALPHA = 60  # unaccepted predictions: fainter, like their dashed outlines
 
 EMPTY = np.zeros((0, 4), np.float32)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QToolButton
 
-from app.annotate.commands import iou
+from detector.geometry.boxes import pair_iou
 
 
 class StatusBar:
@@ -62,7 +62,7 @@ class StatusBar:
                 f"box {x2 - x1:.0f} × {y2 - y1:.0f} at ({x1:.0f}, {y1:.0f}) (Enter accepts)"
             )
         elif len(boxes) == 2:
-            self.selection_label.setText(f"IoU {iou(boxes[0], boxes[1]):.3f}")
+            self.selection_label.setText(f"IoU {pair_iou(boxes[0], boxes[1]):.3f}")
         elif len(boxes) == 1:
             x1, y1, x2, y2 = boxes[0]
             self.selection_label.setText(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from app.evaluate.metrics import ClassMetrics
+from detector.evaluation.view import ClassMetrics
 
 COLUMNS = ("Class", "AP", "AP50", "AP75", "AR", "GT", "TP", "FP", "FN")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

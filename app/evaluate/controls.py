@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.evaluate.metrics import AP_DEFINITIONS, IOU_MODES, EvaluationView, ViewSettings
+from detector.evaluation.view import AP_DEFINITIONS, IOU_MODES, EvaluationView, ViewSettings
 
 ALL_CLASSES = -1
 

@@ -22,11 +22,11 @@ from app.evaluate.controls import ControlBar, ExportButton
 from app.evaluate.diagnose_tab import DiagnoseTab
 from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
-from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
 from app.evaluate.pr_walk_view import PRWalkView
 from app.evaluate.runner import RunController, RunOutput
 from app.workers import describe_error
+from detector.evaluation.view import EvaluationView, build_view
 
 if TYPE_CHECKING:
     from app.extensions import WindowHost

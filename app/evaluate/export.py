@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from app.evaluate.metrics import EvaluationView
+from detector.evaluation.view import EvaluationView
 
 CSV_HEADER = ("category_id", "class", "AP", "AP50", "AP75", "AR", "GT", "TP", "FP", "FN")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.evaluate.inputs import ground_truth
+from detector.evaluation.from_dataset import ground_truth
 
 
 class LiveEvaluation(QObject):

@@ -15,8 +15,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.evaluate.metrics import CurveData, EvaluationView
 from app.palette import class_color
+from detector.evaluation.view import CurveData, EvaluationView
 
 PICK_RADIUS_PX = 12.0
 TP_BRUSH, FP_BRUSH = pg.mkBrush("#2ca02c"), pg.mkBrush("#d62728")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.evaluate.inputs import (
+from detector.evaluation.from_dataset import (
     CachedDetections,
     DetectionCache,
     category_mapping,

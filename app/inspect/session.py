@@ -17,9 +17,9 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.inspect.preview import BoxPostprocess, from_trace, postprocess_preview
 from app.model_controller import MODEL_LOCK
 from app.workers import Progress, describe_error
+from detector.trace.preview import BoxPostprocess, from_trace, postprocess_preview
 
 MAX_CACHED = 4
 MAX_PREVIEWS = 32  # slider positions remembered per trace (dragging back is instant)

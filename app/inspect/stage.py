@@ -11,8 +11,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from app.inspect.ground_truth import EMPTY, GroundTruth, GroundTruthSource
+from app.inspect.ground_truth import GroundTruthSource
 from app.overlays import BoxesOverlay, BoxSet
+from detector.data.ground_truth import EMPTY, GroundTruth
 
 
 class InspectContext:

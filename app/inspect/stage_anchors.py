@@ -8,10 +8,10 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox
 
 from app.inspect.items import ManyBoxesItem, PointsItem
-from app.inspect.labels import NEGATIVE, NEUTRAL, POSITIVE, BoxLabels, label_boxes
 from app.inspect.stage import Stage
 from app.inspect.widgets import combo_row, set_items, table
 from app.overlays import BoxSet
+from detector.trace.labels import NEGATIVE, NEUTRAL, POSITIVE, BoxLabels, label_boxes
 
 LABEL_COLORS = {
     POSITIVE: QColor("#33ff66"),
@@ -21,7 +21,7 @@ LABEL_COLORS = {
 LABEL_NAMES = {POSITIVE: "positive", NEUTRAL: "neutral", NEGATIVE: "negative"}
 
 
-class AnchorsStage(Stage):
+class AnchorsView(Stage):
     key = "anchors"
     title = "3 Anchors"
     help = (

@@ -11,25 +11,25 @@ from app.inspect.stage import Stage
 from app.inspect.widgets import combo_row, set_items, set_range, spin_row, table
 from app.overlays import BoxSet
 from app.palette import class_color
+from detector.geometry.boxes import BBOX_XFORM_CLIP, decode_boxes, xyxy_to_cxcywh
 
 
-def refinement(proposal: np.ndarray, t: np.ndarray) -> dict[str, float]:
-    """The lecture's transform: proposal (px, py, pw, ph) and t -> box (bx, by, bw, bh)."""
-    pw, ph = proposal[2] - proposal[0], proposal[3] - proposal[1]
-    px, py = proposal[0] + 0.5 * pw, proposal[1] + 0.5 * ph
-    return dict(
-        px=px,
-        py=py,
-        pw=pw,
-        ph=ph,
-        bx=px + pw * t[0],
-        by=py + ph * t[1],
-        bw=pw * np.exp(t[2]),
-        bh=ph * np.exp(t[3]),
-    )
+def refinement(
+    proposal: np.ndarray, deltas: np.ndarray, weights: tuple[float, float, float, float]
+) -> dict[str, float]:
+    """The lecture's transform for one proposal (float32[4] xyxy) and the network's
+    ``deltas`` (float32[4]): (px, py, pw, ph), t = deltas / weights and the refined
+    (bx, by, bw, bh), decoded by ``detector.geometry.boxes.decode_boxes`` (torchvision's
+    BoxCoder: tw, th clamped at ``BBOX_XFORM_CLIP`` before exp; ``clamped`` says so)."""
+    px, py, pw, ph = (float(v) for v in xyxy_to_cxcywh(proposal[None])[0])
+    decoded = decode_boxes(deltas[None], proposal[None], weights)
+    bx, by, bw, bh = (float(v) for v in xyxy_to_cxcywh(decoded)[0])
+    t = np.asarray(deltas, np.float32) / np.asarray(weights, np.float32)
+    clamped = bool((t[2:] > BBOX_XFORM_CLIP).any())
+    return dict(px=px, py=py, pw=pw, ph=ph, bx=bx, by=by, bw=bw, bh=bh, clamped=clamped)
 
 
-class BoxHeadStage(Stage):
+class BoxHeadView(Stage):
     key = "boxhead"
     title = "6 Box head"
     help = (
@@ -109,7 +109,7 @@ class BoxHeadStage(Stage):
         weights: np.ndarray,
     ) -> str:
         roi = self.ctx.trace.roi
-        v = refinement(proposal, t)
+        v = refinement(proposal, roi.box_regression[index, label], tuple(weights))
         probs = roi.class_probs[index]
         rows = [
             ("proposal objectness", f"{self.ctx.trace.rpn.proposal_scores[index]:.3f}"),
@@ -125,6 +125,8 @@ class BoxHeadStage(Stage):
             f"bw = {v['pw']:.1f} × exp({t[2]:+.4f}) = <b>{v['bw']:.1f}</b><br>"
             f"bh = {v['ph']:.1f} × exp({t[3]:+.4f}) = <b>{v['bh']:.1f}</b>"
         )
+        if v["clamped"]:
+            formulas += f"<br>(tw, th above {BBOX_XFORM_CLIP:.3f} = log(1000/16) are clamped)"
         box = ", ".join(f"{x:.1f}" for x in refined)
         return (
             table(rows)

@@ -11,7 +11,7 @@ from app.inspect.widgets import combo_row, set_items, set_range, spin_row, table
 from app.overlays import BoxSet
 
 
-class FeaturesStage(Stage):
+class FeaturesView(Stage):
     key = "features"
     title = "2 Backbone features"
     help = (

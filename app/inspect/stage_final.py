@@ -13,7 +13,7 @@ from app.overlays import BoxSet
 from app.palette import class_color
 
 
-class FinalStage(Stage):
+class FinalView(Stage):
     key = "final"
     title = "8 Final detections"
     help = (

@@ -38,7 +38,7 @@ def normalised_view(image: np.ndarray, size_hw: tuple[int, int], mean, std) -> n
     return ((normalised - low) / np.maximum(high - low, 1e-6) * 255).astype(np.uint8)
 
 
-class InputStage(Stage):
+class InputView(Stage):
     key = "input"
     title = "1 Input"
     help = (

@@ -21,7 +21,7 @@ from app.inspect.widgets import combo_row, set_items, table
 from app.overlays import BoxSet
 
 
-class NmsStage(Stage):
+class NmsView(Stage):
     key = "nms"
     title = "7 NMS"
     help = (

@@ -20,6 +20,7 @@ from app.inspect.lecture_stage import (
 )
 from app.inspect.widgets import combo_row, set_range, spin_row, table
 from app.overlays import BoxSet
+from detector.trace.labels import NEGATIVE, NEUTRAL, POSITIVE
 
 SOURCES = ("RPN (the model's)", "Selective Search (fast)")
 GRID_CROPS = 16
@@ -57,7 +58,7 @@ def rcnn_job(model, trace, image, truth_boxes, source: int = 0, count: int = 200
     found = rpn_proposals(trace, count) if source == 0 else selective_search(image, "fast")
     proposals = found.boxes_image[:count]
     labels = label_proposals(proposals, truth_boxes)
-    positives = np.flatnonzero(labels.labels == 1)
+    positives = np.flatnonzero(labels.labels == POSITIVE)
     targets = regression_targets(proposals[positives], truth_boxes[labels.best_gt[positives]])
     timing = compare_rcnn(model, image, proposals, measure=MEASURED_CROPS)
     shown = _telling_crops(labels)
@@ -79,7 +80,8 @@ def _telling_crops(labels) -> np.ndarray:
     """Up to 8 positives (best IoU first), then 4 neutral and 4 negative proposals."""
     order = np.argsort(-labels.best_iou, kind="stable")
     picked = [
-        order[labels.labels[order] == value][:take] for value, take in ((1, 8), (0, 4), (-1, 4))
+        order[labels.labels[order] == value][:take]
+        for value, take in ((POSITIVE, 8), (NEUTRAL, 4), (NEGATIVE, 4))
     ]
     chosen = np.concatenate(picked)
     rest = order[~np.isin(order, chosen)][: GRID_CROPS - len(chosen)]
@@ -113,9 +115,9 @@ class RcnnView(LectureView):
     def render(self, result: RcnnResult) -> None:
         labels = result.labels.labels
         for name, value, color, z in (
-            ("negative", -1, NEGATIVE_COLOR, 21),
-            ("neutral", 0, NEUTRAL_COLOR, 22),
-            ("positive", 1, POSITIVE_COLOR, 23),
+            ("negative", NEGATIVE, NEGATIVE_COLOR, 21),
+            ("neutral", NEUTRAL, NEUTRAL_COLOR, 22),
+            ("positive", POSITIVE, POSITIVE_COLOR, 23),
         ):
             boxes = result.proposals[labels == value]
             self.ctx.boxes(f"rcnn.{name}", z).set_boxes(
@@ -131,9 +133,9 @@ class RcnnView(LectureView):
         return table(
             [
                 ("proposals N", f"{len(result.proposals):,}"),
-                ("positive (green, IoU ≥ 0.5)", f"{labels.count(1):,}"),
-                ("neutral (yellow, 0.3-0.5)", f"{labels.count(0):,}"),
-                ("negative (red, &lt; 0.3)", f"{labels.count(-1):,}"),
+                ("positive (green, IoU ≥ 0.5)", f"{labels.count(POSITIVE):,}"),
+                ("neutral (yellow, 0.3-0.5)", f"{labels.count(NEUTRAL):,}"),
+                ("negative (red, &lt; 0.3)", f"{labels.count(NEGATIVE):,}"),
                 ("crops above (framed by label)", f"{len(result.crops)} warped to 224 x 224"),
             ]
         )
@@ -174,7 +176,11 @@ def _grid_pixmap(crops: np.ndarray, labels: np.ndarray, columns: int = 6) -> QPi
 
     if len(crops) == 0:
         return QPixmap()
-    colors = {1: (51, 255, 102), 0: (255, 212, 0), -1: (255, 80, 80)}
+    colors = {
+        POSITIVE: (51, 255, 102),
+        NEUTRAL: (255, 212, 0),
+        NEGATIVE: (255, 80, 80),
+    }
     side, pad = GRID_SIDE, 3
     rows = (len(crops) + columns - 1) // columns
     canvas = np.full((rows * (side + 2 * pad), columns * (side + 2 * pad), 3), 40, np.uint8)

@@ -12,7 +12,7 @@ from app.inspect.widgets import set_range, spin_row, table
 from app.overlays import BoxSet
 
 
-class RoiStage(Stage):
+class RoiView(Stage):
     key = "roi"
     title = "5 RoI pooling"
     help = (

@@ -20,7 +20,7 @@ def score_colors(scores: np.ndarray) -> list[QColor]:
     return [QColor.fromHsvF(0.66 * (1 - float(np.clip(s, 0, 1))), 1.0, 1.0) for s in scores]
 
 
-class RpnStage(Stage):
+class RpnView(Stage):
     key = "rpn"
     title = "4 RPN"
     help = (

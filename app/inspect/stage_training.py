@@ -48,7 +48,7 @@ def _known_to(truth, num_classes: int):
     return kept, ", ".join(lacking)
 
 
-class TrainingStage(Stage):
+class TrainingStepView(Stage):
     key = "training"
     title = "9 Training view"
     help = (

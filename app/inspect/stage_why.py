@@ -8,13 +8,13 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QListWidget
 
 from app.inspect.stage import Stage
-from app.inspect.why import explain_detection, explain_missed, missed_ground_truth
 from app.inspect.widgets import table
 from app.overlays import BoxSet
 from app.palette import class_color
+from detector.trace.why import explain_detection, explain_missed, missed_ground_truth
 
 
-class WhyStage(Stage):
+class WhyView(Stage):
     key = "why"
     title = "10 Why?"
     help = (

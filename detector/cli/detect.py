@@ -108,8 +108,8 @@ def _records_of_shard(model, files, root, world, args, fingerprint) -> list:
 def _detect_records(model, files, indices, root, world, args):
     from tqdm import tqdm
 
+    from detector.formats.coco_write import detection_dicts
     from detector.inference.batch import detect_files
-    from detector.inference.detections import detections_to_coco
     from detector.inference.shard import FileRecord
 
     batch_size = args.batch_size or (4 if model.device.type == "cuda" else 1)
@@ -128,7 +128,7 @@ def _detect_records(model, files, indices, root, world, args):
             continue
         if result.note:
             progress.write(f"{result.path}: {result.note}", file=sys.stderr)
-        annotations = detections_to_coco(result.detections, 0, 0)
+        annotations = detection_dicts(result.detections, 0, first_id=0, rounded=True)
         for annotation in annotations:
             del annotation["id"], annotation["image_id"]
         yield FileRecord(index, name, result.width, result.height, annotations)
@@ -139,6 +139,7 @@ def _merge_and_write(model, files, records, world, args, fingerprint, totals) ->
     """Rank 0: gather the shards, merge them in file order, write one COCO file atomically."""
     import shutil
 
+    from detector.formats.coco_write import coco_document, model_category_dicts, write_coco
     from detector.inference.shard import (
         check_complete,
         merge_records,
@@ -146,7 +147,6 @@ def _merge_and_write(model, files, records, world, args, fingerprint, totals) ->
         shard_folder,
         shard_path,
     )
-    from detector.io.files import atomic_write_json
 
     if world.distributed:
         records = []
@@ -156,18 +156,13 @@ def _merge_and_write(model, files, records, world, args, fingerprint, totals) ->
         print(f"merged {world.world_size} shards: {totals} files per rank", file=sys.stderr)
     check_complete(records, len(files))
     images, annotations, errors = merge_records(records)
-    categories = [
-        {"id": i, "name": n, "supercategory": ""}
-        for i, n in enumerate(model.categories)
-        if i > 0 and n not in ("N/A", "")
-    ]
-    document = {
-        "info": {"description": f"DetScope detections: {model.describe()}"},
-        "images": images,
-        "annotations": annotations,
-        "categories": categories,
-    }
-    atomic_write_json(args.out, document)
+    document = coco_document(
+        images,
+        model_category_dicts(model.categories),
+        annotations,
+        info={"description": f"DetScope detections: {model.describe()}"},
+    )
+    write_coco(args.out, document)
     if world.distributed and not args.keep_shards:
         shutil.rmtree(shard_folder(args.out), ignore_errors=True)
     print(

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args
 
 from detector.errors import AnnotationError
 
@@ -33,20 +33,11 @@ Box = tuple[float, float, float, float]
 #: (``{"size": [h, w], "counts": str | list[int]}``), or None.
 Mask = Union[list, dict, None]  # noqa: UP007 (a runtime alias; X | Y needs 3.10 types here)
 
-SOURCES = ("human", "model")
-PALETTE = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-    "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#fffac8", "#800000",
-    "#aaffc3", "#808000", "#ffd8b1", "#000075", "#a9a9a9", "#ffe119",
-)  # fmt: skip
+Source = Literal["human", "model"]  # drawn by a person / predicted by a model
+SOURCES: tuple[Source, ...] = get_args(Source)
 
 
-def palette_color(index: int) -> str:
-    """A distinct default colour for the ``index``-th category."""
-    return PALETTE[index % len(PALETTE)]
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImageRecord:
     """One image: ``file_name`` relative to the dataset root (``/`` separators), oriented size."""
 
@@ -68,7 +59,12 @@ class Category:
 
 @dataclass(frozen=True, slots=True)
 class Annotation:
-    """One object. ``box`` is xyxy float pixels; ``score`` only for ``source="model"``."""
+    """One object. ``box`` is xyxy float pixels; ``score`` only for ``source="model"``.
+
+    Not ``kw_only`` (unlike the other records of five or more fields): the COCO loader builds
+    10^5 of them and keyword passing costs it ~5% (bench_formats.py); pass keywords anyway
+    wherever speed does not matter, so ``image_id`` and ``category_id`` cannot swap.
+    """
 
     id: int
     image_id: int
@@ -76,7 +72,7 @@ class Annotation:
     box: Box
     mask: Mask = None
     iscrowd: bool = False
-    source: str = "human"
+    source: Source = "human"
     score: float | None = None
     extra: dict[str, Any] | None = None
 
@@ -89,7 +85,7 @@ class Annotation:
         return self.box[3] - self.box[1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
     """What one applied edit touched: the GUI/evaluation redraw or recompute only that."""
 
@@ -103,7 +99,7 @@ class Change:
 Subscriber = Callable[[Change], None]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Dataset:
     """Images, categories and objects of one annotated folder.
 
@@ -243,7 +239,14 @@ class Dataset:
         inverse, change = edit.apply_to(self)
         self.revision += 1
         self.edit_revision += 1
-        self._notify(Change(self.revision, change.image_ids, change.categories, change.predictions))
+        self._notify(
+            Change(
+                revision=self.revision,
+                image_ids=change.image_ids,
+                categories=change.categories,
+                predictions=change.predictions,
+            )
+        )
         return inverse
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -262,7 +265,12 @@ class Dataset:
         self.predictions[image_id] = fresh
         self.revision += 1
         self._notify(
-            Change(self.revision, frozenset({image_id}), predictions=True, ground_truth=False)
+            Change(
+                revision=self.revision,
+                image_ids=frozenset({image_id}),
+                predictions=True,
+                ground_truth=False,
+            )
         )
 
     def mark_saved(self) -> None:

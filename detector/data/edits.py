@@ -30,7 +30,9 @@ class Edit(Protocol):
 def _touched(
     image_ids: Iterable[int] = (), *, categories: bool = False, predictions: bool = False
 ) -> Change:
-    return Change(0, frozenset(image_ids), categories, predictions)
+    return Change(
+        revision=0, image_ids=frozenset(image_ids), categories=categories, predictions=predictions
+    )
 
 
 def check_box(box: tuple[float, ...], *, where: str) -> None:

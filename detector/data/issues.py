@@ -12,11 +12,14 @@ Problems in otherwise usable data are kept and *flagged* as :class:`Issue` s in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from detector.data.dataset import Dataset
 
+Severity = Literal["warning", "error"]  # warning: data kept as is; error: data kept aside
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Issue:
     """One flagged problem. ``kind`` is a stable key the GUI can filter/fix by."""
 
@@ -24,7 +27,7 @@ class Issue:
     message: str
     file: str | None = None
     location: str | None = None
-    severity: str = "warning"  # "warning" (data kept as is) or "error" (data kept aside)
+    severity: Severity = "warning"
     image_id: int | None = None
     object_id: int | None = None
 
@@ -52,38 +55,38 @@ def box_issues(dataset: Dataset, file: str | None = None) -> list[Issue]:
         if obj.category_id not in dataset.categories:
             issues.append(
                 Issue(
-                    "unknown_category",
-                    f"unknown category id {obj.category_id}",
-                    file,
-                    where,
-                    "error",
-                    obj.image_id,
-                    obj.id,
+                    kind="unknown_category",
+                    message=f"unknown category id {obj.category_id}",
+                    file=file,
+                    location=where,
+                    severity="error",
+                    image_id=obj.image_id,
+                    object_id=obj.id,
                 )
             )
         if x2 <= x1 or y2 <= y1:
             issues.append(
                 Issue(
-                    "box_empty",
-                    f"box {obj.box} has zero or negative size",
-                    file,
-                    where,
-                    "warning",
-                    obj.image_id,
-                    obj.id,
+                    kind="box_empty",
+                    message=f"box {obj.box} has zero or negative size",
+                    file=file,
+                    location=where,
+                    severity="warning",
+                    image_id=obj.image_id,
+                    object_id=obj.id,
                 )
             )
         elif image.width > 0 and (x1 < 0 or y1 < 0 or x2 > image.width or y2 > image.height):
             issues.append(
                 Issue(
-                    "box_outside",
-                    f"box {_fmt_box(obj.box)} extends outside the {image.width}x{image.height} image"
+                    kind="box_outside",
+                    message=f"box {_fmt_box(obj.box)} extends outside the {image.width}x{image.height} image"
                     " (kept; clip offered)",
-                    file,
-                    where,
-                    "warning",
-                    obj.image_id,
-                    obj.id,
+                    file=file,
+                    location=where,
+                    severity="warning",
+                    image_id=obj.image_id,
+                    object_id=obj.id,
                 )
             )
     return issues
@@ -95,12 +98,12 @@ def missing_file_issues(dataset: Dataset, file: str | None = None) -> list[Issue
         if not (dataset.root / image.file_name).is_file():
             issues.append(
                 Issue(
-                    "missing_file",
-                    f"image file not found under {dataset.root}",
-                    file,
-                    image.file_name,
-                    "warning",
-                    image.id,
+                    kind="missing_file",
+                    message=f"image file not found under {dataset.root}",
+                    file=file,
+                    location=image.file_name,
+                    severity="warning",
+                    image_id=image.id,
                 )
             )
     return issues

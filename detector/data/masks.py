@@ -8,7 +8,10 @@ Masks are treated as immutable values: an edit swaps in a new list/dict, never m
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from detector.data.dataset import Annotation, ImageRecord
 
@@ -68,14 +71,20 @@ def decode_rle_counts(text: str) -> list[int] | None:
     return counts
 
 
-def _to_rle(mask: Any, height: int, width: int) -> Any:
+def mask_to_rle(mask: Any, height: int, width: int) -> dict:
+    """Any COCO mask as pycocotools' compressed RLE (``counts`` bytes), ``COCO.annToRLE``'s
+    conversion: polygons are rasterised at ``height`` x ``width`` (several merged into one);
+    an RLE (uncompressed, or compressed with str or bytes counts) keeps its own ``size``."""
     from pycocotools import mask as mask_utils
 
     if isinstance(mask, list):
         return mask_utils.merge(mask_utils.frPyObjects(mask, height, width))
-    if isinstance(mask.get("counts"), list):
+    counts = mask.get("counts")
+    if isinstance(counts, list):
         return mask_utils.frPyObjects(mask, *mask["size"])
-    return {"size": mask["size"], "counts": mask["counts"].encode("ascii")}
+    if isinstance(counts, bytes):
+        return mask
+    return {"size": list(mask["size"]), "counts": counts.encode("ascii")}
 
 
 def binary_mask(mask: Any, height: int, width: int) -> Any:
@@ -84,14 +93,80 @@ def binary_mask(mask: Any, height: int, width: int) -> Any:
     Polygons are rasterised at ``height`` x ``width``; an RLE has its own ``size``, which
     callers compare with their image to catch a mask made for another image.
     """
-    import numpy as np
     from pycocotools import mask as mask_utils
 
-    if isinstance(mask, dict) and isinstance(mask.get("counts"), bytes):
-        rle = mask
-    else:
-        rle = _to_rle(mask, height, width)
-    return mask_utils.decode(rle).astype(np.uint8)
+    return mask_utils.decode(mask_to_rle(mask, height, width)).astype(np.uint8)
+
+
+def decode_mask(mask: Any, height: int, width: int) -> np.ndarray:
+    """A COCO mask (polygons, uncompressed or compressed RLE) as uint8[height, width].
+
+    Raises ValueError when an RLE was made for an image of another size.
+    """
+    decoded = binary_mask(mask, height, width)
+    if decoded.shape != (height, width):
+        raise ValueError(f"mask of size {decoded.shape} on a {height}x{width} image")
+    return decoded
+
+
+@dataclass(frozen=True)
+class MaskCrop:
+    """A binary mask cut to its bounding box: ``mask`` (bool[h, w]) placed at (x, y)."""
+
+    x: int
+    y: int
+    mask: np.ndarray
+
+
+def decode_mask_crop(mask: Any, height: int, width: int) -> MaskCrop | None:
+    """Polygons or RLE (compressed or not) -> the tight crop of the mask, None when empty.
+
+    Only the mask's own region is rasterised: polygons are shifted into their bounding box
+    before pycocotools draws them; RLE runs are expanded (numpy) for the columns they
+    cover. A 12 MP image's mask costs its own size, not 12 MP.
+    """
+    if isinstance(mask, list):
+        return _polygons_crop(mask, height, width)
+    rows, cols = (int(v) for v in mask["size"])
+    counts = mask["counts"]
+    if isinstance(counts, str):
+        counts = decode_rle_counts(counts)
+    if counts is None or sum(counts) != rows * cols:
+        raise ValueError("malformed RLE: its runs do not cover its size")
+    return _runs_crop(np.asarray(counts, np.int64), rows, 0, 0)
+
+
+def _polygons_crop(polygons: list, height: int, width: int) -> MaskCrop | None:
+    from pycocotools import mask as mask_utils
+
+    shapes = [np.asarray(p, np.float64).reshape(-1, 2) for p in polygons]
+    points = np.concatenate(shapes)
+    x0, y0 = (max(int(v), 0) for v in np.floor(points.min(axis=0)))
+    x1 = min(int(np.ceil(points[:, 0].max())) + 1, width)
+    y1 = min(int(np.ceil(points[:, 1].max())) + 1, height)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    shifted = [(shape - (x0, y0)).ravel().tolist() for shape in shapes]
+    rle = mask_utils.merge(mask_utils.frPyObjects(shifted, y1 - y0, x1 - x0))
+    counts = decode_rle_counts(rle["counts"].decode("ascii"))
+    return _runs_crop(np.asarray(counts, np.int64), y1 - y0, x0, y0)
+
+
+def _runs_crop(counts: np.ndarray, rows: int, x0: int, y0: int) -> MaskCrop | None:
+    """Expand column-major runs (background first) over the columns holding foreground."""
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    foreground = (np.arange(len(counts)) % 2 == 1) & (counts > 0)
+    if not foreground.any():
+        return None
+    first_col = int(starts[foreground][0]) // rows
+    last_col = (int(ends[foreground][-1]) - 1) // rows + 1
+    low, high = first_col * rows, last_col * rows
+    lengths = np.clip(ends, low, high) - np.clip(starts, low, high)
+    block = np.repeat(np.arange(len(counts)) % 2 == 1, lengths).reshape(-1, rows).T
+    filled = np.flatnonzero(block.any(axis=1))
+    top, bottom = int(filled[0]), int(filled[-1]) + 1
+    return MaskCrop(x0 + first_col, y0 + top, np.ascontiguousarray(block[top:bottom]))
 
 
 def mask_area(mask: Any, image: ImageRecord) -> float:
@@ -99,7 +174,7 @@ def mask_area(mask: Any, image: ImageRecord) -> float:
     from pycocotools import mask as mask_utils
 
     height, width = _mask_frame(mask, image)
-    return float(mask_utils.area(_to_rle(mask, height, width)))
+    return float(mask_utils.area(mask_to_rle(mask, height, width)))
 
 
 def bbox_from_mask(mask: Any, image: ImageRecord) -> tuple[float, float, float, float] | None:
@@ -108,7 +183,7 @@ def bbox_from_mask(mask: Any, image: ImageRecord) -> tuple[float, float, float, 
     height, width = _mask_frame(mask, image)
     if height <= 0 or width <= 0:
         return None
-    x, y, w, h = (float(v) for v in mask_utils.toBbox(_to_rle(mask, height, width)))
+    x, y, w, h = (float(v) for v in mask_utils.toBbox(mask_to_rle(mask, height, width)))
     return None if w <= 0 or h <= 0 else (x, y, x + w, y + h)
 
 
@@ -146,11 +221,10 @@ def fit_mask_to_box(mask: Any, old_box: tuple, new_box: tuple, image: ImageRecor
             for polygon in mask
         ]
     import cv2
-    import numpy as np
     from pycocotools import mask as mask_utils
 
     height, width = _mask_frame(mask, image)
-    binary = mask_utils.decode(_to_rle(mask, height, width))
+    binary = mask_utils.decode(mask_to_rle(mask, height, width))
     # pixel i covers [i, i+1): map pixel centres, so warp with the shift in index coordinates
     index_shift_x = shift_x + 0.5 * (scale_x - 1.0)
     index_shift_y = shift_y + 0.5 * (scale_y - 1.0)
@@ -219,7 +293,6 @@ def _polygon_areas(objects, image, polygons, owners, areas, cache) -> None:
 
 def encode_mask_rle(mask: Any) -> dict:
     """A binary H x W mask as COCO compressed RLE with a str ``counts`` (JSON-ready)."""
-    import numpy as np
     from pycocotools import mask as mask_utils
 
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))

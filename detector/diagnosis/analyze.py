@@ -117,8 +117,8 @@ def _with_crowd_copies(data: EvaluationInput, group_of: dict[int, tuple]) -> Eva
     own_img = np.repeat(np.arange(len(image_ids)), g_count)
     order = np.argsort(np.r_[own_img, copy_img], kind="stable")
     merged = ImageInstances(
-        np.r_[flat.boxes, flat.boxes[rows]][order],
-        np.r_[flat.labels, k][order],
+        boxes=np.r_[flat.boxes, flat.boxes[rows]][order],
+        labels=np.r_[flat.labels, k][order],
         areas=np.r_[flat.areas, flat.areas[rows]][order],
         iscrowd=np.r_[flat.iscrowd, np.ones(rows.size, bool)][order],
         ignore=np.r_[flat.ignore, np.zeros(rows.size, bool)][order],
@@ -156,8 +156,8 @@ def _group_lookup(group_index: dict[int, int]):
 
 def _slice(flat: ImageInstances, lo: int, hi: int) -> ImageInstances:
     return ImageInstances(
-        flat.boxes[lo:hi],
-        flat.labels[lo:hi],
+        boxes=flat.boxes[lo:hi],
+        labels=flat.labels[lo:hi],
         areas=flat.areas[lo:hi],
         iscrowd=flat.iscrowd[lo:hi],
         ignore=flat.ignore[lo:hi],
@@ -169,8 +169,8 @@ def _concat(parts: list[ImageInstances]) -> ImageInstances:
     if not parts:
         return ImageInstances.empty()
     return ImageInstances(
-        np.concatenate([p.boxes for p in parts]),
-        np.concatenate([p.labels for p in parts]),
+        boxes=np.concatenate([p.boxes for p in parts]),
+        labels=np.concatenate([p.labels for p in parts]),
         areas=np.concatenate([p.areas for p in parts]),
         iscrowd=np.concatenate([p.iscrowd for p in parts]),
         ignore=np.concatenate([p.ignore for p in parts]),

@@ -68,8 +68,8 @@ def score_sweep(data: EvaluationInput, values: list[float]) -> SweepResult:
 def _above(dets: ImageInstances, value: float) -> ImageInstances:
     keep = np.flatnonzero(dets.scores > value)
     return ImageInstances(
-        dets.boxes[keep],
-        dets.labels[keep],
+        boxes=dets.boxes[keep],
+        labels=dets.labels[keep],
         scores=dets.scores[keep],
         areas=dets.areas[keep],
         ids=dets.ids[keep],

@@ -189,11 +189,23 @@ def _greedy_match(dets: _Flat, gt: _Flat, pos_thresh: float) -> np.ndarray:
     g_order = np.lexsort((-gt.local, g_idx, gt.image))
     zeros_d, zeros_g = np.zeros(d_order.size), np.zeros(g_order.size)
     flat_dt = FlatDetections(
-        dets.image[d_order], d_idx[d_order], d_order, dets.boxes[d_order], zeros_d, zeros_d, zeros_d
+        img=dets.image[d_order],
+        cls=d_idx[d_order],
+        local=d_order,
+        boxes=dets.boxes[d_order],
+        area=zeros_d,
+        score=zeros_d,
+        rank=zeros_d,
     )
     no = np.zeros(g_order.size, bool)
     flat_gt = FlatGroundTruth(
-        gt.image[g_order], g_idx[g_order], g_order, gt.boxes[g_order], zeros_g, no, no
+        img=gt.image[g_order],
+        cls=g_idx[g_order],
+        local=g_order,
+        boxes=gt.boxes[g_order],
+        area=zeros_g,
+        crowd=no,
+        ignore=no,
     )
     groups = find_groups(flat_gt, flat_dt, k)
     _, d_rows, g_rows = pair_indices(groups)

@@ -17,13 +17,13 @@ from detector.evaluation.matching import (
     match_groups,
     pair_indices,
 )
-from detector.evaluation.params import EvalParams
+from detector.evaluation.params import EvalParams, IouType
 
 DET_COLUMNS = ("img", "cls", "neg_score", "area", "rank", "local", "has_match")
 GT_COLUMNS = ("img", "cls", "area", "ignore", "local")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Block:
     """Detections sorted by (category, -score, image, rank): COCOeval's accumulate order.
 
@@ -47,7 +47,7 @@ def evaluate_block(
     image_ids: list[int],
     image_index: dict[int, int],
     params: EvalParams,
-    iou_type: str,
+    iou_type: IouType,
 ) -> Block:
     """Flatten, compute IoUs, match: the per-image half of COCOeval for ``image_ids``."""
     gt, dt = flatten(data, image_index, image_ids, params)
@@ -95,7 +95,13 @@ def _assemble(
         "ignore": gt.ignore,
         "local": gt.local,
     }
-    return Block(det, match_gt, match_ignored, gt_cols, gap_counts(det, params))
+    return Block(
+        det=det,
+        match_gt=match_gt,
+        match_ignored=match_ignored,
+        gt=gt_cols,
+        gaps=gap_counts(det, params),
+    )
 
 
 def _segm_ious(

@@ -6,11 +6,12 @@ from collections import defaultdict
 
 import numpy as np
 
+from detector.data.masks import mask_to_rle, rle_areas
 from detector.evaluation.inputs import EvaluationInput, ImageInstances
-from detector.evaluation.params import EvaluationError
+from detector.evaluation.params import EvaluationError, IouType
 
 
-def from_coco(gt: dict, dt: list[dict] | dict, iou_type: str = "bbox") -> EvaluationInput:
+def from_coco(gt: dict, dt: list[dict] | dict, iou_type: IouType = "bbox") -> EvaluationInput:
     """Ground truth from a COCO dataset dict; detections from a COCO results list.
 
     ``dt`` may also be a COCO dataset dict whose annotations carry ``score``: its images
@@ -114,8 +115,8 @@ def _instances(indexed, image_id, sizes, iou_type, results_mode) -> ImageInstanc
         else:
             areas = [a["area"] if "area" in a else _fallback_area(a) for a in anns]
         return ImageInstances(
-            boxes,
-            [a["category_id"] for a in anns],
+            boxes=boxes,
+            labels=[a["category_id"] for a in anns],
             scores=[a["score"] for a in anns] if is_dt else None,
             areas=areas,
             iscrowd=None if is_dt else [bool(a.get("iscrowd", 0)) for a in anns],
@@ -136,7 +137,7 @@ def _box(ann: dict, mask: dict | None) -> list[float]:
         return [float(v) for v in ann["bbox"]]
     segm = ann.get("segmentation")
     if mask is None and isinstance(segm, dict):
-        mask = _compressed(segm)
+        mask = mask_to_rle(segm, 0, 0)  # an RLE keeps its own size
     if mask is not None:
         from pycocotools import mask as mask_utils
 
@@ -146,8 +147,6 @@ def _box(ann: dict, mask: dict | None) -> list[float]:
 
 def _rle(ann: dict, size: tuple, results_mode: str | None) -> dict:
     """COCO.annToRLE, including loadRes' box polygon for bbox results without a mask."""
-    from pycocotools import mask as mask_utils
-
     segm = ann.get("segmentation")
     if segm is None and results_mode == "bbox":
         x, y, w, h = ann["bbox"]
@@ -155,28 +154,16 @@ def _rle(ann: dict, size: tuple, results_mode: str | None) -> dict:
     if segm is None:
         raise EvaluationError("segm evaluation: an annotation has no 'segmentation'")
     height, width = size
-    if isinstance(segm, list) or isinstance(segm.get("counts"), list):
-        if height is None or width is None:
-            raise EvaluationError("segm evaluation: polygon masks need image height and width")
-        rles = mask_utils.frPyObjects(segm, height, width)
-        return mask_utils.merge(rles) if isinstance(segm, list) else rles
-    return _compressed(segm)
-
-
-def _compressed(rle: dict) -> dict:
-    counts = rle["counts"]
-    return {
-        "size": list(rle["size"]),
-        "counts": counts.encode("ascii") if isinstance(counts, str) else counts,
-    }
+    if isinstance(segm, list) and (height is None or width is None):
+        raise EvaluationError("segm evaluation: polygon masks need image height and width")
+    return mask_to_rle(segm, height, width)
 
 
 def _mask_areas(masks: list[dict]) -> np.ndarray:
-    from detector.data.masks import rle_areas
-
     if not masks:
         return np.zeros(0)
-    return np.asarray(rle_areas([_compressed(m) for m in masks]), dtype=np.float64)
+    rles = [mask_to_rle(m, 0, 0) for m in masks]  # RLE dicts: each keeps its own size
+    return np.asarray(rle_areas(rles), dtype=np.float64)
 
 
 def _fallback_area(ann: dict) -> float:

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detector.evaluation.curves import _lane_status
-from detector.evaluation.matching import bbox_iou_pairs
+from detector.evaluation.matching import bbox_iou_pairs, mask_iou_pairs
 
 PAIR_CHUNK = 1 << 19  # candidate pairs scored at a time (bounds the temporary memory)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ConfusionMatrix:
     """matrix int64[K + 1, K + 1]; the per-cell image breakdown is CSR-like: cell
     ``row * (K + 1) + col`` owns ``cell_image_ids[cell_starts[cell]:cell_starts[cell + 1]]``
@@ -68,7 +68,7 @@ class ConfusionMatrix:
         }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Flat:
     """Every input instance of the set, images in ``result.image_ids`` order."""
 
@@ -115,7 +115,11 @@ def confusion_matrix(result, iou: float = 0.5, score_threshold: float = 0.0) -> 
     matrix = np.bincount(cells, minlength=size * size).astype(np.int64).reshape(size, size)
     labels = [result.data.categories[c] for c in result.category_ids] + ["background"]
     cm = ConfusionMatrix(
-        matrix, labels, float(result.params.iou_thresholds[t]), score_threshold, ignored_total
+        matrix=matrix,
+        labels=labels,
+        iou=float(result.params.iou_thresholds[t]),
+        score_threshold=score_threshold,
+        ignored_detections=ignored_total,
     )
     _fill_breakdown(cm, cells, images, np.asarray(result.image_ids, np.int64))
     return cm
@@ -141,17 +145,17 @@ def _flatten(result, ids: np.ndarray) -> _Flat:
     gt_sizes = np.array([len(g) for g in gts], np.int64)
     index = np.arange(len(gts), dtype=np.int64)
     return _Flat(
-        np.repeat(index, dt_sizes),
-        _class_index(_cat([d.labels for d in dts], np.int64), ids),
-        _cat([d.boxes for d in dts], np.float64, 4),
-        _cat([d.scores for d in dts], np.float64),
-        np.cumsum(dt_sizes) - dt_sizes,
-        np.repeat(index, gt_sizes),
-        _class_index(_cat([g.labels for g in gts], np.int64), ids),
-        _cat([g.boxes for g in gts], np.float64, 4),
-        _cat([g.iscrowd for g in gts], bool),
-        _cat([g.effective_ignore for g in gts], bool),
-        np.cumsum(gt_sizes) - gt_sizes,
+        dt_img=np.repeat(index, dt_sizes),
+        dt_cls=_class_index(_cat([d.labels for d in dts], np.int64), ids),
+        dt_boxes=_cat([d.boxes for d in dts], np.float64, 4),
+        dt_scores=_cat([d.scores for d in dts], np.float64),
+        dt_offset=np.cumsum(dt_sizes) - dt_sizes,
+        gt_img=np.repeat(index, gt_sizes),
+        gt_cls=_class_index(_cat([g.labels for g in gts], np.int64), ids),
+        gt_boxes=_cat([g.boxes for g in gts], np.float64, 4),
+        gt_crowd=_cat([g.iscrowd for g in gts], bool),
+        gt_ignore=_cat([g.effective_ignore for g in gts], bool),
+        gt_offset=np.cumsum(gt_sizes) - gt_sizes,
     )
 
 
@@ -211,22 +215,18 @@ def _pairs(fp, start: int, stop: int, reps, first, free, flat) -> tuple[np.ndarr
 def _ious(result, flat: _Flat, d: np.ndarray, g: np.ndarray) -> np.ndarray:
     if result.iou_type != "segm":
         return bbox_iou_pairs(flat.dt_boxes[d], flat.gt_boxes[g], flat.gt_crowd[g])
-    from pycocotools import mask as mask_utils
-
     out = np.zeros(d.size)
     image_ids = result.image_ids
     for image in np.unique(flat.dt_img[d]):
         at = np.flatnonzero(flat.dt_img[d] == image)
-        dets, d_inv = np.unique(d[at] - flat.dt_offset[image], return_inverse=True)
-        gts, g_inv = np.unique(g[at] - flat.gt_offset[image], return_inverse=True)
-        dt_masks = result.data.detections(image_ids[image]).masks
         gt_inst = result.data.gt[image_ids[image]]
-        matrix = mask_utils.iou(
-            [dt_masks[i] for i in dets],
-            [gt_inst.masks[i] for i in gts],
-            [int(gt_inst.iscrowd[i]) for i in gts],
+        out[at] = mask_iou_pairs(
+            result.data.detections(image_ids[image]).masks,
+            gt_inst.masks,
+            gt_inst.iscrowd,
+            d[at] - flat.dt_offset[image],
+            g[at] - flat.gt_offset[image],
         )
-        out[at] = np.asarray(matrix, np.float64).reshape(len(dets), len(gts))[d_inv, g_inv]
     return out
 
 

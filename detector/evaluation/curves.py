@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.evaluation.params import EvaluationError
+from detector.evaluation.params import ApDefinition, EvaluationError
 from detector.evaluation.voc import voc_ap
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PRCurve:
     """One category at one IoU (all areas, maxDets 100), detections in COCO's rank order.
 
@@ -30,7 +30,7 @@ class PRCurve:
     detection_indices: np.ndarray
     interpolated: np.ndarray  # COCO's 101-point precision at recall 0:0.01:1
 
-    def ap(self, definition: str = "coco") -> float:
+    def ap(self, definition: ApDefinition = "coco") -> float:
         """AP as 'coco' (101-point), 'voc2007' (11-point) or 'voc2010' (all-point area)."""
         if self.num_positives == 0:
             return -1.0
@@ -73,20 +73,20 @@ def pr_curve(result, k: int, t: int) -> PRCurve:
         recall = tp_sum / npig if npig else np.zeros_like(tp_sum)
     image_ids = np.asarray(result.image_ids, np.int64)[det["img"][rows]]
     return PRCurve(
-        result.category_ids[k],
-        float(result.params.iou_thresholds[t]),
-        npig,
-        -det["neg_score"][rows],
-        precision,
-        recall,
-        tp,
-        image_ids,
-        det["local"][rows],
-        result.precision[t, :, k, 0, -1].copy(),
+        category_id=result.category_ids[k],
+        iou=float(result.params.iou_thresholds[t]),
+        num_positives=npig,
+        scores=-det["neg_score"][rows],
+        precision=precision,
+        recall=recall,
+        true_positive=tp,
+        image_ids=image_ids,
+        detection_indices=det["local"][rows],
+        interpolated=result.precision[t, :, k, 0, -1].copy(),
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ImageMatches:
     """One image at every IoU threshold (all areas, maxDets 100).
 
@@ -129,23 +129,21 @@ def image_matches(result, image_id: int) -> ImageMatches:
     dt_iou[d_idx, t_idx] = ious
     dt_gt_id = np.full(gt_local.shape, -1, np.int64)
     dt_gt_id[d_idx, t_idx] = gt_inst.ids[gt_local[d_idx, t_idx]]
-    return ImageMatches(image_id, dt_gt_id, dt_iou, status, gt_dt >= 0, gt_dt)
+    return ImageMatches(
+        image_id=image_id,
+        dt_gt_id=dt_gt_id,
+        dt_iou=dt_iou,
+        dt_status=status,
+        gt_matched=gt_dt >= 0,
+        gt_dt_index=gt_dt,
+    )
 
 
 def _pair_ious(result, gt_inst, dt_inst, d_idx: np.ndarray, g_idx: np.ndarray) -> np.ndarray:
     if d_idx.size == 0:
         return np.zeros(0)
+    from detector.evaluation.matching import bbox_iou_pairs, mask_iou_pairs
+
     if result.iou_type == "segm":
-        from pycocotools import mask as mask_utils
-
-        return np.array(
-            [
-                mask_utils.iou([dt_inst.masks[d]], [gt_inst.masks[g]], [int(gt_inst.iscrowd[g])])[
-                    0, 0
-                ]
-                for d, g in zip(d_idx, g_idx, strict=True)
-            ]
-        )
-    from detector.evaluation.matching import bbox_iou_pairs
-
+        return mask_iou_pairs(dt_inst.masks, gt_inst.masks, gt_inst.iscrowd, d_idx, g_idx)
     return bbox_iou_pairs(dt_inst.boxes[d_idx], gt_inst.boxes[g_idx], gt_inst.iscrowd[g_idx])

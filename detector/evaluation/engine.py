@@ -7,13 +7,13 @@ import numpy as np
 from detector.evaluation.accumulate import Accumulated, accumulate, reaccumulate
 from detector.evaluation.block import evaluate_block
 from detector.evaluation.inputs import EvaluationInput, ImageInstances
-from detector.evaluation.params import EvalParams, EvaluationError
+from detector.evaluation.params import EvalParams, EvaluationError, IouType
 from detector.evaluation.result import EvaluationResult
 from detector.evaluation.tables import replace_image
 
 
 def evaluate(
-    data: EvaluationInput, iou_type: str = "bbox", params: EvalParams | None = None
+    data: EvaluationInput, iou_type: IouType = "bbox", params: EvalParams | None = None
 ) -> EvaluationResult:
     """COCOeval's evaluate + accumulate + summarize on ``data`` (see from_coco, from_arrays)."""
     return IncrementalEvaluator(data, iou_type, params).result()
@@ -29,7 +29,7 @@ class IncrementalEvaluator:
     """
 
     def __init__(
-        self, data: EvaluationInput, iou_type: str = "bbox", params: EvalParams | None = None
+        self, data: EvaluationInput, iou_type: IouType = "bbox", params: EvalParams | None = None
     ) -> None:
         if iou_type not in ("bbox", "segm"):
             raise EvaluationError(f"iou_type must be 'bbox' or 'segm', not {iou_type!r}")
@@ -71,6 +71,10 @@ class IncrementalEvaluator:
                 acc = reaccumulate(self._accumulated, self._tables, self._stale, self.params)
             self._accumulated, self._stale = acc, self._stale[:0]
             self._result = EvaluationResult(
-                self.data, self.iou_type, self.params, acc, self._tables
+                data=self.data,
+                iou_type=self.iou_type,
+                params=self.params,
+                accumulated=acc,
+                tables=self._tables,
             )
         return self._result

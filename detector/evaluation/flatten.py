@@ -10,7 +10,7 @@ from detector.evaluation.inputs import EvaluationInput
 from detector.evaluation.params import EvalParams
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FlatGroundTruth:
     """Ground truths sorted by (image, category, input order)."""
 
@@ -28,7 +28,7 @@ class FlatGroundTruth:
         return self.ignore[None, :] | (self.area[None, :] < lo) | (self.area[None, :] > hi)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FlatDetections:
     """Detections kept (score rank < maxDets[-1]) sorted by (image, category, -score, input)."""
 
@@ -68,24 +68,24 @@ def flatten(
     gt_cls, gt_known = _category_index(_concat([g.labels for g in gts], np.int64), category_ids)
     dt_cls, dt_known = _category_index(_concat([d.labels for d in dts], np.int64), category_ids)
     gt = FlatGroundTruth(
-        gt_img,
-        gt_cls,
-        _local_indices([len(g) for g in gts]),
-        _concat([g.boxes for g in gts], np.float64, 4),
-        _concat([g.areas for g in gts], np.float64),
-        _concat([g.iscrowd for g in gts], bool),
-        _concat([g.effective_ignore for g in gts], bool),
+        img=gt_img,
+        cls=gt_cls,
+        local=_local_indices([len(g) for g in gts]),
+        boxes=_concat([g.boxes for g in gts], np.float64, 4),
+        area=_concat([g.areas for g in gts], np.float64),
+        crowd=_concat([g.iscrowd for g in gts], bool),
+        ignore=_concat([g.effective_ignore for g in gts], bool),
     )
     gt = _take(gt, FlatGroundTruth, np.flatnonzero(gt_known))
     gt = _take(gt, FlatGroundTruth, np.lexsort((gt.local, gt.cls, gt.img)))
     dt = FlatDetections(
-        dt_img,
-        dt_cls,
-        _local_indices([len(d) for d in dts]),
-        _concat([d.boxes for d in dts], np.float64, 4),
-        _concat([d.areas for d in dts], np.float64),
-        _concat([d.scores for d in dts], np.float64),
-        np.zeros(len(dt_img), np.int64),
+        img=dt_img,
+        cls=dt_cls,
+        local=_local_indices([len(d) for d in dts]),
+        boxes=_concat([d.boxes for d in dts], np.float64, 4),
+        area=_concat([d.areas for d in dts], np.float64),
+        score=_concat([d.scores for d in dts], np.float64),
+        rank=np.zeros(len(dt_img), np.int64),
     )
     dt = _take(dt, FlatDetections, np.flatnonzero(dt_known))
     dt = _take(dt, FlatDetections, np.lexsort((dt.local, -dt.score, dt.cls, dt.img)))

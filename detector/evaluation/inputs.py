@@ -10,7 +10,7 @@ import numpy as np
 from detector.evaluation.params import EvaluationError
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ImageInstances:
     """Ground truth or detections of one image.
 
@@ -52,14 +52,18 @@ class ImageInstances:
 
     @classmethod
     def empty(cls, with_scores: bool = False) -> ImageInstances:
-        return cls(np.zeros((0, 4)), np.zeros(0, np.int64), np.zeros(0) if with_scores else None)
+        return cls(
+            boxes=np.zeros((0, 4)),
+            labels=np.zeros(0, np.int64),
+            scores=np.zeros(0) if with_scores else None,
+        )
 
     @classmethod
     def from_xyxy(cls, boxes_xyxy: np.ndarray, labels: np.ndarray, **kwargs) -> ImageInstances:
         """From [x1, y1, x2, y2] boxes (``Detections.boxes``); other fields as keywords."""
         xyxy = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
         xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
-        return cls(xywh, labels, **kwargs)
+        return cls(boxes=xywh, labels=labels, **kwargs)
 
     @property
     def effective_ignore(self) -> np.ndarray:

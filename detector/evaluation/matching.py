@@ -59,6 +59,24 @@ def bbox_iou_pairs(dt_boxes: np.ndarray, gt_boxes: np.ndarray, crowd: np.ndarray
     return np.where((w > 0) & (h > 0), iou, 0.0)
 
 
+def mask_iou_pairs(
+    dt_masks: list[dict], gt_masks: list[dict], crowd: np.ndarray, d: np.ndarray, g: np.ndarray
+) -> np.ndarray:
+    """pycocotools' mask IoU of the aligned pairs (``dt_masks[d[i]]``, ``gt_masks[g[i]]``) of
+    one image (COCO RLEs; ``crowd`` bool per ground truth): one ``mask_utils.iou`` call over
+    the masks the pairs use. Returns float64[len(d)]."""
+    from pycocotools import mask as mask_utils
+
+    if d.size == 0:
+        return np.zeros(0)
+    dets, d_inv = np.unique(d, return_inverse=True)
+    gts, g_inv = np.unique(g, return_inverse=True)
+    matrix = mask_utils.iou(
+        [dt_masks[i] for i in dets], [gt_masks[i] for i in gts], [int(crowd[i]) for i in gts]
+    )
+    return np.asarray(matrix, np.float64).reshape(len(dets), len(gts))[d_inv, g_inv]
+
+
 @dataclass
 class Matches:
     """Detections of groups with ground truth: dt_row (int64[Dg]) and the matched

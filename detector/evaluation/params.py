@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from detector.errors import DetScopeError
 
 AREA_LABELS = ("all", "small", "medium", "large")
+IouType = Literal["bbox", "segm"]
+ApDefinition = Literal["coco", "voc2007", "voc2010"]  # 101-point, 11-point, all-point
 
 
 class EvaluationError(DetScopeError):
@@ -28,7 +31,7 @@ def _area_ranges() -> np.ndarray:
     return np.array([[0**2, 1e5**2], [0**2, 32**2], [32**2, 96**2], [96**2, 1e5**2]], float)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvalParams:
     """T IoU thresholds, R recall thresholds, A area ranges, M max detections per image.
 

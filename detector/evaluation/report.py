@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ClassRow:
     """One category: counts and AP in every definition (-1: no ground truth)."""
 
@@ -31,16 +31,16 @@ def per_class_rows(result) -> list[ClassRow]:
         curve = result.pr_curve(category_id, 0.5)
         rows.append(
             ClassRow(
-                category_id,
-                result.data.categories[category_id],
-                int(result.accumulated.num_positives[k, 0]),
-                int(num_dt[k]),
-                result.class_ap(category_id),
-                result.class_ap(category_id, 0.5),
-                result.class_ap(category_id, 0.75),
-                result.class_recall(category_id),
-                curve.ap("voc2007"),
-                curve.ap("voc2010"),
+                category_id=category_id,
+                name=result.data.categories[category_id],
+                num_gt=int(result.accumulated.num_positives[k, 0]),
+                num_dt=int(num_dt[k]),
+                ap=result.class_ap(category_id),
+                ap50=result.class_ap(category_id, 0.5),
+                ap75=result.class_ap(category_id, 0.75),
+                ar100=result.class_recall(category_id),
+                voc2007_ap50=curve.ap("voc2007"),
+                voc2010_ap50=curve.ap("voc2010"),
             )
         )
     return rows

@@ -9,16 +9,16 @@ import numpy as np
 from detector.evaluation.accumulate import Accumulated
 from detector.evaluation.block import Block
 from detector.evaluation.inputs import EvaluationInput
-from detector.evaluation.params import EvalParams, EvaluationError
+from detector.evaluation.params import EvalParams, EvaluationError, IouType
 from detector.evaluation.summary import STAT_NAMES, stats, summary_lines
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvaluationResult:
     """precision [T, R, K, A, M] and recall [T, K, A, M] in COCOeval's layout; stats (12)."""
 
     data: EvaluationInput
-    iou_type: str
+    iou_type: IouType
     params: EvalParams
     accumulated: Accumulated
     tables: Block

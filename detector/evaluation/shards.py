@@ -48,11 +48,11 @@ def merge_blocks(blocks: list[Block], params: EvalParams) -> Block:
     gt_order = np.argsort(gt["img"], kind="stable")
     gt = {name: column[gt_order] for name, column in gt.items()}
     return Block(
-        det,
-        match_gt[matched_order],
-        match_ignored[matched_order],
-        gt,
-        gap_counts(det, params),
+        det=det,
+        match_gt=match_gt[matched_order],
+        match_ignored=match_ignored[matched_order],
+        gt=gt,
+        gaps=gap_counts(det, params),
     )
 
 
@@ -62,4 +62,6 @@ def result_from_blocks(
     """Accumulate the merged shard blocks: the numbers of one process's ``evaluate``."""
     tables = merge_blocks(blocks, params)
     accumulated = accumulate(tables, len(data.categories), params)
-    return EvaluationResult(data, iou_type, params, accumulated, tables)
+    return EvaluationResult(
+        data=data, iou_type=iou_type, params=params, accumulated=accumulated, tables=tables
+    )

@@ -48,7 +48,9 @@ def replace_image(
             [det["cls"][removed], new.det["cls"], tables.gt["cls"][gt_old], new.gt["cls"]]
         )
     )
-    return Block(merged, match_gt, match_ignored, gt, gaps), touched
+    return Block(
+        det=merged, match_gt=match_gt, match_ignored=match_ignored, gt=gt, gaps=gaps
+    ), touched
 
 
 def _changed_rows(removed: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -121,7 +123,7 @@ def _splice(old: np.ndarray, new: np.ndarray, plan: list[tuple[bool, int, int]])
     return np.concatenate([(new if from_new else old)[a:b] for from_new, a, b in plan])
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MatchedRows:
     """The matched rows of some categories, renumbered 0..K-1 (accumulation order), with
     everything accumulation needs: the other detections only count through ``gaps``."""
@@ -137,12 +139,12 @@ class MatchedRows:
         """Only the categories ``part`` (sorted, of 0..num_classes-1), renumbered."""
         rows, cls = _class_rows(self.cls, part, num_classes)
         return MatchedRows(
-            cls,
-            self.area[rows],
-            self.rank[rows],
-            self.match_gt[rows],
-            self.match_ignored[rows],
-            self.gaps[rows],
+            cls=cls,
+            area=self.area[rows],
+            rank=self.rank[rows],
+            match_gt=self.match_gt[rows],
+            match_ignored=self.match_ignored[rows],
+            gaps=self.gaps[rows],
         )
 
 
@@ -153,12 +155,12 @@ def matched_rows(block: Block, classes: np.ndarray, num_classes: int) -> Matched
     rows, cls = _class_rows(det["cls"][match_pos], classes, num_classes)
     pos = match_pos[rows]
     return MatchedRows(
-        cls,
-        det["area"][pos],
-        det["rank"][pos],
-        block.match_gt[rows],
-        block.match_ignored[rows],
-        block.gaps[rows],
+        cls=cls,
+        area=det["area"][pos],
+        rank=det["rank"][pos],
+        match_gt=block.match_gt[rows],
+        match_ignored=block.match_ignored[rows],
+        gaps=block.gaps[rows],
     )
 
 

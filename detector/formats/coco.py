@@ -7,32 +7,30 @@ with no annotations. Fields DetScope does not use (``info``, ``licenses``, ``att
 extra keys on images/categories/annotations) are kept and written back. Problems in the
 data are flagged in ``dataset.issues`` (see :mod:`detector.data.issues`), not fatal.
 
-Export writes bbox ``[x, y, w, h]``, ``area`` from the mask when there is one (pycocotools'
-rasterised area) else from the box, the dataset's (unique, stable) ids and category ids,
-oriented image width/height, masks as stored: polygons for human-drawn masks, compressed
-RLE for model masks (see :func:`rle_from_binary_mask`). Unaccepted predictions are not
-written. Objects with ``source="model"`` carry ``"source": "model"`` and their ``score``.
+Export (``to_coco_dict``, ``save_coco``, ``coco_bytes``) lives in :mod:`.coco_write`, the
+one place every COCO document DetScope writes is built; they are re-exported here.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import json
 import math
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
-from detector.data.issues import Issue, box_issues
-from detector.data.masks import _valid_polygon, _valid_rle, bbox_from_mask, image_areas
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
+from detector.data.issues import Issue, Severity, box_issues
+from detector.data.masks import _valid_polygon, _valid_rle, bbox_from_mask
 from detector.data.masks import decode_rle_counts as decode_rle_counts  # re-exported
 from detector.data.masks import mask_area as mask_area  # re-exported
 from detector.data.masks import rle_from_binary_mask as rle_from_binary_mask  # re-exported
+from detector.data.palette import palette_color
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, relative_name
+from detector.formats.coco_write import coco_bytes as coco_bytes  # re-exported
+from detector.formats.coco_write import paused_gc
+from detector.formats.coco_write import save_coco as save_coco  # re-exported
+from detector.formats.coco_write import to_coco_dict as to_coco_dict  # re-exported
 from detector.io.documents import is_number, parse_json, read_bytes
 
 IMAGE_KEYS = frozenset({"id", "file_name", "width", "height", "verified"})
@@ -100,12 +98,20 @@ class _Reader:
         kind: str,
         message: str,
         location: str,
-        severity: str = "warning",
+        severity: Severity = "warning",
         image_id: int | None = None,
         object_id: int | None = None,
     ) -> None:
         self.dataset.issues.append(
-            Issue(kind, message, self.file, location, severity, image_id, object_id)
+            Issue(
+                kind=kind,
+                message=message,
+                file=self.file,
+                location=location,
+                severity=severity,
+                image_id=image_id,
+                object_id=object_id,
+            )
         )
 
     def fail(self, message: str, location: str) -> AnnotationError:
@@ -135,12 +141,12 @@ class _Reader:
             extra = {k: v for k, v in item.items() if k not in IMAGE_KEYS} or None
             self.dataset.add_image_record(
                 ImageRecord(
-                    image_id,
-                    name,
-                    int(width),
-                    int(height),
-                    bool(item.get("verified", False)),
-                    extra,
+                    id=image_id,
+                    file_name=name,
+                    width=int(width),
+                    height=int(height),
+                    verified=bool(item.get("verified", False)),
+                    extra=extra,
                 )
             )
 
@@ -255,7 +261,7 @@ class _Reader:
         if score is not None:
             score = float(score) if is_number(score) else None
         iscrowd = item.get("iscrowd", 0)
-        return Annotation(
+        return Annotation(  # positional: the hot path of a load (see Annotation)
             item.get("id"),
             image_id,
             category_id,
@@ -341,89 +347,3 @@ def _replace_id(annotation: Annotation, new_id: int) -> Annotation:
     from dataclasses import replace
 
     return replace(annotation, id=new_id)
-
-
-# --------------------------------------------------------------------------- export
-def to_coco_dict(dataset: Dataset) -> dict[str, Any]:
-    """The dataset as a COCO document (ground truth only; predictions are not included)."""
-    images = [_image_dict(r) for r in dataset.images.values()]
-    categories = [_category_dict(c) for c in dataset.categories.values()]
-    annotations = []
-    area_cache = dataset.derived.setdefault("coco_area", {})
-    for image_id, image in dataset.images.items():
-        objects = dataset.objects_in(image_id)
-        if objects:
-            areas = image_areas(objects, image, area_cache)
-            annotations += [_annotation_dict(o, a) for o, a in zip(objects, areas, strict=True)]
-    return {
-        **dataset.extra,
-        "images": images,
-        "annotations": annotations + dataset.orphans,
-        "categories": categories,
-    }
-
-
-def save_coco(dataset: Dataset, path: str | os.PathLike, *, backup: bool = True) -> Path:
-    """Write ``to_coco_dict(dataset)`` atomically (no overwrite checks; see Dataset.save)."""
-    from detector.io.files import atomic_write_bytes
-
-    return atomic_write_bytes(path, coco_bytes(dataset), backup=backup)
-
-
-def coco_bytes(dataset: Dataset) -> bytes:
-    with paused_gc():
-        return json.dumps(to_coco_dict(dataset), ensure_ascii=False).encode("utf-8")
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic GC passes while building/serialising ~10^5 acyclic objects (~35% of a load)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _image_dict(record: ImageRecord) -> dict[str, Any]:
-    out = {
-        "id": record.id,
-        "file_name": record.file_name,
-        "width": record.width,
-        "height": record.height,
-        **(record.extra or {}),
-    }
-    if record.verified:
-        out["verified"] = True
-    return out
-
-
-def _category_dict(category: Category) -> dict[str, Any]:
-    return {
-        "id": category.id,
-        "name": category.name,
-        **(category.extra or {}),
-        "color": category.color,
-    }
-
-
-def _annotation_dict(obj: Annotation, area: float) -> dict[str, Any]:
-    x1, y1, x2, y2 = obj.box
-    out: dict[str, Any] = {
-        "id": obj.id,
-        "image_id": obj.image_id,
-        "category_id": obj.category_id,
-        "bbox": [x1, y1, x2 - x1, y2 - y1],
-    }
-    out["segmentation"] = [] if obj.mask is None else obj.mask
-    out["area"] = area
-    out["iscrowd"] = int(obj.iscrowd)
-    if obj.extra:
-        out.update(obj.extra)
-    if obj.source != "human":
-        out["source"] = obj.source
-    if obj.score is not None:
-        out["score"] = obj.score
-    return out

@@ -18,8 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 from detector.data.issues import Issue, box_issues
+from detector.data.palette import palette_color
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, relative_name
 from detector.io.documents import is_number, read_json
@@ -59,15 +60,15 @@ def _read_file(dataset: Dataset, file: Path, image_id: int) -> None:
         if not width:
             dataset.issues.append(
                 Issue(
-                    "unknown_size",
-                    "no imageWidth/imageHeight and the image cannot be read",
-                    str(file),
-                    None,
-                    "error",
-                    image_id,
+                    kind="unknown_size",
+                    message="no imageWidth/imageHeight and the image cannot be read",
+                    file=str(file),
+                    location=None,
+                    severity="error",
+                    image_id=image_id,
                 )
             )
-    record = ImageRecord(image_id, name, int(width), int(height))
+    record = ImageRecord(id=image_id, file_name=name, width=int(width), height=int(height))
     dataset.add_image_record(record)
     groups: dict[Any, list[tuple[int, dict]]] = {}
     for index, shape in enumerate(doc["shapes"]):
@@ -103,12 +104,12 @@ def _read_instance(
             kind = shape.get("shape_type") if isinstance(shape, dict) else None
             dataset.issues.append(
                 Issue(
-                    "skipped_shape",
-                    f"{kind or 'invalid'} shape is not an object; skipped",
-                    file,
-                    where,
-                    "warning",
-                    record.id,
+                    kind="skipped_shape",
+                    message=f"{kind or 'invalid'} shape is not an object; skipped",
+                    file=file,
+                    location=where,
+                    severity="warning",
+                    image_id=record.id,
                 )
             )
             continue
@@ -128,12 +129,12 @@ def _read_instance(
     if len(set(labels)) > 1:
         dataset.issues.append(
             Issue(
-                "mixed_group",
-                f"group has labels {sorted(set(labels))}; using {labels[0]!r}",
-                file,
-                f"shapes[{members[0][0]}]",
-                "warning",
-                record.id,
+                kind="mixed_group",
+                message=f"group has labels {sorted(set(labels))}; using {labels[0]!r}",
+                file=file,
+                location=f"shapes[{members[0][0]}]",
+                severity="warning",
+                image_id=record.id,
             )
         )
     box = (
@@ -145,7 +146,14 @@ def _read_instance(
     mask = _merge_masks(polygons + rectangles, rles, record) if (polygons or rles) else None
     category = _category(dataset, labels[0])
     dataset.add_object_record(
-        Annotation(dataset.new_object_id(), record.id, category.id, box, mask, extra=extras or None)
+        Annotation(
+            id=dataset.new_object_id(),
+            image_id=record.id,
+            category_id=category.id,
+            box=box,
+            mask=mask,
+            extra=extras or None,
+        )
     )
 
 

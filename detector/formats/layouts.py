@@ -234,7 +234,8 @@ def _load_voc(split: Split, stems: list[str] | None) -> Dataset:
 
     if not any(split.annotations.glob("*.xml")):
         return Dataset(root=split.images)
-    from detector.data.dataset import Category, palette_color
+    from detector.data.dataset import Category
+    from detector.data.palette import palette_color
 
     categories = [Category(i + 1, n, palette_color(i)) for i, n in enumerate(split.classes)]
     return load_voc(split.annotations, image_root=split.images, categories=categories, stems=stems)

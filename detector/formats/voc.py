@@ -19,8 +19,9 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 from detector.data.issues import Issue, box_issues
+from detector.data.palette import palette_color
 from detector.errors import AnnotationError
 from detector.formats._common import (
     image_size_or_none,
@@ -91,16 +92,18 @@ def _read_file(dataset: Dataset, xml_file: Path, image_id: int) -> None:
         if size is None:
             dataset.issues.append(
                 Issue(
-                    "unknown_size",
-                    "no <size> and the image cannot be read",
-                    str(xml_file),
-                    "size",
-                    "error",
-                    image_id,
+                    kind="unknown_size",
+                    message="no <size> and the image cannot be read",
+                    file=str(xml_file),
+                    location="size",
+                    severity="error",
+                    image_id=image_id,
                 )
             )
         width, height = size or (0, 0)
-    dataset.add_image_record(ImageRecord(image_id, name, int(width), int(height)))
+    dataset.add_image_record(
+        ImageRecord(id=image_id, file_name=name, width=int(width), height=int(height))
+    )
     for index, element in enumerate(root.iter("object")):
         _read_object(dataset, element, image_id, f"{xml_file}", f"object[{index}]")
 
@@ -113,12 +116,12 @@ def _read_object(
     if not label or any(v is None for v in corners):
         dataset.issues.append(
             Issue(
-                "bad_box",
-                "object without a <name> or a numeric <bndbox>; skipped",
-                file,
-                where,
-                "error",
-                image_id,
+                kind="bad_box",
+                message="object without a <name> or a numeric <bndbox>; skipped",
+                file=file,
+                location=where,
+                severity="error",
+                image_id=image_id,
             )
         )
         return
@@ -136,7 +139,13 @@ def _read_object(
             extra[key] = int(value) if value.lstrip("-").isdigit() else value
     box = (float(xmin) - 1.0, float(ymin) - 1.0, float(xmax), float(ymax))
     dataset.add_object_record(
-        Annotation(dataset.new_object_id(), image_id, category.id, box, extra=extra or None)
+        Annotation(
+            id=dataset.new_object_id(),
+            image_id=image_id,
+            category_id=category.id,
+            box=box,
+            extra=extra or None,
+        )
     )
 
 

@@ -18,8 +18,9 @@ import os
 import re
 from pathlib import Path
 
-from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 from detector.data.issues import Issue, box_issues
+from detector.data.palette import palette_color
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, refuse_overwrite, safe_output_path
 from detector.io.documents import read_bytes
@@ -106,12 +107,12 @@ def load_yolo(
     for stem, path in sorted(label_files.items()):
         dataset.issues.append(
             Issue(
-                "orphan",
-                f"no image named {stem}.* in {dataset.root}; its "
+                kind="orphan",
+                message=f"no image named {stem}.* in {dataset.root}; its "
                 "boxes cannot be converted (sizes unknown)",
-                str(path),
-                None,
-                "error",
+                file=str(path),
+                location=None,
+                severity="error",
             )
         )
     dataset.issues += box_issues(dataset)
@@ -122,10 +123,17 @@ def _read_image(dataset: Dataset, image_file: Path, label_file: Path | None) -> 
     size = image_size_or_none(image_file)
     if size is None:
         dataset.issues.append(
-            Issue("unreadable_image", "not a readable image; skipped", None, image_file.name)
+            Issue(
+                kind="unreadable_image",
+                message="not a readable image; skipped",
+                file=None,
+                location=image_file.name,
+            )
         )
         return
-    record = ImageRecord(dataset.new_image_id(), image_file.name, size[0], size[1])
+    record = ImageRecord(
+        id=dataset.new_image_id(), file_name=image_file.name, width=size[0], height=size[1]
+    )
     dataset.add_image_record(record)
     if label_file is None:
         return
@@ -145,12 +153,12 @@ def _read_line(
     if len(values) not in (4, 5) and (len(values) < 6 or len(values) % 2):
         dataset.issues.append(
             Issue(
-                "bad_box",
-                f"expected 'class cx cy w h', got {' '.join(parts)!r}; skipped",
-                file,
-                where,
-                "error",
-                record.id,
+                kind="bad_box",
+                message=f"expected 'class cx cy w h', got {' '.join(parts)!r}; skipped",
+                file=file,
+                location=where,
+                severity="error",
+                image_id=record.id,
             )
         )
         return
@@ -168,7 +176,13 @@ def _read_line(
     source = "model" if score is not None else "human"
     dataset.add_object_record(
         Annotation(
-            dataset.new_object_id(), record.id, category_id, box, mask, source=source, score=score
+            id=dataset.new_object_id(),
+            image_id=record.id,
+            category_id=category_id,
+            box=box,
+            mask=mask,
+            source=source,
+            score=score,
         )
     )
 
@@ -180,11 +194,11 @@ def _category_for(dataset: Dataset, class_index: int, file: str, where: str) -> 
         dataset.add_category_record(Category(category_id, name, palette_color(class_index)))
         dataset.issues.append(
             Issue(
-                "unknown_category",
-                f"class {class_index} is not in the classes file; added as {name!r}",
-                file,
-                where,
-                "error",
+                kind="unknown_category",
+                message=f"class {class_index} is not in the classes file; added as {name!r}",
+                file=file,
+                location=where,
+                severity="error",
             )
         )
     return category_id

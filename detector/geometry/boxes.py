@@ -54,6 +54,12 @@ def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
         return inter / union
 
 
+def pair_iou(box_a, box_b) -> float:
+    """IoU of two xyxy boxes (``box_iou`` of one pair; 0.0 when both are empty)."""
+    value = float(box_iou(np.asarray([box_a], np.float32), np.asarray([box_b], np.float32))[0, 0])
+    return value if value == value else 0.0  # nan: zero union
+
+
 def xyxy_to_cxcywh(boxes: np.ndarray) -> np.ndarray:
     """[x1, y1, x2, y2] -> [center x, center y, width, height] (BoxCoder's arithmetic)."""
     boxes = as_boxes(boxes)

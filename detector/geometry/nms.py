@@ -15,11 +15,14 @@ and the torchvision version), so the kept set and its order equal ``batched_nms`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 
 from detector.geometry.boxes import as_boxes
+
+NmsPath = Literal["single", "offset", "loop"]  # how batched NMS was recorded (see NmsTrace)
 
 
 @dataclass
@@ -36,7 +39,7 @@ class NmsStep:
     ious: np.ndarray
 
 
-@dataclass
+@dataclass(kw_only=True)
 class NmsTrace:
     """The full record of one (batched) NMS call over N input boxes.
 
@@ -55,7 +58,7 @@ class NmsTrace:
     suppress_iou: np.ndarray
     groups: np.ndarray
     iou_threshold: float
-    path: str = "single"
+    path: NmsPath = "single"
     matches_model: bool | None = None
 
     @property
@@ -129,7 +132,14 @@ def nms_trace(
     _check_inputs(boxes_t, scores_t)
     keep, suppressed_by, ious = _greedy(_numpy_boxes(boxes_t), scores_t, iou_threshold)
     groups = np.zeros(len(suppressed_by), dtype=np.int64)
-    return NmsTrace(keep, suppressed_by, ious, groups, float(iou_threshold), "single")
+    return NmsTrace(
+        keep=keep,
+        suppressed_by=suppressed_by,
+        suppress_iou=ious,
+        groups=groups,
+        iou_threshold=float(iou_threshold),
+        path="single",
+    )
 
 
 def uses_loop_path(boxes: torch.Tensor) -> bool:
@@ -163,12 +173,12 @@ def batched_nms_trace(
     groups = idxs_t.cpu().numpy().astype(np.int64)
     if boxes_t.numel() == 0:
         return NmsTrace(
-            np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.float32),
-            groups,
-            float(iou_threshold),
-            "offset",
+            keep=np.zeros(0, dtype=np.int64),
+            suppressed_by=np.zeros(0, dtype=np.int64),
+            suppress_iou=np.zeros(0, dtype=np.float32),
+            groups=groups,
+            iou_threshold=float(iou_threshold),
+            path="offset",
         )
     if uses_loop_path(boxes_t):
         return _loop_path(boxes_t, scores_t, idxs_t, groups, iou_threshold)
@@ -177,7 +187,14 @@ def batched_nms_trace(
     offsets = idxs_t.to(boxes_t) * (max_coordinate + torch.tensor(1).to(boxes_t))
     shifted = boxes_t + offsets[:, None]
     keep, suppressed_by, ious = _greedy(_numpy_boxes(shifted), scores_t, iou_threshold)
-    return NmsTrace(keep, suppressed_by, ious, groups, float(iou_threshold), "offset")
+    return NmsTrace(
+        keep=keep,
+        suppressed_by=suppressed_by,
+        suppress_iou=ious,
+        groups=groups,
+        iou_threshold=float(iou_threshold),
+        path="offset",
+    )
 
 
 def _loop_path(
@@ -204,12 +221,12 @@ def _loop_path(
     keep_indices = torch.where(torch.as_tensor(keep_mask, device=boxes_t.device))[0]
     keep_indices = keep_indices[scores_t[keep_indices].sort(descending=True)[1]]
     return NmsTrace(
-        keep_indices.cpu().numpy().astype(np.int64),
-        suppressed_by,
-        suppress_iou,
-        groups,
-        float(iou_threshold),
-        "loop",
+        keep=keep_indices.cpu().numpy().astype(np.int64),
+        suppressed_by=suppressed_by,
+        suppress_iou=suppress_iou,
+        groups=groups,
+        iou_threshold=float(iou_threshold),
+        path="loop",
     )
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RoiAlignGeometry:
     """One RoI on one feature map, as RoIAlign samples it (P = pooled size, G = grid).
 

@@ -20,7 +20,7 @@ from detector.io.images import LoadedImage, load_image
 from detector.models import DetModel
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FileResult:
     """One input file: its detections and image size, or why it could not be read.
 
@@ -68,7 +68,7 @@ def detect_files(
         if isinstance(image, ImageReadError):
             yield from _flush(model, batch)
             batch = []
-            yield FileResult(path, None, error=str(image))
+            yield FileResult(path=path, detections=None, error=str(image))
             continue
         batch.append((path, image))
         if len(batch) >= batch_size:
@@ -87,4 +87,6 @@ def _flush(model: DetModel, batch: list[tuple[Path, LoadedImage]]) -> Iterator[F
                 image.scale_x, image.scale_y, (image.height, image.width)
             )
         note = f"detected on a reduced decode: {image.describe()}" if image.reduced else ""
-        yield FileResult(path, detections, image.width, image.height, note=note)
+        yield FileResult(
+            path=path, detections=detections, width=image.width, height=image.height, note=note
+        )

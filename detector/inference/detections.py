@@ -14,7 +14,7 @@ import numpy as np
 from detector.inference.masks import MaskCrop, crop_rle, full_mask, paste_mask_crop
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Detections:
     """One image's detections, in original-image pixels.
 
@@ -155,27 +155,15 @@ class PastedMasks:
         return (self[i] for i in range(len(self)))
 
 
-def detections_to_coco(detections: Detections, image_id: int, first_id: int) -> list[dict]:
-    """COCO annotation dicts (with ``score``; RLE ``segmentation`` for masks at 0.5)."""
-    annotations = []
-    for index in range(len(detections)):
-        x1, y1, x2, y2 = (float(v) for v in detections.boxes[index])
-        entry = {
-            "id": first_id + index,
-            "image_id": image_id,
-            "category_id": int(detections.labels[index]),
-            "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
-            "area": round((x2 - x1) * (y2 - y1), 2),
-            "score": round(float(detections.scores[index]), 5),
-            "iscrowd": 0,
-        }
-        if detections.has_masks:
-            crop = detections.mask_crop(index)
-            entry["segmentation"] = crop_rle(crop, *detections.image_size)
-            entry["area"] = int(crop.binary.sum())
-        if detections.keypoints is not None:
-            points = detections.keypoints[index]
-            entry["keypoints"] = [round(float(v), 2) for v in points.reshape(-1)]
-            entry["num_keypoints"] = int((points[:, 2] > 0).sum())
-        annotations.append(entry)
-    return annotations
+MASK_THRESHOLD = 0.5  # a mask probability above this is inside (torchvision's paste_masks)
+
+
+def mask_rles(detections: Detections) -> list[dict] | None:
+    """COCO RLE (str counts) of each mask at ``MASK_THRESHOLD``, or None without masks.
+
+    What an accepted prediction keeps and what a written detection's ``segmentation`` is;
+    each is encoded from its box crop, never from an image-sized mask.
+    """
+    if not detections.has_masks:
+        return None
+    return [detections.mask_rle(index) for index in range(len(detections))]

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import roi_align, roi_pool
 
-from detector.geometry.boxes import box_iou, encode_boxes, xyxy_to_cxcywh
+from detector.geometry.boxes import encode_boxes, xyxy_to_cxcywh
 from detector.geometry.roi import (
     rebuild_roi_align,
     rebuild_roi_pool,
@@ -30,8 +30,9 @@ from detector.geometry.roi import (
 )
 from detector.lecture.shared import backbone_once, synchronize
 from detector.lecture.windows import LectureError
+from detector.trace.labels import NEGATIVE, NEUTRAL, POSITIVE, label_boxes
 
-POSITIVE_LABEL, NEUTRAL_LABEL, NEGATIVE_LABEL = 1, 0, -1
+POSITIVE_LABEL, NEUTRAL_LABEL, NEGATIVE_LABEL = POSITIVE, NEUTRAL, NEGATIVE  # torchvision's
 WARP_SIZE = 224
 
 
@@ -39,7 +40,8 @@ WARP_SIZE = 224
 class ProposalLabels:
     """R-CNN training labels of N proposals against G GT boxes.
 
-    labels (int8[N]): 1 positive, 0 neutral, -1 negative. best_iou (float32[N]): the
+    labels (int8[N]): POSITIVE_LABEL (1), NEUTRAL_LABEL (-1), NEGATIVE_LABEL (0), the
+    values of torchvision's RPN and ``detector.trace.labels``. best_iou (float32[N]): the
     highest IoU with any GT box (0 without GT). best_gt (int64[N]): that GT's index (-1).
     """
 
@@ -55,21 +57,10 @@ def label_proposals(
     proposals_image: np.ndarray, gt_image: np.ndarray, positive: float = 0.5, negative: float = 0.3
 ) -> ProposalLabels:
     """The lecture's rule: positive IoU >= ``positive``, negative IoU < ``negative`` with
-    every GT box, neutral in between."""
-    proposals = np.asarray(proposals_image, np.float32).reshape(-1, 4)
-    gt = np.asarray(gt_image, np.float32).reshape(-1, 4)
-    if len(gt) == 0:
-        labels = np.full(len(proposals), NEGATIVE_LABEL, np.int8)
-        return ProposalLabels(
-            labels, np.zeros(len(proposals), np.float32), np.full(len(proposals), -1)
-        )
-    ious = np.nan_to_num(box_iou(proposals, gt))
-    best_gt = ious.argmax(axis=1).astype(np.int64)
-    best_iou = ious.max(axis=1).astype(np.float32)
-    labels = np.full(len(proposals), NEUTRAL_LABEL, np.int8)
-    labels[best_iou >= positive] = POSITIVE_LABEL
-    labels[best_iou < negative] = NEGATIVE_LABEL
-    return ProposalLabels(labels, best_iou, best_gt)
+    every GT box, neutral in between (``detector.trace.labels.label_boxes``: torchvision's
+    Matcher without low-quality matches)."""
+    found = label_boxes(proposals_image, gt_image, positive, negative, low_quality=False)
+    return ProposalLabels(found.labels, found.best_iou, found.matched_gt)
 
 
 @dataclass

@@ -8,28 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from detector.errors import ModelError
 
+ModelKind = Literal["box", "mask", "keypoint"]  # Faster, Mask or Keypoint R-CNN
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Architecture:
     """One entry of the zoo. ``build(num_classes, **settings)`` returns a random-init module."""
 
     name: str
     build: Callable[..., nn.Module]
-    kind: str  # "box", "mask" or "keypoint"
+    kind: ModelKind
     default_num_classes: int
     description: str
     torchvision_builder: str | None = None  # name in torchvision.models, for weight enums
     categories: tuple[str, ...] = ()  # names for default_num_classes (index 0 = background)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DetModel:
     """A detector ready to run: ``module([tensor])`` is torchvision's own forward."""
 
@@ -43,7 +45,7 @@ class DetModel:
     keypoint_names: list[str] = field(default_factory=list)
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> ModelKind:
         return ARCHITECTURES[self.architecture].kind
 
     @property
@@ -85,7 +87,12 @@ def _register_torchvision() -> dict[str, Architecture]:
     for name, kind, description in table:
         num_classes = 2 if kind == "keypoint" else 91
         registry[name] = Architecture(
-            name, _torchvision(name), kind, num_classes, description, name
+            name=name,
+            build=_torchvision(name),
+            kind=kind,
+            default_num_classes=num_classes,
+            description=description,
+            torchvision_builder=name,
         )
     return registry
 

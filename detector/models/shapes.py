@@ -95,11 +95,11 @@ def build_shapes_model(num_classes: int = len(SHAPE_CLASSES), **settings: Any) -
 
 register_architecture(
     Architecture(
-        "shapes",
-        build_shapes_model,
-        "mask",
-        len(SHAPE_CLASSES),
-        "the bundled small Mask R-CNN for synthetic shapes (trains on a CPU)",
+        name="shapes",
+        build=build_shapes_model,
+        kind="mask",
+        default_num_classes=len(SHAPE_CLASSES),
+        description="the bundled small Mask R-CNN for synthetic shapes (trains on a CPU)",
         categories=tuple(SHAPE_CLASSES),
     )
 )

@@ -103,14 +103,14 @@ def _finish(
     target = resolve_device(device)
     module.eval().to(target)
     return DetModel(
-        module,
-        name,
-        list(categories),
-        target,
-        source,
-        trained,
-        dict(settings),
-        list(keypoint_names or []),
+        module=module,
+        architecture=name,
+        categories=list(categories),
+        device=target,
+        source=source,
+        trained=trained,
+        settings=dict(settings),
+        keypoint_names=list(keypoint_names or []),
     )
 
 

@@ -33,7 +33,7 @@ class MaskStage:
     mask_probs: np.ndarray
 
 
-@dataclass
+@dataclass(kw_only=True)
 class KeypointStage:
     """Keypoint R-CNN's branch for D detections and K keypoints.
 
@@ -103,10 +103,10 @@ def finish(
     if keypoint_info is not None:
         levels, heatmaps, keypoints_resized = keypoint_info
         keypoint_stage = KeypointStage(
-            levels,
-            heatmaps,
-            keypoints_resized,
-            to_numpy(output["keypoints"]),
-            to_numpy(output["keypoints_scores"]),
+            pool_level=levels,
+            heatmaps=heatmaps,
+            keypoints_resized=keypoints_resized,
+            keypoints_image=to_numpy(output["keypoints"]),
+            keypoint_scores=to_numpy(output["keypoints_scores"]),
         )
     return output, masks_stage, keypoint_stage

@@ -59,7 +59,7 @@ class _Cache:
     box_head: BoxHeadOutput
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Trace:
     """Everything the detector computed for one image (see each stage's docstring).
 
@@ -275,18 +275,18 @@ def _assemble(
     )
     chain = provenance(roi, rpn.proposal_anchor, anchors.anchors_resized, rpn.deltas)
     return Trace(
-        Detections.from_torch(output, input_stage.original_size),
-        settings,
-        input_stage,
-        levels,
-        anchors,
-        rpn,
-        roi,
-        chain,
-        masks,
-        keypoints,
-        categories,
-        cache,
+        detections=Detections.from_torch(output, input_stage.original_size),
+        settings=settings,
+        input=input_stage,
+        features=levels,
+        anchors=anchors,
+        rpn=rpn,
+        roi=roi,
+        provenance=chain,
+        masks=masks,
+        keypoints=keypoints,
+        categories=categories,
+        _cache=cache,
     )
 
 
@@ -297,14 +297,14 @@ def _input_stage(transform, original_size: tuple[int, int], images) -> InputStag
     max_size = float(transform.max_size)
     scale = min(min_size / min(original_size), max_size / max(original_size))
     return InputStage(
-        original_size,
-        resized,
-        padded,
-        scale,
-        resized[1] / original_size[1],
-        resized[0] / original_size[0],
-        tuple(float(v) for v in transform.image_mean),
-        tuple(float(v) for v in transform.image_std),
+        original_size=original_size,
+        resized_size=resized,
+        padded_size=padded,
+        resize_scale=scale,
+        scale_x=resized[1] / original_size[1],
+        scale_y=resized[0] / original_size[0],
+        image_mean=tuple(float(v) for v in transform.image_mean),
+        image_std=tuple(float(v) for v in transform.image_std),
     )
 
 

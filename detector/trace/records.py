@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TraceSettings:
     """The post-processing thresholds a Trace was computed with (``Trace.rerun`` changes them).
 
@@ -33,15 +33,15 @@ class TraceSettings:
         """The thresholds a torchvision ``GeneralizedRCNN`` uses in eval mode."""
         roi_heads, rpn = module.roi_heads, module.rpn
         return cls(
-            float(roi_heads.score_thresh),
-            float(roi_heads.nms_thresh),
-            int(roi_heads.detections_per_img),
-            float(rpn.nms_thresh),
-            int(rpn._post_nms_top_n["testing"]),
+            score_thresh=float(roi_heads.score_thresh),
+            nms_thresh=float(roi_heads.nms_thresh),
+            detections_per_img=int(roi_heads.detections_per_img),
+            rpn_nms_thresh=float(rpn.nms_thresh),
+            rpn_post_nms_top_n=int(rpn._post_nms_top_n["testing"]),
         )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class InputStage:
     """Image geometry through ``model.transform`` (sizes are (height, width)).
 
@@ -91,7 +91,7 @@ class FeatureLevel:
     stride: tuple[int, int]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AnchorLevel:
     """The anchors of one feature level: K boxes centred on every grid cell.
 
@@ -151,7 +151,16 @@ def anchor_stage(
         per_k_ratios = np.repeat(ratios, len(sizes))
         count = grid[0] * grid[1] * cell.shape[0]
         levels.append(
-            AnchorLevel(name, grid, stride, cell, per_k_sizes, per_k_ratios, first, count)
+            AnchorLevel(
+                name=name,
+                grid_size=grid,
+                stride=stride,
+                cell_anchors=cell,
+                sizes=per_k_sizes,
+                aspect_ratios=per_k_ratios,
+                first=first,
+                count=count,
+            )
         )
         ys, xs, ks = np.meshgrid(
             np.arange(grid[0]), np.arange(grid[1]), np.arange(cell.shape[0]), indexing="ij"

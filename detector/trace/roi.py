@@ -21,7 +21,7 @@ from detector.geometry.nms import NmsTrace, batched_nms_trace
 from detector.trace.rpn import to_numpy
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BoxHeadOutput:
     """Private: what the box head produced for P proposals (model device), for reruns."""
 
@@ -57,7 +57,7 @@ class BoxHeadOutput:
         return self.derived
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RoiStage:
     """What the RoI head did (P proposals, C classes incl. background, M over the threshold).
 
@@ -118,7 +118,10 @@ def run_box_head(roi_heads, features: dict, proposals: torch.Tensor, image_sizes
     box_features = roi_heads.box_head(box_features)
     class_logits, box_regression = roi_heads.box_predictor(box_features)
     return BoxHeadOutput(
-        proposals, class_logits, box_regression, pool_levels(roi_heads.box_roi_pool, proposals)
+        proposals=proposals,
+        class_logits=class_logits,
+        box_regression=box_regression,
+        pool_levels=pool_levels(roi_heads.box_roi_pool, proposals),
     )
 
 
@@ -179,7 +182,7 @@ def postprocess(
     return stage, result
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Provenance:
     """Where each of the D final detections came from, and the two transforms that made it.
 

@@ -34,7 +34,7 @@ class RpnCandidates:
     topk_index: torch.Tensor  # index of each candidate into the top-k arrays
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RpnStage:
     """What the RPN did (A anchors, T pre-NMS top-k entries, M NMS inputs, P proposals).
 

@@ -10,8 +10,8 @@ the mask loss, exactly as ``model.module(images, targets)`` does in training mod
 same seed. The model is left untouched: no gradients, batch-norm layers stay frozen (as
 torchvision's detection builders freeze them), and every training flag is restored.
 
-``rcnn_labels`` is the lecture's R-CNN rule (positive > 0.5, negative < 0.3, neutral in
-between) as an alternative labelling to display.
+``rcnn_labels`` (from :mod:`.labels`) is the lecture's R-CNN rule (positive > 0.5,
+negative < 0.3, neutral in between) as an alternative labelling to display.
 """
 
 from __future__ import annotations
@@ -28,18 +28,16 @@ from torchvision.models.detection.rpn import concat_box_prediction_layers
 from torchvision.ops import box_iou
 
 from detector.errors import DetScopeError
-from detector.geometry.boxes import box_iou as box_iou_numpy
 from detector.inference.run import image_to_tensor
 from detector.models import DetModel
-
-POSITIVE, NEUTRAL, NEGATIVE = 1, -1, 0
+from detector.trace.labels import rcnn_labels
 
 
 class AssignError(DetScopeError):
     """Ground truth that cannot be assigned (bad shapes, degenerate boxes)."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RpnAssignment:
     """Anchor labels (A anchors, in the trace's flat anchor order; resized frame).
 
@@ -63,7 +61,7 @@ class RpnAssignment:
     bg_iou_thresh: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RoiAssignment:
     """RoI-head labels for the training proposals (R = RPN proposals + the GT boxes).
 
@@ -99,21 +97,6 @@ class TrainingView:
     rpn: RpnAssignment
     roi: RoiAssignment
     losses: dict[str, float]
-
-
-def rcnn_labels(
-    boxes: np.ndarray, gt_boxes: np.ndarray, positive: float = 0.5, negative: float = 0.3
-) -> np.ndarray:
-    """int8[N]: the lecture's R-CNN rule: 1 if IoU > ``positive`` with some GT box, 0 if
-    IoU < ``negative`` with all GT boxes, -1 (neutral) in between. No GT: all negative."""
-    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
-    if len(gt_boxes) == 0:
-        return np.zeros(len(boxes), dtype=np.int8)
-    best = box_iou_numpy(gt_boxes, boxes).max(axis=0)
-    labels = np.full(len(boxes), NEUTRAL, dtype=np.int8)
-    labels[best > positive] = POSITIVE
-    labels[best < negative] = NEGATIVE
-    return labels
 
 
 @contextmanager

@@ -21,7 +21,9 @@ import numpy as np
 import torch
 
 from detector.data.dataset import Annotation, Category, Dataset
+from detector.data.labelmap import training_labels
 from detector.errors import AnnotationError, DetScopeError
+from detector.formats.coco_write import annotation_dict, category_dict, coco_document, image_dict
 from detector.training.synthetic import SHAPE_NAMES, SynthConfig, make_sample
 
 
@@ -52,7 +54,7 @@ class CocoFolder:
         self.path = self.dataset.annotation_path
         self.categories = sorted(_file_categories(self.dataset), key=lambda c: c.id)
         self.category_names = [c.name for c in self.categories]
-        self._label_of = {c.id: i + 1 for i, c in enumerate(self.categories)}
+        self._label_of = training_labels(c.id for c in self.categories)
         self.image_ids = list(self.dataset.images)
         self.has_masks = all(
             o.mask is not None
@@ -116,10 +118,7 @@ class CocoFolder:
             record = self.dataset.images[image_id]
             images.append(
                 {
-                    "id": image_id,
-                    "file_name": record.file_name,
-                    "width": record.width,
-                    "height": record.height,
+                    **image_dict(record),
                     "path": str(self.dataset.image_path(image_id)),
                 }
             )
@@ -127,9 +126,9 @@ class CocoFolder:
                 o for o in self.dataset.objects_in(image_id) if o.category_id in self._label_of
             ]
             areas = image_areas(objects, record) if objects else []
-            annotations += [_coco_annotation(o, a) for o, a in zip(objects, areas, strict=True)]
-        categories = [{"id": c.id, "name": c.name} for c in self.categories]
-        return {"images": images, "categories": categories, "annotations": annotations}
+            annotations += [annotation_dict(o, a) for o, a in zip(objects, areas, strict=True)]
+        categories = [category_dict(c) for c in self.categories]
+        return coco_document(images, categories, annotations)
 
 
 def _file_categories(dataset: Dataset) -> list[Category]:
@@ -144,19 +143,6 @@ def _file_categories(dataset: Dataset) -> list[Category]:
     )
     listed = list(dataset.categories.values())
     return listed[: len(listed) - invented]
-
-
-def _coco_annotation(obj: Annotation, area: float) -> dict[str, Any]:
-    x1, y1, x2, y2 = obj.box
-    return {
-        "id": obj.id,
-        "image_id": obj.image_id,
-        "category_id": obj.category_id,
-        "bbox": [x1, y1, x2 - x1, y2 - y1],
-        "area": area,
-        "iscrowd": int(obj.iscrowd),
-        "segmentation": [] if obj.mask is None else obj.mask,
-    }
 
 
 def _target(boxes: list, labels: list, masks: list | None, height: int, width: int) -> Target:

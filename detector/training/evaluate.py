@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from detector.inference.detections import Detections
+from detector.data.labelmap import label_category_ids
+from detector.formats.coco_write import detection_dicts
 from detector.models import DetModel
 
 STAT_NAMES = (
@@ -46,7 +47,7 @@ def evaluate_coco(
     """
     from detector.inference.run import detect
 
-    category_ids = sorted(c["id"] for c in ground_truth["categories"])
+    label_ids = label_category_ids(c["id"] for c in ground_truth["categories"])
     images = ground_truth["images"]
     results: list[dict] = []
     was_training = model.module.training
@@ -56,7 +57,9 @@ def evaluate_coco(
             chunk = images[start : start + batch_size]
             outputs = detect(model, [load_image(info) for info in chunk])
             for info, found in zip(chunk, outputs, strict=True):
-                results.extend(_to_results(info["id"], found, category_ids))
+                results += detection_dicts(
+                    found, info["id"], first_id=len(results) + 1, category_ids=label_ids
+                )
             if progress is not None:
                 progress(min(start + batch_size, len(images)), len(images))
     finally:
@@ -68,25 +71,6 @@ def evaluate_coco(
         for kind in kinds
         for name, value in _cocoeval(ground_truth, results, kind).items()
     }
-
-
-def _to_results(image_id: int, found: Detections, category_ids: list[int]) -> list[dict]:
-    rows = []
-    for i in range(len(found)):
-        label = int(found.labels[i])
-        if not 1 <= label <= len(category_ids):
-            continue
-        x1, y1, x2, y2 = (float(v) for v in found.boxes[i])
-        row = {
-            "image_id": image_id,
-            "category_id": category_ids[label - 1],
-            "bbox": [x1, y1, x2 - x1, y2 - y1],
-            "score": float(found.scores[i]),
-        }
-        if found.has_masks:
-            row["segmentation"] = found.mask_rle(i)
-        rows.append(row)
-    return rows
 
 
 def _cocoeval(ground_truth: dict, results: list[dict], kind: str) -> dict[str, float]:

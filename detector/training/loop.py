@@ -32,7 +32,7 @@ class TrainingInterrupted(DetScopeError):
     """Training stopped early (Ctrl+C or a stop request); a resumable checkpoint was saved."""
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainConfig:
     """A training recipe. ``data`` is a COCO folder, or None with ``synthetic_seed`` set."""
 
@@ -62,7 +62,7 @@ class TrainConfig:
     settings: dict = field(default_factory=dict)  # builder keywords (min_size ...)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainProgress:
     step: int
     steps: int
@@ -82,7 +82,7 @@ class TrainProgress:
         )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TrainResult:
     checkpoint: Path
     steps_done: int
@@ -213,7 +213,16 @@ def train(
     masks_off = model.kind == "mask" and data.folder is not None and not data.folder.has_masks
     if masks_off:
         message = MASKS_OFF_MESSAGE.format(arch=config.architecture)
-        report(TrainProgress(step, config.steps, {}, config.lr, 0.0, message))
+        report(
+            TrainProgress(
+                step=step,
+                steps=config.steps,
+                losses={},
+                lr=config.lr,
+                seconds_per_step=0.0,
+                message=message,
+            )
+        )
     try:
         with _training_size(module, train_size), mask_branch_off(module, masks_off):
             while step < config.steps:
@@ -229,11 +238,11 @@ def train(
                     rate = (time.perf_counter() - started) / max(1, len(losses_seen))
                     report(
                         TrainProgress(
-                            step,
-                            config.steps,
-                            {k: float(np.mean(v)) for k, v in window.items()},
-                            optimizer.param_groups[0]["lr"],
-                            rate,
+                            step=step,
+                            steps=config.steps,
+                            losses={k: float(np.mean(v)) for k, v in window.items()},
+                            lr=optimizer.param_groups[0]["lr"],
+                            seconds_per_step=rate,
                         )
                     )
                     window = {}
@@ -252,7 +261,14 @@ def train(
     )
     first = float(np.mean(losses_seen[:5])) if losses_seen else float("nan")
     last = float(np.mean(losses_seen[-5:])) if losses_seen else float("nan")
-    return TrainResult(path, step, seconds, metrics, first, last)
+    return TrainResult(
+        checkpoint=path,
+        steps_done=step,
+        seconds=seconds,
+        metrics=metrics,
+        first_loss=first,
+        last_loss=last,
+    )
 
 
 def _train_step(
@@ -345,7 +361,16 @@ def _maybe_resume(
     scheduler.load_state_dict(payload["scheduler"])
     torch.set_rng_state(payload["rng"])
     step = int(payload["training"]["step"])
-    report(TrainProgress(step, config.steps, {}, 0.0, 0.0, f"resumed at step {step}"))
+    report(
+        TrainProgress(
+            step=step,
+            steps=config.steps,
+            losses={},
+            lr=0.0,
+            seconds_per_step=0.0,
+            message=f"resumed at step {step}",
+        )
+    )
     return step
 
 
@@ -359,12 +384,12 @@ def evaluate_held_out(
     metrics = evaluate_coco(model, ground_truth, load)
     report(
         TrainProgress(
-            config.steps,
-            config.steps,
-            {},
-            0.0,
-            0.0,
-            f"held-out ({len(ground_truth['images'])} images): {format_metrics(metrics)}",
+            step=config.steps,
+            steps=config.steps,
+            losses={},
+            lr=0.0,
+            seconds_per_step=0.0,
+            message=f"held-out ({len(ground_truth['images'])} images): {format_metrics(metrics)}",
         )
     )
     return metrics

@@ -21,11 +21,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from detector.data.dataset import Annotation, Category, ImageRecord
+from detector.data.masks import encode_mask_rle
+from detector.data.palette import palette_color
+from detector.formats.coco_write import (
+    annotation_dict,
+    category_dict,
+    coco_document,
+    image_dict,
+    write_coco,
+)
+
 SHAPE_NAMES = ("circle", "square", "triangle", "star", "hexagon")
 _SUBPIXEL_BITS = 4  # cv2.fillPoly fixed-point precision
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SynthConfig:
     """The knobs of the generator. Sizes are in pixels, independent of the image size."""
 
@@ -221,41 +232,31 @@ def to_coco(samples: list[SyntheticSample], file_names: list[str]) -> dict:
 
 def coco_dict(images: list[dict], annotations: list[dict]) -> dict:
     categories = [
-        {"id": i + 1, "name": name, "supercategory": "shape"} for i, name in enumerate(SHAPE_NAMES)
+        category_dict(Category(i + 1, name, palette_color(i), {"supercategory": "shape"}))
+        for i, name in enumerate(SHAPE_NAMES)
     ]
-    return {
-        "info": {"description": "DetScope synthetic shapes"},
-        "images": images,
-        "categories": categories,
-        "annotations": annotations,
-    }
+    return coco_document(
+        images, categories, annotations, info={"description": "DetScope synthetic shapes"}
+    )
 
 
 def image_entry(sample: SyntheticSample, image_id: int, file_name: str) -> dict:
     height, width = sample.image.shape[:2]
-    return {"id": image_id, "file_name": file_name, "height": height, "width": width}
+    return image_dict(ImageRecord(id=image_id, file_name=file_name, width=width, height=height))
 
 
 def sample_annotations(sample: SyntheticSample, image_id: int, first_id: int) -> list[dict]:
     """COCO annotations of one sample: RLE of the visible mask, its extent box and area."""
-    from pycocotools import mask as mask_utils
-
     rows = []
     for mask, box, label in zip(sample.masks, sample.boxes, sample.labels, strict=True):
-        rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-        rle["counts"] = rle["counts"].decode("ascii")
-        x1, y1, x2, y2 = (float(v) for v in box)
-        rows.append(
-            {
-                "id": first_id + len(rows),
-                "image_id": image_id,
-                "category_id": int(label),
-                "segmentation": rle,
-                "area": float(mask.sum()),
-                "bbox": [x1, y1, x2 - x1, y2 - y1],
-                "iscrowd": 0,
-            }
+        obj = Annotation(
+            id=first_id + len(rows),
+            image_id=image_id,
+            category_id=int(label),
+            box=tuple(float(v) for v in box),
+            mask=encode_mask_rle(mask),
         )
+        rows.append(annotation_dict(obj, float(mask.sum())))
     return rows
 
 
@@ -268,7 +269,7 @@ def write_dataset(
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write images ``0..count-1`` of stream ``seed`` and their ``annotations.json``."""
-    from detector.io.files import atomic_write_bytes, atomic_write_json
+    from detector.io.files import atomic_write_bytes
 
     config = config or SynthConfig()
     folder.mkdir(parents=True, exist_ok=True)
@@ -286,4 +287,4 @@ def write_dataset(
         annotations.extend(sample_annotations(sample, index + 1, len(annotations) + 1))
         if progress is not None:
             progress(index + 1, count)
-    return atomic_write_json(folder / "annotations.json", coco_dict(images, annotations))
+    return write_coco(folder / "annotations.json", coco_dict(images, annotations))

@@ -106,7 +106,7 @@ def evaluated_dock(qtbot):
     open set; detections come precomputed (``fakes.fake_detections``) from the dock's cache."""
     from fakes import FakeModel, fake_detections
 
-    from app.evaluate.inputs import file_signature, model_key
+    from detector.evaluation.from_dataset import file_signature, model_key
 
     def factory(window):
         dock = window.docks["EvaluateDock"]

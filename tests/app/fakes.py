@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.evaluate.inputs import CachedDetections
+from detector.evaluation.from_dataset import CachedDetections
 
 SHAPE_NAMES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
 

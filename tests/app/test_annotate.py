@@ -191,9 +191,9 @@ def _fake_detections(window, boxes_xyxy, scores, labels, mask_probs=None, image_
     from detector.inference.detections import Detections
 
     return Detections(
-        np.array(boxes_xyxy, np.float32),
-        np.array(labels, np.int64),
-        np.array(scores, np.float32),
+        boxes=np.array(boxes_xyxy, np.float32),
+        labels=np.array(labels, np.int64),
+        scores=np.array(scores, np.float32),
         mask_probs=mask_probs,
         image_size=image_size,
     )
@@ -205,7 +205,7 @@ class _Model:
 
 
 def test_accept_predictions_keeps_masks_and_never_saves_unaccepted(qtbot, window, folder):
-    from app.model_controller import mask_rles
+    from detector.inference.detections import mask_rles
 
     window.models.model = _Model()
     mask_probs = np.zeros((3, 28, 28), np.float32)

@@ -59,11 +59,11 @@ def test_ground_truth_polygon_and_rle_masks_are_filled_in_the_class_colour(windo
 
 
 def test_masks_are_decoded_once_per_image_and_follow_edits(window, monkeypatch):
-    from app.annotate import masks
+    from detector.data import mask_layer
 
     calls = []
-    original = masks.decode_mask
-    monkeypatch.setattr(masks, "decode_mask", lambda *a: calls.append(1) or original(*a))
+    original = mask_layer.decode_mask_crop
+    monkeypatch.setattr(mask_layer, "decode_mask_crop", lambda *a: calls.append(1) or original(*a))
     window.layer.redraw()
     window.editor.select([1])
     window.commands.relabel(2)  # the triangle turns blue: recomposed from the cached crop
@@ -74,8 +74,7 @@ def test_masks_are_decoded_once_per_image_and_follow_edits(window, monkeypatch):
 
 
 def test_prediction_masks_are_faint_and_accepted_ones_keep_their_mask(qtbot, window):
-    from app.model_controller import mask_rles
-    from detector.inference.detections import Detections
+    from detector.inference.detections import Detections, mask_rles
 
     class Model:
         categories = ["__background__", "cat"]
@@ -83,9 +82,9 @@ def test_prediction_masks_are_faint_and_accepted_ones_keep_their_mask(qtbot, win
 
     window.models.model = Model()
     detections = Detections(  # a mask filling its box [110, 5, 150, 15] of a 160 x 120 image
-        np.array([[110, 5, 150, 15]], np.float32),
-        np.array([1]),
-        np.array([0.9], np.float32),
+        boxes=np.array([[110, 5, 150, 15]], np.float32),
+        labels=np.array([1]),
+        scores=np.array([0.9], np.float32),
         mask_probs=np.ones((1, 28, 28), np.float32),
         image_size=(120, 160),
     )
@@ -145,23 +144,3 @@ def test_moving_and_resizing_a_box_carries_its_mask(qtbot, window):
     assert mask_pixel(window, 110, 70).alpha() > 0 and mask_pixel(window, 140, 70).alpha() == 0
     window.undo.undo()
     assert dataset.objects[1].mask == TRIANGLE
-
-
-def test_fit_mask_to_box_scales_polygons_and_rle():
-    from pycocotools import mask as mask_utils
-
-    from detector.data.dataset import ImageRecord
-    from detector.data.masks import bbox_from_mask, fit_mask_to_box
-
-    image = ImageRecord(id=1, file_name="a.png", width=160, height=120)
-    moved = fit_mask_to_box(TRIANGLE, (20, 20, 100, 100), (0, 0, 40, 80), image)
-    assert moved == [[0.0, 0.0, 40.0, 0.0, 0.0, 80.0]]
-    square = np.zeros((120, 160), np.uint8, order="F")
-    square[10:30, 10:50] = 1
-    rle = mask_utils.encode(square)
-    rle["counts"] = rle["counts"].decode("ascii")
-    doubled = fit_mask_to_box(rle, (10, 10, 50, 30), (60, 40, 140, 80), image)
-    assert bbox_from_mask(doubled, image) == (60.0, 40.0, 140.0, 80.0)
-    compressed = {"size": doubled["size"], "counts": doubled["counts"].encode("ascii")}
-    assert mask_utils.area(compressed) == 80 * 40
-    assert fit_mask_to_box(None, (0, 0, 1, 1), (2, 2, 3, 3), image) is None

@@ -73,10 +73,9 @@ def test_counts_follow_relabel_draw_and_accept(qtbot, window):
 
     window.models.model = _Model()
     detections = Detections(
-        np.array([[10, 120, 60, 180], [200, 20, 260, 70]], np.float32),
-        np.array([1, 1], np.int64),
-        np.array([0.9, 0.8], np.float32),
-        None,
+        boxes=np.array([[10, 120, 60, 180], [200, 20, 260, 70]], np.float32),
+        labels=np.array([1, 1], np.int64),
+        scores=np.array([0.9, 0.8], np.float32),
     )
     window.assist.on_detections(window.current_image_id, detections, 0.01, None)
     assert counts(window) == {"cat": 1, "dog": 2}  # predictions are not objects yet

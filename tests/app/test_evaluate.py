@@ -15,8 +15,8 @@ import pytest
 from fakes import FakeModel, fake_detections
 from PySide6.QtCore import Qt
 
-from app.evaluate.inputs import CachedDetections, file_signature, model_key
 from detector.data.edits import update_object
+from detector.evaluation.from_dataset import CachedDetections, file_signature, model_key
 from detector.store import save_dataset
 
 

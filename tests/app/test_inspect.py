@@ -106,3 +106,25 @@ def test_why_on_detection_and_on_missed_ground_truth(dock):
     stage.choose("missed", missed[0])
     assert stage.answer.stage != "found" or "IoU below" in stage.answer.reason
     assert stage.answer.reason in stage.info.text()
+
+
+def test_box_head_refinement_is_the_engines_decode(dock):
+    from app.inspect.stage_boxhead import refinement
+    from detector.geometry.boxes import clip_boxes, cxcywh_to_xyxy
+
+    trace = dock.session.trace
+    roi = trace.roi
+    height, width = trace.input.resized_size
+    for index in range(min(20, len(roi.proposals_resized))):
+        for label in range(1, roi.class_probs.shape[1]):
+            v = refinement(
+                roi.proposals_resized[index],
+                roi.box_regression[index, label],
+                roi.box_coder_weights,
+            )
+            box = cxcywh_to_xyxy(np.array([[v["bx"], v["by"], v["bw"], v["bh"]]], np.float32))
+            np.testing.assert_allclose(
+                clip_boxes(box, height, width)[0],
+                roi.boxes_per_class_resized[index, label],
+                atol=1e-3,
+            )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.inspect.ground_truth import decode_mask
 from app.inspect.stage_training import LOSS_NAMES
+from detector.data.masks import decode_mask
 
 
 @pytest.fixture
@@ -49,30 +49,6 @@ def test_training_view_leaves_the_shared_module_alone(dock, qtbot, small_model):
         handle.remove()
     assert calls == [], "training_view ran on the window's module"
     assert not small_model.module.training
-
-
-def test_decode_mask_reads_polygons_and_both_rle_forms():
-    from pycocotools import mask as mask_utils
-
-    polygon = [[2.0, 2.0, 8.0, 2.0, 8.0, 6.0, 2.0, 6.0]]
-    square = decode_mask(polygon, 10, 12)
-    assert square.shape == (10, 12) and square[3:6, 3:8].all() and not square[0].any()
-    compressed = mask_utils.encode(np.asfortranarray(square))
-    as_str = {"size": compressed["size"], "counts": compressed["counts"].decode()}
-    np.testing.assert_array_equal(decode_mask(as_str, 10, 12), square)
-    uncompressed = {"size": [10, 12], "counts": _run_lengths(square)}
-    np.testing.assert_array_equal(decode_mask(uncompressed, 10, 12), square)
-    with pytest.raises(ValueError, match="image"):
-        decode_mask(as_str, 20, 12)
-
-
-def _run_lengths(mask: np.ndarray) -> list[int]:
-    """COCO uncompressed RLE counts (column-major, starting with a run of zeros)."""
-    flat = mask.flatten(order="F")
-    edges = np.flatnonzero(np.diff(flat)) + 1
-    bounds = np.concatenate([[0], edges, [len(flat)]])
-    counts = np.diff(bounds).tolist()
-    return counts if flat[0] == 0 else [0, *counts]
 
 
 def test_objects_of_classes_the_model_lacks_are_skipped_and_named(dock, qtbot, small_model):  # noqa: F811

@@ -84,7 +84,9 @@ def _predict(window, boxes, labels, scores):
 
     window.models.model = _ShapesModel()
     detections = Detections(
-        np.array(boxes, np.float32), np.array(labels), np.array(scores, np.float32), None
+        boxes=np.array(boxes, np.float32),
+        labels=np.array(labels),
+        scores=np.array(scores, np.float32),
     )
     window.assist.on_detections(window.current_image_id, detections, 0.01, None)
 

@@ -10,7 +10,7 @@ from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 
 def _dataset() -> Dataset:
     dataset = Dataset(root=Path("."))
-    dataset.add_image_record(ImageRecord(1, "a.png", 200, 100))
+    dataset.add_image_record(ImageRecord(id=1, file_name="a.png", width=200, height=100))
     dataset.add_category_record(Category(1, "circle", "#ff0000"))
     dataset.add_category_record(Category(2, "square", "#00ff00"))
     dataset.add_object_record(Annotation(1, 1, 1, (10.0, 10.0, 50.0, 50.0)))

@@ -8,7 +8,8 @@ import torch
 
 from detector.inference.run import image_to_tensor
 from detector.models import load_model
-from detector.trace.training_view import AssignError, _training_flags, rcnn_labels, training_view
+from detector.trace.labels import rcnn_labels
+from detector.trace.training_view import AssignError, _training_flags, training_view
 
 SETTINGS = dict(
     min_size=128,

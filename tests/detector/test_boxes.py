@@ -77,3 +77,12 @@ def test_formats_clip_and_scale():
     np.testing.assert_allclose(B.scale_boxes(boxes, 2.0, 0.5)[:, 1], boxes[:, 1] * 0.5)
     with pytest.raises(ValueError, match="shape"):
         B.box_area(np.zeros((3, 5)))
+
+
+def test_pair_iou_is_box_iou_of_one_pair():
+    from detector.geometry.boxes import box_iou, pair_iou
+
+    a, b = (0.0, 0.0, 10.0, 10.0), (5.0, 0.0, 15.0, 10.0)
+    assert pair_iou(a, b) == pytest.approx(1 / 3)
+    assert pair_iou(a, b) == float(box_iou(np.array([a]), np.array([b]))[0, 0])
+    assert pair_iou((1, 1, 1, 1), (1, 1, 1, 1)) == 0.0  # empty boxes: no nan

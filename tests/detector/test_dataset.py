@@ -25,13 +25,19 @@ from detector.formats.coco import to_coco_dict
 
 def small_dataset() -> Dataset:
     dataset = Dataset()
-    dataset.add_image_record(ImageRecord(1, "a.jpg", 100, 80))
-    dataset.add_image_record(ImageRecord(2, "b.jpg", 60, 40))
+    dataset.add_image_record(ImageRecord(id=1, file_name="a.jpg", width=100, height=80))
+    dataset.add_image_record(ImageRecord(id=2, file_name="b.jpg", width=60, height=40))
     dataset.add_category_record(Category(1, "cat"))
     dataset.add_category_record(Category(2, "dog"))
-    dataset.add_object_record(Annotation(10, 1, 1, (1.0, 2.0, 30.0, 40.0)))
-    dataset.add_object_record(Annotation(11, 1, 2, (5.0, 5.0, 9.0, 9.0)))
-    dataset.add_object_record(Annotation(12, 2, 2, (0.0, 0.0, 10.0, 10.0)))
+    dataset.add_object_record(
+        Annotation(id=10, image_id=1, category_id=1, box=(1.0, 2.0, 30.0, 40.0))
+    )
+    dataset.add_object_record(
+        Annotation(id=11, image_id=1, category_id=2, box=(5.0, 5.0, 9.0, 9.0))
+    )
+    dataset.add_object_record(
+        Annotation(id=12, image_id=2, category_id=2, box=(0.0, 0.0, 10.0, 10.0))
+    )
     return dataset
 
 
@@ -51,7 +57,9 @@ def test_new_ids_are_fresh_and_queries_work():
 @pytest.mark.parametrize(
     "make_edit",
     [
-        lambda d: AddObjects((Annotation(d.new_object_id(), 2, 1, (1.0, 1.0, 5.0, 5.0)),)),
+        lambda d: AddObjects(
+            (Annotation(id=d.new_object_id(), image_id=2, category_id=1, box=(1.0, 1.0, 5.0, 5.0)),)
+        ),
         lambda d: RemoveObjects((10, 12)),
         lambda d: update_object(d, 10, box=(3.0, 3.0, 50.0, 60.0)),
         lambda d: relabel_objects(d, [10, 11], 2),
@@ -93,9 +101,24 @@ def test_merge_relabels_and_removes_sources():
 @pytest.mark.parametrize(
     "make_edit, message",
     [
-        (lambda d: AddObjects((Annotation(10, 1, 1, (0.0, 0.0, 1.0, 1.0)),)), "already in use"),
-        (lambda d: AddObjects((Annotation(99, 7, 1, (0.0, 0.0, 1.0, 1.0)),)), "no image"),
-        (lambda d: AddObjects((Annotation(99, 1, 9, (0.0, 0.0, 1.0, 1.0)),)), "no category"),
+        (
+            lambda d: AddObjects(
+                (Annotation(id=10, image_id=1, category_id=1, box=(0.0, 0.0, 1.0, 1.0)),)
+            ),
+            "already in use",
+        ),
+        (
+            lambda d: AddObjects(
+                (Annotation(id=99, image_id=7, category_id=1, box=(0.0, 0.0, 1.0, 1.0)),)
+            ),
+            "no image",
+        ),
+        (
+            lambda d: AddObjects(
+                (Annotation(id=99, image_id=1, category_id=9, box=(0.0, 0.0, 1.0, 1.0)),)
+            ),
+            "no category",
+        ),
         (lambda d: update_object(d, 10, box=(5.0, 5.0, 5.0, 9.0)), "zero or negative"),
         (lambda d: update_object(d, 10, box=(0.0, float("nan"), 5.0, 9.0)), "finite"),
         (lambda d: RemoveObjects((10, 404)), "no objects"),
@@ -138,7 +161,9 @@ def test_subscribers_hear_which_images_changed():
 
 def test_predictions_are_kept_apart_until_accepted():
     dataset = small_dataset()
-    dataset.set_predictions(2, [Annotation(0, 2, 1, (1.0, 1.0, 9.0, 9.0), score=0.9)])
+    dataset.set_predictions(
+        2, [Annotation(id=0, image_id=2, category_id=1, box=(1.0, 1.0, 9.0, 9.0), score=0.9)]
+    )
     (prediction,) = dataset.predictions_in(2)
     assert prediction.source == "model" and prediction.id not in dataset.objects
     assert all(a.get("score") is None for a in to_coco_dict(dataset)["annotations"])
@@ -160,7 +185,9 @@ def test_new_predictions_are_not_unsaved_work_but_accepting_them_is():
     dataset = small_dataset()
     heard = []
     dataset.subscribe(heard.append)
-    dataset.set_predictions(2, [Annotation(0, 2, 1, (1.0, 1.0, 9.0, 9.0), score=0.9)])
+    dataset.set_predictions(
+        2, [Annotation(id=0, image_id=2, category_id=1, box=(1.0, 1.0, 9.0, 9.0), score=0.9)]
+    )
     assert not dataset.is_modified  # nothing a save would write has changed
     assert heard[-1].predictions and not heard[-1].ground_truth
     (prediction,) = dataset.predictions_in(2)

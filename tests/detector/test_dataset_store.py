@@ -119,8 +119,9 @@ n = 0
 print("ready", flush=True)
 while True:
     n += 1
-    dataset.add_object_record(Annotation(dataset.new_object_id(), image_id, 1,
-                                         (0.0, 0.0, float(n), 1.0), extra={{"pad": "x" * 4000}}))
+    dataset.add_object_record(Annotation(id=dataset.new_object_id(), image_id=image_id,
+                                         category_id=1, box=(0.0, 0.0, float(n), 1.0),
+                                         extra={{"pad": "x" * 4000}}))
     save_dataset(dataset)
 """
 

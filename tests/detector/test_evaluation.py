@@ -114,9 +114,9 @@ def pretzels(difficult_extra: bool = False):
         gt_boxes.append([100, 0, 10, 10])
         dt_boxes.append([100, 0, 10, 10])
         ignore.append(True)
-    gt = ImageInstances(gt_boxes, [1] * len(gt_boxes), ignore=ignore)
+    gt = ImageInstances(boxes=gt_boxes, labels=[1] * len(gt_boxes), ignore=ignore)
     scores = [0.9, 0.8, 0.7, 0.6, 0.5] + ([0.95] if difficult_extra else [])
-    dt = ImageInstances(dt_boxes, [1] * len(dt_boxes), scores=scores)
+    dt = ImageInstances(boxes=dt_boxes, labels=[1] * len(dt_boxes), scores=scores)
     return evaluate(from_arrays({1: gt}, {1: dt}, {1: "pretzel"}))
 
 
@@ -153,8 +153,8 @@ def test_incremental_equals_full_evaluation():
         old = evaluator.data.detections(int(image_id))
         n = len(old) + 3
         boxes = rng.uniform(0, 150, (n, 4))
-        new_dt = ImageInstances(boxes, rng.integers(1, 4, n), scores=rng.random(n))
-        new_gt = ImageInstances(boxes[:2] + 1, [1, 2], iscrowd=[False, step % 2 == 0])
+        new_dt = ImageInstances(boxes=boxes, labels=rng.integers(1, 4, n), scores=rng.random(n))
+        new_gt = ImageInstances(boxes=boxes[:2] + 1, labels=[1, 2], iscrowd=[False, step % 2 == 0])
         evaluator.update_image(int(image_id), dt=new_dt, gt=new_gt if step % 3 else None)
         incremental = evaluator.result()
         full = evaluate(copy.deepcopy(evaluator.data))
@@ -312,13 +312,15 @@ def test_incremental_class_gains_and_loses_its_only_ground_truth():
     assert (evaluator.result().precision[:, :, k] == -1).all()
     image_id = evaluator.data.image_ids[3]
     box = [[10.0, 10.0, 40.0, 30.0]]
-    other = ImageInstances([[100.0, 100.0, 20.0, 20.0]], [1], scores=[0.5])
+    other = ImageInstances(boxes=[[100.0, 100.0, 20.0, 20.0]], labels=[1], scores=[0.5])
     evaluator.update_image(image_id, dt=other)  # from now on no detection of ``last`` here
     evaluator.result()
-    evaluator.update_image(image_id, gt=ImageInstances(box, [last]))
+    evaluator.update_image(image_id, gt=ImageInstances(boxes=box, labels=[last]))
     _assert_incremental_equals_full(evaluator)  # a first ground truth: AP 0, no longer -1
     assert (evaluator.result().precision[:, :, k, 0, -1] == 0).all()
-    dets = ImageInstances(box + [[100.0, 100.0, 20.0, 20.0]], [last, 1], scores=[0.9, 0.5])
+    dets = ImageInstances(
+        boxes=box + [[100.0, 100.0, 20.0, 20.0]], labels=[last, 1], scores=[0.9, 0.5]
+    )
     evaluator.update_image(image_id, dt=dets)
     _assert_incremental_equals_full(evaluator)
     assert evaluator.result().class_ap(last, 0.5) > 0  # found, behind other images' FPs
@@ -345,7 +347,9 @@ def test_incremental_crosses_max_dets_truncation():
         )
         boxes[:, 2:] = np.abs(boxes[:, 2:]) + 1
         labels = rng.integers(1, top_label, count)
-        evaluator.update_image(image_id, dt=ImageInstances(boxes, labels, scores=rng.random(count)))
+        evaluator.update_image(
+            image_id, dt=ImageInstances(boxes=boxes, labels=labels, scores=rng.random(count))
+        )
         _assert_incremental_equals_full(evaluator)
     assert len(evaluator.data.dt[image_id]) == 3
 
@@ -364,8 +368,12 @@ def test_incremental_matches_full_over_many_mixed_edits():
         scores = np.round(rng.random(len(boxes)), 1)  # ties with other images' scores
         new_gt = None
         if step % 4 == 1:
-            new_gt = ImageInstances(boxes[:2] + 2, labels[:2], iscrowd=[step % 8 == 1, False])
-        evaluator.update_image(image_id, gt=new_gt, dt=ImageInstances(boxes, labels, scores=scores))
+            new_gt = ImageInstances(
+                boxes=boxes[:2] + 2, labels=labels[:2], iscrowd=[step % 8 == 1, False]
+            )
+        evaluator.update_image(
+            image_id, gt=new_gt, dt=ImageInstances(boxes=boxes, labels=labels, scores=scores)
+        )
         if step % 3 == 2:  # several edits between results
             _assert_incremental_equals_full(evaluator)
     _assert_incremental_equals_full(evaluator)

@@ -160,7 +160,15 @@ def test_model_masks_are_rle_and_scores_kept():
     dataset = from_coco_dict(exporter_doc())
     rle = rle_from_binary_mask(_square_mask(80, 100, 5, 5, 4))
     dataset.add_object_record(
-        Annotation(99, 0, 0, (5.0, 5.0, 9.0, 9.0), rle, source="model", score=0.75)
+        Annotation(
+            id=99,
+            image_id=0,
+            category_id=0,
+            box=(5.0, 5.0, 9.0, 9.0),
+            mask=rle,
+            source="model",
+            score=0.75,
+        )
     )
     written = {a["id"]: a for a in to_coco_dict(dataset)["annotations"]}[99]
     assert isinstance(written["segmentation"]["counts"], str) and written["area"] == 16.0
@@ -314,4 +322,3 @@ def test_mutated_documents_load_or_raise_our_error(doc):
         assert str(error)
         return
     json.dumps(to_coco_dict(dataset))  # whatever loaded can be written back
-

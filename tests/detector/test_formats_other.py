@@ -28,12 +28,18 @@ def sample_dataset(root: Path) -> Dataset:
     for image_id, (name, w, h) in enumerate(
         [("a.png", 64, 48), ("b.png", 32, 32), ("c.png", 20, 10)], 1
     ):
-        dataset.add_image_record(ImageRecord(image_id, name, w, h))
+        dataset.add_image_record(ImageRecord(id=image_id, file_name=name, width=w, height=h))
     dataset.add_category_record(Category(1, "zebra"))
     dataset.add_category_record(Category(2, "ant"))
-    dataset.add_object_record(Annotation(1, 1, 1, (0.0, 0.0, 10.0, 20.0), extra={"difficult": 1}))
-    dataset.add_object_record(Annotation(2, 1, 2, (12.0, 3.0, 64.0, 48.0)))
-    dataset.add_object_record(Annotation(3, 2, 2, (4.0, 4.0, 8.0, 9.0)))
+    dataset.add_object_record(
+        Annotation(
+            id=1, image_id=1, category_id=1, box=(0.0, 0.0, 10.0, 20.0), extra={"difficult": 1}
+        )
+    )
+    dataset.add_object_record(
+        Annotation(id=2, image_id=1, category_id=2, box=(12.0, 3.0, 64.0, 48.0))
+    )
+    dataset.add_object_record(Annotation(id=3, image_id=2, category_id=2, box=(4.0, 4.0, 8.0, 9.0)))
     return dataset
 
 
@@ -76,7 +82,7 @@ def test_voc_refuses_to_overwrite_and_reports_bad_xml(tmp_path):
 
 def test_output_names_never_escape_the_chosen_folder(tmp_path):
     dataset = sample_dataset(make_images(tmp_path / "images"))
-    dataset.images[3] = ImageRecord(3, "../../evil.png", 20, 10)
+    dataset.images[3] = ImageRecord(id=3, file_name="../../evil.png", width=20, height=10)
     save_voc(dataset, tmp_path / "out")
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.xml"))
     assert written == ["out/a.xml", "out/b.xml", "out/evil.xml"]

@@ -8,7 +8,8 @@ import torch
 from pycocotools import mask as mask_utils
 from torchvision.models.detection.roi_heads import paste_masks_in_image
 
-from detector.inference.detections import Detections, detections_to_coco
+from detector.formats.coco_write import detection_dicts
+from detector.inference.detections import Detections
 from detector.inference.masks import crop_rle, full_mask, paste_mask_crop
 
 
@@ -51,7 +52,7 @@ def test_rle_from_the_crop_equals_encoding_the_whole_mask():
     for index in range(len(detections)):
         whole = mask_utils.encode(np.asfortranarray(expected[index].astype(np.uint8)))
         assert detections.mask_rle(index)["counts"] == whole["counts"].decode("ascii")
-    rows = detections_to_coco(detections, image_id=3, first_id=10)
+    rows = detection_dicts(detections, 3, first_id=10, rounded=True)
     decoded = mask_utils.decode([row["segmentation"] for row in rows])
     np.testing.assert_array_equal(decoded.transpose(2, 0, 1), expected)
     assert [row["area"] for row in rows] == [int(m.sum()) for m in expected]
@@ -96,4 +97,5 @@ def test_masks_attribute_is_a_lazy_sequence_of_pasted_masks():
     np.testing.assert_array_equal(masks[-1], expected[3])
     with pytest.raises(IndexError):
         masks[4]
-    assert Detections(detections.boxes, detections.labels, detections.scores).masks is None
+    bare = Detections(boxes=detections.boxes, labels=detections.labels, scores=detections.scores)
+    assert bare.masks is None

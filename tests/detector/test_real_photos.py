@@ -9,7 +9,7 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 
-from detector.inference.detections import detections_to_coco
+from detector.formats.coco_write import detection_dicts
 from detector.inference.run import detect, image_to_tensor
 from detector.io.images import load_image, read_image, read_image_size
 from detector.models import load_model
@@ -61,7 +61,7 @@ def test_masks_on_a_real_photo_equal_torchvision_one_at_a_time(corpus, model):
         assert len(found) == len(pasted) > 0
         for index in range(len(found)):
             np.testing.assert_array_equal(found.mask_values(index), pasted[index])
-    rows = detections_to_coco(found, image_id=1, first_id=1)
+    rows = detection_dicts(found, 1, first_id=1, rounded=True)
     decoded = mask_utils.decode([row["segmentation"] for row in rows]).transpose(2, 0, 1)
     np.testing.assert_array_equal(decoded, pasted > 0.5)
 

@@ -1,9 +1,10 @@
-"""From the open Dataset and a model's detections to the engine's per-image arrays.
+"""From an open Dataset and a model's detections to the evaluation's per-image arrays.
 
-No Qt here: ground truth comes from ``Dataset.objects_in``, detections from the per-image
-cache (boxes xyxy, model label indices, scores), and model labels are mapped onto the
-dataset's category ids by name (or by position when the names do not match but the
-counts do, e.g. an untrained model's ``class_1`` ...).
+Ground truth comes from ``Dataset.objects_in``, detections from the per-image cache (boxes
+xyxy, model label indices, scores), and model labels are mapped onto the dataset's category
+ids by ``detector.data.labelmap`` (by name, or by position when no name matches but the
+counts do, e.g. an untrained model's ``class_1`` ...). The Evaluate dock and the benchmarks
+use these; nothing here knows about Qt.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from detector.evaluation import ImageInstances
+from detector.data.labelmap import match_categories
+from detector.data.masks import image_areas
+from detector.evaluation.inputs import ImageInstances
 
 
 @dataclass(frozen=True)
@@ -77,14 +80,7 @@ class DetectionCache:
 
 def category_mapping(model_categories: list[str], categories: dict[int, str]) -> np.ndarray:
     """int64[len(model_categories)]: dataset category id of each model label, -1 if none."""
-    by_name = {name: category_id for category_id, name in categories.items()}
-    mapping = np.array([by_name.get(name, -1) for name in model_categories], np.int64)
-    if len(mapping):
-        mapping[0] = -1  # label 0 is background in torchvision detectors
-    named = int((mapping >= 0).sum())
-    if named == 0 and len(model_categories) - 1 == len(categories):
-        mapping[1:] = sorted(categories)
-    return mapping
+    return match_categories(model_categories, categories, by_position_when_unnamed=True).ids
 
 
 def evaluated_image_ids(dataset) -> list[int]:
@@ -112,10 +108,6 @@ def ground_truth(dataset, image_id: int) -> ImageInstances:
 
 
 def _areas(dataset, image_id: int, objects) -> np.ndarray:
-    try:
-        from detector.data.masks import image_areas
-    except ImportError:  # older tree: box areas (only the area-range stats differ)
-        return np.array([obj.width * obj.height for obj in objects], np.float64)
     cache = dataset.derived.setdefault("coco_area", {})
     return np.asarray(image_areas(objects, dataset.images[image_id], cache), np.float64)
 

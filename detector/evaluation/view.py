@@ -1,4 +1,4 @@
-"""What the Evaluate dock shows, computed from an EvaluationResult (numpy, no Qt).
+"""What the Evaluate dock shows, computed from an EvaluationResult (numpy only).
 
 Settings pick the IoU (0.50, 0.75 or the 0.50:0.95 average), the AP definition (COCO
 101-point, VOC 11-point, VOC all-point) and the operating score threshold used for the
@@ -8,11 +8,15 @@ TP / FP / FN counts, the canvas marks and the error filters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
-IOU_MODES = ("0.50", "0.75", "0.50:0.95")
-AP_DEFINITIONS = {
+from detector.evaluation.params import ApDefinition
+
+IouMode = Literal["0.50", "0.75", "0.50:0.95"]
+IOU_MODES: tuple[IouMode, ...] = get_args(IouMode)
+AP_DEFINITIONS: dict[ApDefinition, str] = {
     "coco": "COCO (101-point)",
     "voc2007": "VOC 11-point",
     "voc2010": "VOC all-point",
@@ -22,8 +26,8 @@ AVERAGE_GRID = np.linspace(0.0, 1.0, 101)
 
 @dataclass(frozen=True)
 class ViewSettings:
-    iou_mode: str = "0.50"
-    definition: str = "coco"
+    iou_mode: IouMode = "0.50"
+    definition: ApDefinition = "coco"
     score_threshold: float = 0.5
 
     @property
@@ -39,7 +43,7 @@ class ViewSettings:
         return f"{AP_DEFINITIONS[self.definition]}, IoU {self.iou_mode}"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ClassMetrics:
     """One table row; AP values are -1 where the class has no ground truth."""
 
@@ -55,7 +59,7 @@ class ClassMetrics:
     fn: int
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CurveData:
     """One class for the plot: the raw curve (a point per detection) and its interpolation."""
 
@@ -72,7 +76,7 @@ class CurveData:
     interp_precision: np.ndarray
 
 
-@dataclass
+@dataclass(kw_only=True)
 class EvaluationView:
     settings: ViewSettings
     rows: list[ClassMetrics]
@@ -92,10 +96,17 @@ def build_view(result, settings: ViewSettings) -> EvaluationView:
     valid = [row.ap for row in rows if row.ap >= 0]
     mean_ap = float(np.mean(valid)) if valid else -1.0
     errors = image_errors(result, curves.values(), settings.score_threshold)
-    return EvaluationView(settings, rows, curves, mean_ap, errors, len(result.image_ids))
+    return EvaluationView(
+        settings=settings,
+        rows=rows,
+        curves=curves,
+        mean_ap=mean_ap,
+        image_errors=errors,
+        num_images=len(result.image_ids),
+    )
 
 
-def class_ap(result, category_id: int, iou: float | None, definition: str) -> float:
+def class_ap(result, category_id: int, iou: float | None, definition: ApDefinition) -> float:
     """AP of one class at ``iou`` (None: mean over 0.50:0.95) in ``definition``."""
     if definition == "coco":
         return result.class_ap(category_id, iou)
@@ -111,16 +122,16 @@ def _row(result, raw, ap: float, settings: ViewSettings) -> ClassMetrics:
     fp = int(np.sum(~raw.true_positive & operating))
     category_id = raw.category_id
     return ClassMetrics(
-        category_id,
-        result.data.categories[category_id],
-        ap,
-        class_ap(result, category_id, 0.5, settings.definition),
-        class_ap(result, category_id, 0.75, settings.definition),
-        result.class_recall(category_id),
-        raw.num_positives,
-        tp,
-        fp,
-        raw.num_positives - tp,
+        category_id=category_id,
+        name=result.data.categories[category_id],
+        ap=ap,
+        ap50=class_ap(result, category_id, 0.5, settings.definition),
+        ap75=class_ap(result, category_id, 0.75, settings.definition),
+        ar=result.class_recall(category_id),
+        num_gt=raw.num_positives,
+        tp=tp,
+        fp=fp,
+        fn=raw.num_positives - tp,
     )
 
 
@@ -133,21 +144,21 @@ def _curve_data(result, raw, settings: ViewSettings) -> CurveData:
     else:
         interp_recall, interp_precision = interpolation(raw, settings.definition)
     return CurveData(
-        category_id,
-        result.data.categories[category_id],
-        ap,
-        raw.recall,
-        raw.precision,
-        raw.scores,
-        raw.true_positive,
-        raw.image_ids,
-        raw.detection_indices,
-        interp_recall,
-        interp_precision,
+        category_id=category_id,
+        name=result.data.categories[category_id],
+        ap=ap,
+        recall=raw.recall,
+        precision=raw.precision,
+        scores=raw.scores,
+        true_positive=raw.true_positive,
+        image_ids=raw.image_ids,
+        detection_indices=raw.detection_indices,
+        interp_recall=interp_recall,
+        interp_precision=interp_precision,
     )
 
 
-def interpolation(raw, definition: str) -> tuple[np.ndarray, np.ndarray]:
+def interpolation(raw, definition: ApDefinition) -> tuple[np.ndarray, np.ndarray]:
     """The interpolated curve AP integrates: COCO's 101 points, VOC's 11, or the envelope."""
     if raw.num_positives == 0:
         return np.zeros(0), np.zeros(0)

@@ -12,13 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from detector.geometry.nms import NmsTrace, batched_nms_trace
+
+if TYPE_CHECKING:
+    from detector.trace.pipeline import Trace
+    from detector.trace.roi import RoiStage
 
 MIN_BOX_SIZE = np.float32(1e-2)  # RoIHeads removes boxes narrower / shorter than this
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BoxPostprocess:
     """The (proposal, class) pairs over the threshold, their NMS and the detections.
 
@@ -33,7 +40,7 @@ class BoxPostprocess:
     over_scores: np.ndarray
     over_boxes_resized: np.ndarray
     nms_input: np.ndarray
-    nms: object
+    nms: NmsTrace
     detection_over: np.ndarray
     score_thresh: float
     nms_thresh: float
@@ -57,11 +64,9 @@ class BoxPostprocess:
 
 
 def postprocess_preview(
-    roi, score_thresh: float, nms_thresh: float, detections_per_img: int
+    roi: RoiStage, score_thresh: float, nms_thresh: float, detections_per_img: int
 ) -> BoxPostprocess:
     """Redo score threshold + NMS on ``roi`` (a ``RoiStage``) at new settings."""
-    from detector.geometry.nms import batched_nms_trace
-
     num_classes = roi.class_probs.shape[1]
     flat_scores = roi.class_probs[:, 1:].reshape(-1)
     flat_boxes = roi.boxes_per_class_resized[:, 1:].reshape(-1, 4)
@@ -77,29 +82,29 @@ def postprocess_preview(
     )
     detection_over = nms_input[nms.keep[:detections_per_img]]
     return BoxPostprocess(
-        over // (num_classes - 1),
-        over_class,
-        over_scores,
-        over_boxes,
-        nms_input,
-        nms,
-        detection_over,
-        float(score_thresh),
-        float(nms_thresh),
+        over_proposal=over // (num_classes - 1),
+        over_class=over_class,
+        over_scores=over_scores,
+        over_boxes_resized=over_boxes,
+        nms_input=nms_input,
+        nms=nms,
+        detection_over=detection_over,
+        score_thresh=float(score_thresh),
+        nms_thresh=float(nms_thresh),
     )
 
 
-def from_trace(trace) -> BoxPostprocess:
+def from_trace(trace: Trace) -> BoxPostprocess:
     """The Trace's own post-processing in the same shape (no recomputation)."""
     roi = trace.roi
     return BoxPostprocess(
-        roi.over_proposal,
-        roi.over_class,
-        roi.over_scores,
-        roi.over_boxes_resized,
-        roi.nms_input,
-        roi.nms,
-        roi.detection_over,
-        roi.score_thresh,
-        roi.nms_thresh,
+        over_proposal=roi.over_proposal,
+        over_class=roi.over_class,
+        over_scores=roi.over_scores,
+        over_boxes_resized=roi.over_boxes_resized,
+        nms_input=roi.nms_input,
+        nms=roi.nms,
+        detection_over=roi.detection_over,
+        score_thresh=roi.score_thresh,
+        nms_thresh=roi.nms_thresh,
     )

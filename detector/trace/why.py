@@ -8,15 +8,27 @@ detection of its class overlaps it with IoU >= ``MATCH_IOU``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
-from app.inspect.labels import box_iou
+from detector.geometry.boxes import box_iou
 
 MATCH_IOU = 0.5
+LostAt = Literal[
+    "found",
+    "anchors",
+    "rpn_score",
+    "rpn_nms",
+    "rpn_top_n",
+    "low_score",
+    "wrong_class",
+    "box_nms",
+    "detections_per_img",
+]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DetectionWhy:
     """detection: index in the final detections. proposal / anchor: indices into the RPN
     proposals and the flat anchors; anchor_location: (level, y, x, k). step: the NMS step
@@ -34,13 +46,13 @@ class DetectionWhy:
     suppressed_iou: np.ndarray
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MissWhy:
     """Where a ground-truth box was lost. stage: "found", "anchors", "rpn_score", "rpn_nms",
     "rpn_top_n", "low_score", "wrong_class", "box_nms" or "detections_per_img". reason: one
     sentence for the user. numbers: the figures behind it (name -> value)."""
 
-    stage: str
+    stage: LostAt
     reason: str
     numbers: dict[str, float] = field(default_factory=dict)
     proposal: int = -1  # the best proposal, when one exists
@@ -59,15 +71,15 @@ def explain_detection(trace, detection: int) -> DetectionWhy:
     victims = np.nonzero(nms.suppressed_by == position)[0]
     anchor = int(chain.anchor[detection])
     return DetectionWhy(
-        detection,
-        label,
-        float(roi.over_scores[over]),
-        int(chain.proposal[detection]),
-        anchor,
-        tuple(int(v) for v in trace.anchors.locations[anchor]),
-        step,
-        roi.nms_input[victims],
-        nms.suppress_iou[victims],
+        detection=detection,
+        label=label,
+        score=float(roi.over_scores[over]),
+        proposal=int(chain.proposal[detection]),
+        anchor=anchor,
+        anchor_location=tuple(int(v) for v in trace.anchors.locations[anchor]),
+        step=step,
+        suppressed=roi.nms_input[victims],
+        suppressed_iou=nms.suppress_iou[victims],
     )
 
 
@@ -79,20 +91,20 @@ def explain_missed(trace, gt_box_resized: np.ndarray, gt_label: int) -> MissWhy:
     numbers = {"best anchor IoU": float(anchor_iou.max(initial=0.0))}
     if numbers["best anchor IoU"] < 0.3:
         return MissWhy(
-            "anchors",
-            "No anchor overlaps it enough (best IoU < 0.3): the anchor "
+            stage="anchors",
+            reason="No anchor overlaps it enough (best IoU < 0.3): the anchor "
             "sizes / ratios do not fit this object.",
-            numbers,
+            numbers=numbers,
         )
     topk_iou = box_iou(gt, rpn.topk_boxes_resized)[0]
     numbers["best pre-NMS candidate IoU"] = float(topk_iou.max(initial=0.0))
     candidates = np.nonzero(topk_iou >= MATCH_IOU)[0]
     if len(candidates) == 0:
         return MissWhy(
-            "rpn_score",
-            "The RPN never proposed it: no anchor near it scored high "
+            stage="rpn_score",
+            reason="The RPN never proposed it: no anchor near it scored high "
             "enough objectness to reach the per-level top-k.",
-            numbers,
+            numbers=numbers,
         )
     proposal_iou = box_iou(gt, rpn.proposals_resized)[0]
     numbers["best proposal IoU"] = float(proposal_iou.max(initial=0.0))
@@ -107,29 +119,29 @@ def _lost_in_rpn(trace, candidates: np.ndarray, topk_iou: np.ndarray, numbers) -
     position = np.nonzero(rpn.nms_input == best)[0]
     if len(position) == 0:
         return MissWhy(
-            "rpn_score",
-            "Its candidates were removed before the RPN NMS (too "
+            stage="rpn_score",
+            reason="Its candidates were removed before the RPN NMS (too "
             "small or under the RPN score threshold).",
-            numbers,
+            numbers=numbers,
         )
     suppressor = int(rpn.nms.suppressed_by[position[0]])
     if suppressor >= 0:
         numbers["IoU with suppressor"] = float(rpn.nms.suppress_iou[position[0]])
         numbers["suppressor objectness"] = float(rpn.topk_scores[rpn.nms_input[suppressor]])
         return MissWhy(
-            "rpn_nms",
-            "Its best candidate was suppressed by the RPN NMS (a "
+            stage="rpn_nms",
+            reason="Its best candidate was suppressed by the RPN NMS (a "
             "higher-objectness box overlapped it more than the RPN NMS IoU).",
-            numbers,
+            numbers=numbers,
         )
     rank = int(np.nonzero(rpn.nms_keep == position[0])[0][0])
     numbers["rank after RPN NMS"] = float(rank)
     numbers["RPN top-N"] = float(rpn.post_nms_top_n)
     return MissWhy(
-        "rpn_top_n",
-        f"It survived the RPN NMS at rank {rank} but only the top "
+        stage="rpn_top_n",
+        reason=f"It survived the RPN NMS at rank {rank} but only the top "
         f"{rpn.post_nms_top_n} proposals go on to the box head.",
-        numbers,
+        numbers=numbers,
     )
 
 
@@ -149,17 +161,17 @@ def _lost_in_head(
         numbers["top class probability"] = float(roi.class_probs[proposal, top])
         if top not in (gt_label, 0):
             return MissWhy(
-                "wrong_class",
-                f"The box head called its best proposal class {top} instead.",
-                numbers,
-                proposal,
+                stage="wrong_class",
+                reason=f"The box head called its best proposal class {top} instead.",
+                numbers=numbers,
+                proposal=proposal,
             )
         return MissWhy(
-            "low_score",
-            "Its proposals reached the box head but the class "
+            stage="low_score",
+            reason="Its proposals reached the box head but the class "
             "probability stayed under the score threshold.",
-            numbers,
-            proposal,
+            numbers=numbers,
+            proposal=proposal,
         )
     return _lost_in_nms(trace, gt, int(over[0]), numbers, proposal)
 
@@ -170,7 +182,10 @@ def _lost_in_nms(trace, gt: np.ndarray, over: int, numbers, proposal: int) -> Mi
     position = np.nonzero(roi.nms_input == over)[0]
     if len(position) == 0:
         return MissWhy(
-            "low_score", "Its refined box was degenerate and removed.", numbers, proposal
+            stage="low_score",
+            reason="Its refined box was degenerate and removed.",
+            numbers=numbers,
+            proposal=proposal,
         )
     suppressor = int(roi.nms.suppressed_by[position[0]])
     if suppressor >= 0:
@@ -178,22 +193,25 @@ def _lost_in_nms(trace, gt: np.ndarray, over: int, numbers, proposal: int) -> Mi
         numbers["IoU with suppressor"] = float(roi.nms.suppress_iou[position[0]])
         numbers["suppressor score"] = float(roi.over_scores[suppressor_over])
         return MissWhy(
-            "box_nms",
-            "Suppressed by NMS: a higher-scoring box of the same class "
+            stage="box_nms",
+            reason="Suppressed by NMS: a higher-scoring box of the same class "
             "overlapped it more than the NMS IoU.",
-            numbers,
-            proposal,
-            suppressor_over,
+            numbers=numbers,
+            proposal=proposal,
+            suppressor_over=suppressor_over,
         )
     if over not in set(roi.detection_over.tolist()):
         return MissWhy(
-            "detections_per_img",
-            "Kept by NMS but cut by the detections-per-image limit.",
-            numbers,
-            proposal,
+            stage="detections_per_img",
+            reason="Kept by NMS but cut by the detections-per-image limit.",
+            numbers=numbers,
+            proposal=proposal,
         )
     return MissWhy(
-        "found", "Detected, but its refined box is off (IoU below 0.5).", numbers, proposal
+        stage="found",
+        reason="Detected, but its refined box is off (IoU below 0.5).",
+        numbers=numbers,
+        proposal=proposal,
     )
 
 
