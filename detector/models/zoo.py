@@ -131,8 +131,9 @@ def _load_torchvision_weights(
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(chosen.url).name
     if not cached.is_file() and not download:
         raise ModelError(
-            f"weights {name}:{chosen.name} are not in the torch hub cache ({cached}). "
-            f"Copy the file {Path(chosen.url).name} there, or allow downloading."
+            f"weights {name} {chosen.name} are not in the torch hub cache ({cached}). "
+            f"Download them (python main.py weights get {name} --weights {chosen.name}, or "
+            f"the Model dock's Download button), or copy the file {Path(chosen.url).name} there."
         )
     import torchvision.models.detection as detection
 
