@@ -230,16 +230,20 @@ def download_weights(
 ) -> Path:
     """:func:`iter_download` driven to the end; ``cancelled()`` True stops it (nothing kept)."""
     steps = iter_download(info, mirror=mirror, timeout=timeout)
-    while True:
-        if cancelled is not None and cancelled():
-            steps.close()
-            raise DownloadCancelled(f"download of {info.file_name} cancelled; nothing was saved")
-        try:
-            done, total, message = next(steps)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(done, total, message)
+    try:
+        while True:
+            if cancelled is not None and cancelled():
+                raise DownloadCancelled(
+                    f"download of {info.file_name} cancelled; nothing was saved"
+                )
+            try:
+                done, total, message = next(steps)
+            except StopIteration as stop:
+                return stop.value
+            if progress is not None:
+                progress(done, total, message)
+    finally:
+        steps.close()  # Ctrl+C or a failing callback: the temp file goes too
 
 
 def _failure(info: WeightsInfo, url: str, reason: str) -> WeightsDownloadError:
