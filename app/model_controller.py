@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -10,10 +11,24 @@ from PySide6.QtCore import QObject, Signal
 from app.workers import WorkerPool
 
 
-def _load(name: str, device: str):
-    from detector.models import load_model
+@dataclass(frozen=True)
+class NeedsArchitecture:
+    """A checkpoint fits several architectures; the user picks one of ``candidates``."""
 
-    return load_model(name, device=device)
+    path: str
+    candidates: list[str]
+    message: str
+
+
+def _load(spec: str, device: str):
+    from detector.models.infer import AmbiguousArchitectureError
+    from detector.models.spec import load_choice, parse_model_spec
+
+    choice = parse_model_spec(spec)
+    try:
+        return load_choice(choice, device)
+    except AmbiguousArchitectureError as exc:
+        return NeedsArchitecture(choice.weights, list(exc.candidates), str(exc))
 
 
 def _run_detect(model, image: np.ndarray):
@@ -36,12 +51,16 @@ def mask_rles(detections) -> list | None:
 class ModelController(QObject):
     """Signals: ``model_loaded(model)``, ``detections_ready(token, detections, seconds, rles)``
     (``rles``: one COCO RLE per mask, or None),
-    ``failed(message)``, ``busy_changed(bool)``."""
+    ``failed(message)``, ``busy_changed(bool)``; ``load_failed(message, spec)`` after a load
+    failed (``choice`` is back to the model still loaded), ``architecture_needed(path,
+    candidates)`` when a checkpoint fits several architectures."""
 
     model_loaded = Signal(object)
     detections_ready = Signal(object, object, float, object)
     failed = Signal(str)
     busy_changed = Signal(bool)
+    load_failed = Signal(str, str)  # message, the spec that failed (``choice`` is restored)
+    architecture_needed = Signal(str, list)  # checkpoint path, candidate architectures
 
     def __init__(self, pool: WorkerPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +68,7 @@ class ModelController(QObject):
         self.model = None
         self.choice: tuple[str, str] = ("shapes", "auto")
         self._loading: tuple[str, str] | None = None
+        self.loaded_choice: tuple[str, str] | None = None  # the choice ``model`` came from
         self._queued_detect: tuple[object, np.ndarray] | None = None
         self._busy = 0
 
@@ -68,6 +88,7 @@ class ModelController(QObject):
         """Use an already built DetModel (scripts, tests, a model trained in-process)."""
         self._loading = None
         self.model = model
+        self.loaded_choice = self.choice
         self.model_loaded.emit(model)
 
     def ensure_loaded(self) -> None:
@@ -94,7 +115,13 @@ class ModelController(QObject):
         if choice != self._loading:
             return  # a newer choice is loading
         self._loading = None
+        if isinstance(model, NeedsArchitecture):
+            self._restore_choice()
+            self._queued_detect = None
+            self.architecture_needed.emit(model.path, model.candidates)
+            return
         self.model = model
+        self.loaded_choice = choice
         self.model_loaded.emit(model)
         if self._queued_detect is not None:
             token, image = self._queued_detect
@@ -103,9 +130,23 @@ class ModelController(QObject):
 
     def _load_failed(self, message: str) -> None:
         self._set_busy(-1)
+        failed_spec = self._loading[0] if self._loading else self.choice[0]
         self._loading = None
         self._queued_detect = None
+        self._restore_choice()
+        self.load_failed.emit(message, failed_spec)
         self.failed.emit(message)
+
+    def _restore_choice(self) -> None:
+        """Back to the choice of the model still loaded (Ctrl+R runs that one)."""
+        if self.loaded_choice is not None:
+            self.choice = self.loaded_choice
+
+    def list_weights(self, on_listed) -> None:
+        """torchvision's weights list (imports torchvision) off the GUI thread."""
+        from detector.models.weights import list_weights
+
+        self._pool.start(list_weights, on_finished=on_listed, on_failed=lambda _m: None)
 
     def _detected(self, token: object, result) -> None:
         self._set_busy(-1)

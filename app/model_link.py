@@ -1,0 +1,107 @@
+"""Wires the Model dock to the model controller, the weights downloader and the status bar.
+
+Kept out of the main window (a coordinator of docks): ``connect_model_dock(window)`` is
+its one line. The weights list (which imports torchvision) and downloads run in the
+window's worker pool; a download is a generator job, so Cancel closes it and
+:func:`detector.models.weights.iter_download` removes its temp file.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from detector.models.spec import ModelChoice, model_label, parse_model_spec
+
+MIRROR_KEY = "weights_mirror"
+
+
+class ModelLink(QObject):
+    """Owns the running download (if any) and keeps dock, controller and status in step."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self._download = None  # the Worker of the running download
+        dock, models = window.model_dock, window.models
+        from app.settings import settings
+
+        dock.mirror_edit.setText(str(settings().value(MIRROR_KEY, "") or ""))
+        dock.mirror_edit.editingFinished.connect(self._store_mirror)
+        dock.download_requested.connect(self.download)
+        dock.cancel_requested.connect(self.cancel_download)
+        models.model_loaded.connect(self._on_loaded)
+        models.load_failed.connect(self._on_load_failed)
+        models.architecture_needed.connect(self._on_architecture_needed)
+        models.list_weights(dock.set_weight_entries)
+
+    # ----- loads ----------------------------------------------------------------------------
+    def _on_loaded(self, model) -> None:
+        spec, device = self.window.models.choice
+        self.window.model_dock.show_loaded(spec, device, model.architecture)
+
+    def _on_load_failed(self, message: str, failed_spec: str) -> None:
+        """Restore the previous selection and status; say which model Ctrl+R still runs."""
+        window, models = self.window, self.window.models
+        spec, device = models.choice
+        window.model_dock.set_choice(spec, device)
+        failed = parse_model_spec(failed_spec).label()
+        if models.model is not None:
+            current = f"{model_label(models.model)} on {models.model.device}"
+            window.status.model_label.setText(current)
+            window.statusBar().showMessage(
+                f"Could not load {failed}; Detect still runs {current}.", 15000
+            )
+        else:
+            window.status.model_label.setText(f"model: not loaded ({failed} failed)")
+
+    def _on_architecture_needed(self, path: str, candidates: list) -> None:
+        spec, device = self.window.models.choice
+        self.window.model_dock.set_choice(spec, device)
+        self.window.model_dock.ask_architecture(path, list(candidates))
+        self.window.model_dock.raise_()
+
+    # ----- downloads ------------------------------------------------------------------------
+    def download(self, architecture: str, weights_name: str, mirror: str) -> None:
+        from detector.models.weights import find_weights, iter_download
+
+        dock = self.window.model_dock
+        entry = find_weights(architecture, weights_name)
+        self._download = self.window.pool.start(
+            iter_download,
+            entry,
+            mirror=mirror.strip() or None,
+            on_progress=dock.show_download_progress,
+            on_finished=lambda _path, e=entry: self._downloaded(e),
+            on_failed=self._download_failed,
+        )
+
+    def cancel_download(self) -> None:
+        if self._download is not None:
+            self._download.cancel()  # the generator closes: its temp file is removed
+            self._download = None
+        dock = self.window.model_dock
+        dock.download_finished()
+        dock.set_info("Download cancelled; nothing was saved.", True)
+
+    def _downloaded(self, entry) -> None:
+        self._download = None
+        dock = self.window.model_dock
+        dock.download_finished()
+        dock.arch_combo.setCurrentText(entry.architecture)
+        dock.request(ModelChoice(entry.architecture, entry.name))
+
+    def _download_failed(self, message: str) -> None:
+        self._download = None
+        self.window.model_dock.download_finished()
+        self.window.model_dock.set_info(message, True)
+        self.window.show_error("Download failed", message)
+
+    def _store_mirror(self) -> None:
+        from app.settings import settings
+
+        settings().setValue(MIRROR_KEY, self.window.model_dock.mirror_edit.text().strip())
+
+
+def connect_model_dock(window) -> ModelLink:
+    window.model_link = ModelLink(window)
+    return window.model_link
