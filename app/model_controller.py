@@ -134,8 +134,8 @@ class ModelController(QObject):
         self._loading = None
         self._queued_detect = None
         self._restore_choice()
-        self.load_failed.emit(message, failed_spec)
         self.failed.emit(message)
+        self.load_failed.emit(message, failed_spec)  # after: its status message stays on top
 
     def _restore_choice(self) -> None:
         """Back to the choice of the model still loaded (Ctrl+R runs that one)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class _Handler(BaseHTTPRequestHandler):
     files: dict[str, bytes] = {}
+    chunk_delay = 0.0  # seconds between 64 KiB chunks: a slow server, for Cancel
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         body = self.files.get(self.path.lstrip("/"))
@@ -21,7 +23,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         try:
-            self.wfile.write(body)
+            for start in range(0, len(body), 1 << 16):
+                self.wfile.write(body[start : start + (1 << 16)])
+                if self.chunk_delay:
+                    time.sleep(self.chunk_delay)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client cancelled
 
@@ -30,9 +35,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(files: dict[str, bytes]) -> Iterator[str]:
+def serve(files: dict[str, bytes], chunk_delay: float = 0.0) -> Iterator[str]:
     """Serve ``files`` (name -> bytes) on 127.0.0.1; yields the base URL."""
-    handler = type("Handler", (_Handler,), {"files": dict(files)})
+    handler = type("Handler", (_Handler,), {"files": dict(files), "chunk_delay": chunk_delay})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
