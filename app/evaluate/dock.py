@@ -103,11 +103,13 @@ class EvaluateDock(QDockWidget):
             models.ensure_loaded()
             return
         self._run_when_loaded = False
+        self._evaluated_model = models.model
         self.live.run_started()
         if not self.runner.start(dataset, models.model):
             self.live.run_ended()
 
     _run_when_loaded = False
+    _evaluated_model = None
 
     def _on_model_loaded(self, _model) -> None:
         if self._run_when_loaded:
@@ -150,7 +152,9 @@ class EvaluateDock(QDockWidget):
         self.controls.set_categories(result.data.categories)
         self.plot.set_view(self.view, self.controls.category_id())
         self.table.set_rows(self.view.rows)
-        self.controls.set_headline(self.view)
+        evaluated = self._evaluated_model
+        untrained = evaluated is not None and not evaluated.trained
+        self.controls.set_headline(self.view, "random init: untrained model" if untrained else "")
         self.errors.set_errors(self.view.image_errors, self._image_names())
         self._confusion_stale = True
         self._update_confusion()

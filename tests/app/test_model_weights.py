@@ -124,3 +124,19 @@ def test_download_cancel_leaves_no_file(qtbot, open_window, torch_home):
     ]
     assert not dock.download_bar.isVisible() and not dock.cancel_button.isVisible()
     assert dock.weights_combo.currentData() == "none"  # back to what is loaded
+
+
+def test_evaluate_header_marks_a_random_init_model(qtbot, open_window, sample_folder):
+    from detector.models import load_model
+
+    window = open_window(sample_folder)
+    model = load_model("shapes", weights=None, device="cpu", box_score_thresh=0.5)
+    window.models.set_model(model)  # random init: few, if any, boxes above 0.5
+    assert "RANDOM INIT" in window.status.model_label.text()
+    dock = window.evaluate_dock
+    dock.show()
+    dock.raise_()
+    qtbot.mouseClick(dock.controls.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dock.shows_finished_evaluation, timeout=120000)
+    headline = dock.controls.headline.text()
+    assert headline.startswith("mAP ") and "random init: untrained model" in headline
