@@ -1,8 +1,11 @@
 """The image list dock: every image of the dataset with its status, a filter box, a count.
 
-Rows are keyed by image id. Other docks narrow the list with :meth:`ImageListDock.set_filter`
-(a predicate or a list of image ids, an optional sort key and a label shown above the list);
-the name filter box applies on top of it.
+Rows are keyed by image id. A view of :class:`app.state.AppState`: it lists the dataset of
+``dataset_opened``, highlights ``current_image_id`` (``current_image_changed``) and writes
+the user's pick back with ``state.set_current_image``; the rows it shows, top to bottom,
+become ``state.order`` (what A / D step through). Other docks narrow the list with
+:meth:`ImageListDock.set_filter` (a predicate or a list of image ids, an optional sort key
+and a label shown above the list); the name filter box applies on top of it.
 """
 
 from __future__ import annotations
@@ -27,13 +30,13 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 
 
 class ImageListDock(QDockWidget):
-    """Emits ``image_selected(image_id)`` when the user (or :meth:`select`) picks a row."""
+    """The user's pick goes to ``state.set_current_image``; ``filter_changed`` after a filter."""
 
-    image_selected = Signal(int)
     filter_changed = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, state, parent=None) -> None:
         super().__init__("Images", parent)
+        self.state = state
         self.setObjectName("ImageListDock")
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -66,6 +69,10 @@ class ImageListDock(QDockWidget):
         self.filter_edit.textChanged.connect(lambda _t: self._refresh())
         self.clear_filter_button.clicked.connect(lambda: self.set_filter(None))
         self.list_widget.currentItemChanged.connect(self._on_current_changed)
+        state.dataset_opened.connect(
+            lambda dataset: self.set_images({i: r.file_name for i, r in dataset.images.items()})
+        )
+        state.current_image_changed.connect(self._show_current)
 
     # ----- content -----------------------------------------------------------------------
     def set_images(self, names: dict[int, str]) -> None:
@@ -107,15 +114,23 @@ class ImageListDock(QDockWidget):
         return [int(item.data(ID_ROLE)) for item in items if not item.isHidden()]
 
     def select(self, image_id: int) -> None:
-        item = self._item(image_id)
-        if item is not None and not item.isHidden():
-            self.list_widget.setCurrentItem(item)
-        elif item is not None or image_id in self._names:
-            self.image_selected.emit(image_id)  # filtered out: show it anyway
+        """Make ``image_id`` the current image (shown even when filtered out)."""
+        self.state.set_current_image(image_id)
 
     def current_id(self) -> int | None:
         item = self.list_widget.currentItem()
         return None if item is None else int(item.data(ID_ROLE))
+
+    def _show_current(self, image_id: int | None) -> None:
+        """Highlight the state's current image (no row when there is none or it is hidden)."""
+        item = self._item(image_id) if image_id is not None else None
+        self.list_widget.blockSignals(True)
+        if item is None or item.isHidden():
+            self.list_widget.setCurrentItem(None)
+        else:
+            self.list_widget.setCurrentItem(item)
+            self.list_widget.scrollToItem(item)
+        self.list_widget.blockSignals(False)
 
     # ----- internals ---------------------------------------------------------------------
     def _row_text(self, image_id: int) -> str:
@@ -127,7 +142,6 @@ class ImageListDock(QDockWidget):
         return None if row is None else self.list_widget.item(row)
 
     def _rebuild(self) -> None:
-        current = self.current_id()
         ids = [i for i in self._order if self._external is None or self._external(i)]
         if self._sort_key is not None:
             ids.sort(key=self._sort_key)
@@ -140,8 +154,6 @@ class ImageListDock(QDockWidget):
             item.setToolTip(self._names[image_id])
             self.list_widget.addItem(item)
             self._rows[image_id] = row
-        if current in self._rows:
-            self.list_widget.setCurrentRow(self._rows[current])
         self.list_widget.blockSignals(False)
         self._refresh()
 
@@ -160,7 +172,9 @@ class ImageListDock(QDockWidget):
             self.count_label.setText(f"{total} images")
         else:
             self.count_label.setText(f"{shown} of {total} images")
+        self._show_current(self.state.current_image_id)
+        self.state.set_order(self.visible_ids())
 
     def _on_current_changed(self, current: QListWidgetItem | None, _previous) -> None:
         if current is not None:
-            self.image_selected.emit(int(current.data(ID_ROLE)))
+            self.state.set_current_image(int(current.data(ID_ROLE)))

@@ -119,6 +119,10 @@ class ControlBar(QWidget):
         self.headline.setStyleSheet("color: #b35c00;" if model_warning else "")
         self.headline.setToolTip(f"{view.settings.describe()}, {view.num_images} images")
 
+    def clear_headline(self) -> None:
+        self.headline.setText("mAP –")
+        self.headline.setToolTip("")
+
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)

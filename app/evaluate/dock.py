@@ -3,10 +3,14 @@ confusion matrix and error filters, kept live while the person annotates.
 
 This file is the coordinator (and the extension entry point): the views live in their
 own files; ``RunController`` runs the model off the GUI thread, ``LiveEvaluation`` keeps
-the numbers in step with edits.
+the numbers in step with edits. It follows the window's state (:class:`app.state.AppState`):
+another dataset opened resets everything shown (numbers, curves, canvas marks); a new
+current image redraws the marks.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -20,7 +24,9 @@ from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
 from app.evaluate.runner import RunController, RunOutput
-from app.evaluate.window_link import WindowLink
+
+if TYPE_CHECKING:
+    from app.extensions import WindowHost
 
 
 class EvaluateDock(QDockWidget):
@@ -28,17 +34,18 @@ class EvaluateDock(QDockWidget):
 
     view_updated = Signal()
 
-    def __init__(self, window) -> None:
-        super().__init__("Evaluate", window)
+    def __init__(self, host: WindowHost) -> None:
+        super().__init__("Evaluate", host if isinstance(host, QWidget) else None)
         self.setObjectName("EvaluateDock")
-        self.link = WindowLink(window)
-        self.runner = RunController(window.pool, self)
+        self.host = host
+        self.state = host.state
+        self.runner = RunController(self.state.pool, self)
         self.live = LiveEvaluation(self)
         self.view: EvaluationView | None = None
         self.focus: tuple[int, object] | None = None  # (image id, xyxy box) picked on a curve
         self._confusion_job = 0
         self._build()
-        self._connect(window)
+        self._connect()
 
     # ----- construction ------------------------------------------------------------------
     def _build(self) -> None:
@@ -65,7 +72,7 @@ class EvaluateDock(QDockWidget):
         self.setWidget(body)
         self.setMinimumWidth(380)
 
-    def _connect(self, window) -> None:
+    def _connect(self) -> None:
         controls = self.controls
         controls.run_button.clicked.connect(self.run)
         controls.cancel_button.clicked.connect(self.runner.cancel)
@@ -79,24 +86,26 @@ class EvaluateDock(QDockWidget):
         self.live.needs_run.connect(controls.status_label.setText)
         self.plot.point_clicked.connect(self.show_point)
         self.table.category_selected.connect(controls.select_category)
-        self.confusion.image_requested.connect(lambda i: self.link.go_to(i, None))
-        self.errors.image_requested.connect(lambda i: self.link.go_to(i, None))
+        self.confusion.image_requested.connect(lambda i: self.host.go_to(i, None))
+        self.errors.image_requested.connect(lambda i: self.host.go_to(i, None))
         self.errors.filter_changed.connect(self._apply_image_filter)
         self.tabs.currentChanged.connect(lambda _i: self._update_confusion())
         controls.marks_check.toggled.connect(lambda _on: self.draw_marks())
         self.visibilityChanged.connect(self._on_visibility_changed)
-        self.link.connect_image_changed(self.draw_marks)
-        window.models.model_loaded.connect(self._on_model_loaded)
+        self.host.canvas.image_shown.connect(self.draw_marks)
+        self.state.image_loaded.connect(lambda _id, _decoded: self.draw_marks())
+        self.state.model_changed.connect(self._on_model_loaded)
+        self.state.dataset_opened.connect(self.reset)
 
     # ----- running -----------------------------------------------------------------------
     def run(self) -> None:
         """Evaluate the annotated set with the current model (loading it first if needed)."""
-        dataset = self.link.dataset()
+        dataset = self.state.dataset
         if dataset is None:
             self.controls.status_label.setText("Open a folder with annotations first.")
             return
         self.live.watch(dataset)
-        models = self.link.window.models
+        models = self.state.models
         if models.model is None:
             self._run_when_loaded = True
             self.controls.status_label.setText("Loading the model…")
@@ -132,7 +141,23 @@ class EvaluateDock(QDockWidget):
 
     def _fail(self, title: str, message: str) -> None:
         self.controls.status_label.setText(message)
-        self.link.window.show_error(title, message)
+        self.host.show_error(title, message)
+
+    def reset(self, dataset=None) -> None:
+        """Forget the evaluation shown (another dataset was opened): numbers, curves, marks."""
+        self.runner.cancel()
+        self._run_when_loaded = False
+        self.live.watch(dataset)
+        self.view, self.focus = None, None
+        self._view_stale, self._confusion_stale = False, True
+        self._confusion_job += 1
+        self.controls.status_label.setText("")
+        self.controls.clear_headline()
+        self.plot.clear()
+        self.table.set_rows([])
+        self.errors.set_errors({}, {})
+        self.confusion.set_data(None, {})
+        self.draw_marks()
 
     # ----- views -------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -185,7 +210,7 @@ class EvaluateDock(QDockWidget):
         job = self._confusion_job
         settings = self.controls.settings()
         self.confusion.set_data(None, {})
-        self.link.window.pool.start(
+        self.state.pool.start(
             confusion_matrix,
             snapshot(result),
             settings.match_iou,
@@ -206,10 +231,10 @@ class EvaluateDock(QDockWidget):
 
     def _apply_image_filter(self, mode: str, image_ids: list[int]) -> None:
         if mode == "all":
-            self.link.set_image_filter(None)
+            self.host.set_image_filter(None)
             return
         order = {image_id: rank for rank, image_id in enumerate(image_ids)}
-        self.link.set_image_filter(
+        self.host.set_image_filter(
             image_ids, sort_key=lambda i: order.get(i, len(order)), label=FILTERS[mode]
         )
 
@@ -222,15 +247,15 @@ class EvaluateDock(QDockWidget):
         box = detection_box(result, point.image_id, point.detection_index)
         self.focus = (point.image_id, box)
         self.controls.status_label.setText(point.describe())
-        self.link.go_to(point.image_id, box)
+        self.host.go_to(point.image_id, None if box is None else tuple(float(v) for v in box))
         self.draw_marks()
 
     def draw_marks(self) -> None:
-        canvas = self.link.window.canvas
+        canvas = self.host.canvas
         marks_overlay = canvas.boxes_overlay("evaluation", z=30)
         focus_overlay = canvas.boxes_overlay("evaluation_focus", z=31)
         result = self.live.result()
-        image_id = self.link.current_image_id()
+        image_id = self.state.current_image_id
         on = self.isVisible() and self.controls.marks_check.isChecked()
         if result is None or image_id is None or canvas.image is None or not on:
             marks_overlay.clear()
@@ -278,18 +303,11 @@ def snapshot(result):
 
 
 # ----- extension entry points (app/extensions.py) --------------------------------------------
-def install(window) -> None:
-    dock = EvaluateDock(window)
-    window.evaluate_dock = dock
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    model_dock = getattr(window, "model_dock", None)
-    if model_dock is not None:
-        window.tabifyDockWidget(model_dock, dock)
-        getattr(window, "predictions_dock", model_dock).raise_()
-    for action in window.menuBar().actions():
-        if action.menu() is not None and action.text().replace("&", "") == "View":
-            action.menu().addAction(dock.toggleViewAction())
-    dock.toggleViewAction().setShortcut("Ctrl+Shift+E")
+def install(host: WindowHost) -> EvaluateDock:
+    dock = EvaluateDock(host)
+    area = Qt.DockWidgetArea.RightDockWidgetArea
+    host.add_dock(dock, area, shortcut="Ctrl+Shift+E", tabbed=True)
+    return dock
 
 
 def add_arguments(parser) -> None:
@@ -302,7 +320,7 @@ def add_arguments(parser) -> None:
 
 def apply_arguments(window, args) -> None:
     if getattr(args, "evaluate", False):
-        dock = window.evaluate_dock
+        dock = window.docks["EvaluateDock"]
         dock.show()
         dock.raise_()
         width = min(520, int(window.width() * 0.4))
@@ -314,4 +332,4 @@ def apply_arguments(window, args) -> None:
 def screenshot_ready(window, args) -> bool:
     if not getattr(args, "evaluate", False):
         return True
-    return window.evaluate_dock.shows_finished_evaluation()
+    return window.docks["EvaluateDock"].shows_finished_evaluation()

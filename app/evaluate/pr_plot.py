@@ -97,6 +97,16 @@ class PRPlot(QWidget):
         self.plot.getPlotItem().setTitle(view.settings.describe(), color="k", size="10pt")
         self._set_hover(None)
 
+    def clear(self) -> None:
+        """Show no curve (no evaluation yet)."""
+        self._curves, self._shown = {}, []
+        self.legend.clear()
+        for item in (*self._raw.values(), *self._interp.values()):
+            item.setData([], [])
+            item.setVisible(False)
+        self.plot.getPlotItem().setTitle("")
+        self._set_hover(None)
+
     def _items(self, category_id: int, position: int) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
         if category_id not in self._raw:
             color = class_color(position + 1)

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_inspect import dock, small_model, wait_idle  # noqa: F401  (fixtures)
 
 from app.inspect.stage_final import mask_layer
 from app.palette import class_color
 
 
-def test_one_rerun_in_flight_and_the_latest_settings_win(dock, qtbot):  # noqa: F811
+@pytest.fixture
+def dock(inspect_dock):
+    return inspect_dock
+
+
+def wait_idle(qtbot, dock) -> None:
+    qtbot.waitUntil(lambda: not dock.session.busy, timeout=60000)
+
+
+def test_one_rerun_in_flight_and_the_latest_settings_win(dock, qtbot):
     session = dock.session
     dock.select_stage("final")
     session.set_settings(score_thresh=0.3)
@@ -27,7 +35,7 @@ def test_one_rerun_in_flight_and_the_latest_settings_win(dock, qtbot):  # noqa: 
     assert session.exact
 
 
-def test_preview_of_a_slider_position_seen_before_is_reused(dock, qtbot):  # noqa: F811
+def test_preview_of_a_slider_position_seen_before_is_reused(dock, qtbot):
     dock.select_stage("nms")
     sliders = dock.sliders
     sliders.set_value("score_thresh", 0.3)
@@ -40,7 +48,7 @@ def test_preview_of_a_slider_position_seen_before_is_reused(dock, qtbot):  # noq
     wait_idle(qtbot, dock)
 
 
-def test_mask_layer_equals_composing_every_whole_mask(dock):  # noqa: F811
+def test_mask_layer_equals_composing_every_whole_mask(dock):
     trace = dock.session.trace
     assert trace.masks is not None and len(trace.detections)
     colors = [class_color(int(v)) for v in trace.detections.labels]

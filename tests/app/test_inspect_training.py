@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_inspect import dock, small_model  # noqa: F401  (fixtures)
 
 from app.inspect.ground_truth import decode_mask
 from app.inspect.stage_training import LOSS_NAMES
 
 
-def computed_view(dock, qtbot):  # noqa: F811 - the fixture's value, passed on
+@pytest.fixture
+def dock(inspect_dock):
+    return inspect_dock
+
+
+def computed_view(dock, qtbot):
     dock.select_stage("training")
     stage = dock.current_stage()
     qtbot.waitUntil(lambda: stage.view is not None and not stage.running, timeout=60000)
     return stage
 
 
-def test_losses_shown_equal_training_view_with_gt_masks(dock, qtbot, small_model):  # noqa: F811
+def test_losses_shown_equal_training_view_with_gt_masks(dock, qtbot, small_model):
     from detector.trace.training_view import training_view
 
     stage = computed_view(dock, qtbot)
@@ -36,7 +40,7 @@ def test_losses_shown_equal_training_view_with_gt_masks(dock, qtbot, small_model
     assert "n/a" not in text
 
 
-def test_training_view_leaves_the_shared_module_alone(dock, qtbot, small_model):  # noqa: F811
+def test_training_view_leaves_the_shared_module_alone(dock, qtbot, small_model):
     calls = []
     handle = small_model.module.register_forward_pre_hook(lambda module, args: calls.append(1))
     try:

@@ -97,7 +97,7 @@ def test_external_filter_and_go_to(qtbot, window, folder):
     assert window.image_dock.count_label.text() == "2 of 3 images"
     assert window.image_dock.external_label.text() == "only two"
     shown = []
-    window.image_changed.connect(shown.append)
+    window.state.image_loaded.connect(lambda image_id, _decoded: shown.append(image_id))
     window.go_to(ids[1], box=(10, 10, 50, 40))  # filtered out: still shown
     qtbot.waitUntil(lambda: shown == [ids[1]], timeout=10000)
     assert window.canvas.scale_factor() > 2  # zoomed on the box
