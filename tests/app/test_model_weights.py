@@ -133,7 +133,7 @@ def test_evaluate_header_marks_a_random_init_model(qtbot, open_window, sample_fo
     model = load_model("shapes", weights=None, device="cpu", box_score_thresh=0.5)
     window.models.set_model(model)  # random init: few, if any, boxes above 0.5
     assert "RANDOM INIT" in window.status.model_label.text()
-    dock = window.evaluate_dock
+    dock = window.docks["EvaluateDock"]
     dock.show()
     dock.raise_()
     qtbot.mouseClick(dock.controls.run_button, Qt.MouseButton.LeftButton)
