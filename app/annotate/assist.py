@@ -49,8 +49,12 @@ class ModelAssist(QObject):
         self.store(image_id, detections, rles)
         window.predictions_dock.raise_()  # where the new predictions are accepted or rejected
         model = window.models.model
+        from detector.models.spec import model_label
+
         window.statusBar().showMessage(
-            f"{len(detections)} detections in {seconds * 1000:.0f} ms on {model.device}", 8000
+            f"{len(detections)} detections in {seconds * 1000:.0f} ms by {model_label(model)} "
+            f"on {model.device}",
+            8000,
         )
 
     def store(self, image_id: int, detections, rles) -> None:

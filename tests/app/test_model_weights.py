@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from detector.models.weights import MIRROR_ENV, find_weights
 from tests.detector.weights_server import serve
@@ -58,9 +59,9 @@ def _loaded(window, text: str) -> bool:
 
 
 def test_cached_weights_are_chosen_named_and_a_failed_load_restores(
-    qtbot, open_window, torch_home, tmp_path
+    qtbot, open_window, torch_home, tmp_path, sample_folder
 ):
-    window = open_window()
+    window = open_window(sample_folder)
     dock = window.model_dock
     qtbot.waitUntil(lambda: ARCH in dock._entries, timeout=60000)
     _choose_architecture(qtbot, dock, ARCH)
@@ -80,6 +81,14 @@ def test_cached_weights_are_chosen_named_and_a_failed_load_restores(
     assert dock.arch_combo.currentText() == ARCH
     assert dock.weights_combo.currentText().startswith("COCO_V1")
     assert window.status.model_label.text().startswith(f"{ARCH} · COCO_V1")
+    box = window.findChild(QMessageBox)  # the error dialog: the user reads it, clicks OK
+    assert "broken.pth" in box.text()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    window.activateWindow()  # the dialog and the combo popups took the focus
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "detections in" in window.statusBar().currentMessage(), timeout=60000)
+    assert f"by {ARCH} · COCO_V1 on cpu" in window.statusBar().currentMessage()
 
     _pick(qtbot, dock.weights_combo, dock.weights_combo.findData("none"))
     qtbot.waitUntil(lambda: _loaded(window, "RANDOM INIT"), timeout=60000)

@@ -158,3 +158,12 @@ def test_cached_weights_load_offline_with_coco_names(torch_home):
     state = model.module.state_dict()
     key = "roi_heads.box_predictor.cls_score.weight"
     assert torch.equal(state[key], random_init.module.state_dict()[key])
+
+
+def test_a_file_url_mirror_works(torch_home, state_bytes, tmp_path):
+    entry = _entry_for(state_bytes)
+    shared = tmp_path / "shared weights"
+    shared.mkdir()
+    (shared / entry.file_name).write_bytes(state_bytes)
+    path = download_weights(entry, mirror=shared.as_uri())
+    assert path.read_bytes() == state_bytes
