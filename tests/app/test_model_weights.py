@@ -149,3 +149,8 @@ def test_evaluate_header_marks_a_random_init_model(qtbot, open_window, sample_fo
     qtbot.waitUntil(dock.shows_finished_evaluation, timeout=120000)
     headline = dock.controls.headline.text()
     assert headline.startswith("mAP ") and "random init: untrained model" in headline
+
+
+def test_inspect_dock_marks_a_random_init_model(inspect_dock):
+    assert not inspect_dock.state.models.model.trained
+    assert inspect_dock.status.text().startswith("RANDOM INIT (untrained) · ")
