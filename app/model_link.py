@@ -9,6 +9,7 @@ window's worker pool; a download is a generator job, so Cancel closes it and
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel
 
 from detector.models.spec import ModelChoice, model_label, parse_model_spec
 
@@ -33,9 +34,18 @@ class ModelLink(QObject):
         models.load_failed.connect(self._on_load_failed)
         models.architecture_needed.connect(self._on_architecture_needed)
         models.list_weights(dock.set_weight_entries)
+        self.canvas_badge = QLabel("Random-init model: its detections mean nothing", window.canvas)
+        self.canvas_badge.setObjectName("UntrainedBadge")
+        self.canvas_badge.setStyleSheet(
+            "background: rgba(179, 92, 0, 210); color: white; padding: 3px 6px; font-weight: bold;"
+        )
+        self.canvas_badge.move(8, 8)
+        self.canvas_badge.adjustSize()
+        self.canvas_badge.hide()
 
     # ----- loads ----------------------------------------------------------------------------
     def _on_loaded(self, model) -> None:
+        self.canvas_badge.setVisible(not model.trained)
         spec, device = self.window.models.choice
         self.window.model_dock.show_loaded(spec, device, model.architecture)
 

@@ -67,6 +67,7 @@ def test_cached_weights_are_chosen_named_and_a_failed_load_restores(
     _choose_architecture(qtbot, dock, ARCH)
     qtbot.waitUntil(lambda: _loaded(window, f"{ARCH} · COCO_V1"), timeout=60000)
     model = window.models.model
+    assert not window.model_link.canvas_badge.isVisible()
     assert model.trained and model.categories[1] == "person"
     assert dock.weights_combo.currentText().startswith("COCO_V1 (default)")
     assert "cached" in dock.weights_combo.currentText()
@@ -93,6 +94,7 @@ def test_cached_weights_are_chosen_named_and_a_failed_load_restores(
     _pick(qtbot, dock.weights_combo, dock.weights_combo.findData("none"))
     qtbot.waitUntil(lambda: _loaded(window, "RANDOM INIT"), timeout=60000)
     assert not window.models.model.trained and "UNTRAINED" in dock.info_label.text()
+    assert window.model_link.canvas_badge.isVisible()  # on the canvas too
 
 
 def test_ambiguous_checkpoint_lets_the_user_choose(qtbot, open_window, torch_home, coco_state):
