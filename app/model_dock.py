@@ -159,7 +159,9 @@ class ModelDock(QDockWidget):
     def show_download_progress(self, done: int, total: int, message: str) -> None:
         self.download_bar.setMaximum(total if total > 0 else 0)
         self.download_bar.setValue(min(done, total) if total > 0 else 0)
-        self.download_bar.setFormat(f"%p%  {message}" if total > 0 else message)
+        size = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total > 0 else f"{done / 1e6:.1f} MB"
+        self.download_bar.setFormat(f"%p%  ({size})" if total > 0 else size)
+        self.download_bar.setToolTip(message)
 
     def download_finished(self) -> None:
         """Back to the idle look; the weights list shows the new cached state."""
