@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib import import_module
 from types import ModuleType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -31,6 +31,7 @@ EXTENSION_MODULES: list[str] = [
 ]
 
 
+@runtime_checkable
 class WindowHost(Protocol):
     """What a dock module may use of the window."""
 

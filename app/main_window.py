@@ -36,6 +36,7 @@ from app.model_dock import ModelDock
 from app.model_link import connect_model_dock
 from app.settings import remember_folder, restore_layout, save_layout, settings
 from app.state import AppState
+from app.workspaces import Workspaces, scrollable
 from detector.store import open_dataset
 
 APP_NAME = "DetScope"
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
-        self.resize(1280, 800)
+        self.resize(1280, 720)
         self.state = AppState(self)
         self.autosave = Autosave(self, pool=self.state.pool)  # saves in a worker, see autosave
         self.docks: dict[str, QDockWidget] = {}
@@ -77,6 +78,12 @@ class MainWindow(QMainWindow):
         from app import extensions
 
         extensions.install_all(self)
+        for dock in self.docks.values():
+            scrollable(dock)  # no dock forces a minimum height: each scrolls in its room
+        self.workspaces = Workspaces(self, self.layer.set_overlays_visible)
+        self.view_menu.insertActions(self._view_first, list(self.workspaces.actions.values()))
+        self.view_menu.insertAction(self._view_first, self._reset_workspace_action())
+        self.view_menu.insertSeparator(self._view_first)
         restore_layout(self)  # after every dock exists, extensions' included
 
     # ----- the model, read-only (write through ``state``) --------------------------------
@@ -119,8 +126,12 @@ class MainWindow(QMainWindow):
         view_menu: bool = True,
         tabbed: bool = False,
     ) -> None:
-        """Place ``dock`` (see :class:`app.extensions.WindowHost`)."""
-        self.docks[dock.objectName()] = dock
+        """Place ``dock`` (see :class:`app.extensions.WindowHost`); its object name (which
+        the saved layout uses too) must be set and unique."""
+        name = dock.objectName()
+        if not name or name in self.docks:
+            raise ValueError(f"dock {dock.windowTitle()!r}: object name {name!r} unset or taken")
+        self.docks[name] = dock
         self.addDockWidget(area, dock)
         anchor = self._tab_anchor.get(area)
         if tabbed and anchor is not None:
@@ -130,6 +141,9 @@ class MainWindow(QMainWindow):
             dock.toggleViewAction().setShortcut(QKeySequence(shortcut))
         if view_menu:
             self.view_menu.addAction(dock.toggleViewAction())
+
+    def _reset_workspace_action(self) -> QAction:
+        return self._action("Reset This &Workspace's Layout", None, self.workspaces.reset)
 
     def _action(self, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -162,6 +176,7 @@ class MainWindow(QMainWindow):
         for name in ("undo", "redo", "draw", "delete", "duplicate", "copy", "paste", "relabel"):
             edit_menu.addAction(self.edit_actions[name])
         self.view_menu = self.menuBar().addMenu("&View")
+        self._view_first = self.fit_action  # workspaces go above it once they exist
         self.view_menu.addActions(
             [self.fit_action, self.actual_action, self.edit_actions["labels"]]
         )
@@ -379,11 +394,19 @@ class MainWindow(QMainWindow):
         names = [c.name for c in self.dataset.categories.values()]
         dialog = QInputDialog(self, windowTitle="Relabel", labelText="Class:")
         dialog.setComboBoxItems(names)
+        current = self.dataset.categories.get(self._selected_category_id())
+        if current is not None:
+            dialog.setTextValue(current.name)  # the box's own class, not the first one
         dialog.textValueSelected.connect(
             lambda name: self.commands.relabel(self.dataset.category_by_name(name).id)
         )
         dialog.open()  # non-blocking
         self.relabel_dialog = dialog
+
+    def _selected_category_id(self) -> int | None:
+        object_id = next(iter(self.editor.selected), None)
+        annotation = self.dataset.objects.get(object_id) if object_id is not None else None
+        return annotation.category_id if annotation is not None else None
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self)

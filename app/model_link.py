@@ -11,18 +11,20 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel
 
+from app.workers import describe_error
 from detector.models.spec import ModelChoice, model_label, parse_model_spec
 
 MIRROR_KEY = "weights_mirror"
+DOWNLOAD_KEY = "weights.download"
 
 
 class ModelLink(QObject):
-    """Owns the running download (if any) and keeps dock, controller and status in step."""
+    """Runs downloads (pool key ``weights.download``) and keeps dock, controller and status in
+    step."""
 
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
-        self._download = None  # the Worker of the running download
         dock, models = window.model_dock, window.models
         from app.settings import settings
 
@@ -76,32 +78,29 @@ class ModelLink(QObject):
 
         dock = self.window.model_dock
         entry = find_weights(architecture, weights_name)
-        self._download = self.window.pool.start(
+        self.window.pool.start(
             iter_download,
             entry,
             mirror=mirror.strip() or None,
+            key=DOWNLOAD_KEY,
             on_progress=dock.show_download_progress,
-            on_finished=lambda _path, e=entry: self._downloaded(e),
-            on_failed=self._download_failed,
+            on_returned=lambda _path, e=entry: self._downloaded(e),
+            on_errored=lambda exc: self._download_failed(describe_error(exc)),
         )
 
     def cancel_download(self) -> None:
-        if self._download is not None:
-            self._download.cancel()  # the generator closes: its temp file is removed
-            self._download = None
+        self.window.pool.cancel(DOWNLOAD_KEY)  # the generator closes: its temp file goes
         dock = self.window.model_dock
         dock.download_finished()
         dock.set_info("Download cancelled; nothing was saved.", True)
 
     def _downloaded(self, entry) -> None:
-        self._download = None
         dock = self.window.model_dock
         dock.download_finished()
         dock.arch_combo.setCurrentText(entry.architecture)
         dock.request(ModelChoice(entry.architecture, entry.name))
 
     def _download_failed(self, message: str) -> None:
-        self._download = None
         self.window.model_dock.download_finished()
         self.window.model_dock.set_info(message, True)
         self.window.show_error("Download failed", message)

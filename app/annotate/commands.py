@@ -15,6 +15,7 @@ from detector.data.edits import (
     set_verified,
 )
 from detector.data.masks import fit_mask_to_box
+from detector.geometry.boxes import round_box
 
 PASTE_OFFSET = 10.0
 
@@ -66,7 +67,8 @@ class EditCommands:
         if self.dataset is None or image_id is None:
             return
         category_id, steps = self.new_object_category()
-        annotation = Annotation(self.dataset.new_object_id(), image_id, category_id, tuple(box))
+        box = round_box(box)  # saved as drawn: two decimals, like COCO's own files
+        annotation = Annotation(self.dataset.new_object_id(), image_id, category_id, box)
         if self._push(Compound((*steps, AddObjects((annotation,))), "Draw box")):
             self.editor.select([annotation.id])
 

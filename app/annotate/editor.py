@@ -225,14 +225,15 @@ class BoxEditor(QObject):
     def move_to(self, boxes: dict[int, tuple], verb: str) -> None:
         from detector.data.edits import UpdateObjects
         from detector.data.masks import fit_mask_to_box
+        from detector.geometry.boxes import round_box
 
         dataset = self.layer.dataset
         updated = []
-        for object_id, box in boxes.items():
-            old = dataset.objects[object_id]
+        for object_id, moved in boxes.items():
+            old, box = dataset.objects[object_id], round_box(moved)
             image = dataset.images[old.image_id]
-            mask = fit_mask_to_box(old.mask, old.box, tuple(box), image)
-            updated.append(replace(old, box=tuple(box), mask=mask))
+            mask = fit_mask_to_box(old.mask, old.box, box, image)
+            updated.append(replace(old, box=box, mask=mask))
         updated = tuple(updated)
         noun = "object" if len(updated) == 1 else f"{len(updated)} objects"
         self.undo.push(UpdateObjects(updated, f"{verb} {noun}"), self.layer.image_id)

@@ -39,6 +39,13 @@ class ObjectLayer:
         self.selection.setZValue(50)
         canvas.scene().addItem(self.selection)
 
+    def set_overlays_visible(self, visible: bool) -> None:
+        """Show or hide the annotation and prediction overlays (Inspect hides them)."""
+        self.canvas.boxes_overlay("objects", z=30).setVisible(visible)
+        self.canvas.boxes_overlay("predictions", z=20).setVisible(visible)
+        self.canvas.mask_overlay("masks", z=5).setVisible(visible)
+        self.selection.setVisible(visible)
+
     def show(self, dataset, image_id: int | None) -> None:
         self.dataset, self.image_id = dataset, image_id
         self.masks.reset()  # decoded masks are cached per image

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QGridLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
+
+from app.value_slider import ValueSlider
 
 
 class PredictionsDock(QDockWidget):
@@ -32,9 +33,12 @@ class PredictionsDock(QDockWidget):
         self.setObjectName("PredictionsDock")
         body = QWidget()
         layout = QVBoxLayout(body)
-        self.threshold_label = QLabel()
-        self.slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=50)
-        self.slider.setToolTip("Predictions scoring below this are hidden (and not accepted)")
+        self.threshold_label = QLabel("Show scores ≥")
+        self.slider = ValueSlider(0.0, 1.0, decimals=2, default=0.5)
+        self.slider.setToolTip(
+            "Predictions scoring below this are hidden (and not accepted). "
+            "Type a value, or double-click the slider to reset to 0.50"
+        )
         self.count_label = QLabel("No predictions on this image")
         self.count_label.setWordWrap(True)
         grid = QGridLayout()
@@ -62,14 +66,13 @@ class PredictionsDock(QDockWidget):
         layout.addWidget(self.cancel_button)
         layout.addStretch(1)
         self.setWidget(body)
-        self.slider.valueChanged.connect(self._on_slider)
-        self._on_slider(self.slider.value())
+        self.slider.value_changed.connect(self.threshold_changed)
 
     def threshold(self) -> float:
-        return self.slider.value() / 100.0
+        return self.slider.value()
 
     def set_threshold(self, value: float) -> None:
-        self.slider.setValue(round(value * 100))
+        self.slider.set_value(value)
 
     def set_counts(self, shown: int, total: int) -> None:
         if total == 0:
@@ -84,7 +87,3 @@ class PredictionsDock(QDockWidget):
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
         self.progress.setFormat(f"%v / %m  {message}")
-
-    def _on_slider(self, value: int) -> None:
-        self.threshold_label.setText(f"Show scores ≥ {value / 100:.2f}")
-        self.threshold_changed.emit(value / 100.0)

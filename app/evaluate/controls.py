@@ -3,6 +3,8 @@ and the Export menu (plot PNG / SVG, metrics CSV / JSON)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -156,8 +158,10 @@ class ExportButton(QToolButton):
         self.setMenu(menu)
 
     def _export(self, suffix: str) -> None:
+        dataset = self._dock.live.dataset
+        folder = dataset.root if dataset is not None else Path.home()
         name, _ = QFileDialog.getSaveFileName(
-            self, "Export", f"evaluation.{suffix}", f"{suffix.upper()} (*.{suffix})"
+            self, "Export", str(folder / f"evaluation.{suffix}"), f"{suffix.upper()} (*.{suffix})"
         )
         if name:
             self._dock.export(name)

@@ -24,9 +24,13 @@ from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
 from app.evaluate.runner import RunController, RunOutput
+from app.workers import describe_error
 
 if TYPE_CHECKING:
     from app.extensions import WindowHost
+
+
+CONFUSION = "evaluate.confusion"
 
 
 class EvaluateDock(QDockWidget):
@@ -43,7 +47,6 @@ class EvaluateDock(QDockWidget):
         self.live = LiveEvaluation(self)
         self.view: EvaluationView | None = None
         self.focus: tuple[int, object] | None = None  # (image id, xyxy box) picked on a curve
-        self._confusion_job = 0
         self._build()
         self._connect()
 
@@ -150,7 +153,7 @@ class EvaluateDock(QDockWidget):
         self.live.watch(dataset)
         self.view, self.focus = None, None
         self._view_stale, self._confusion_stale = False, True
-        self._confusion_job += 1
+        self.state.pool.cancel(CONFUSION)
         self.controls.status_label.setText("")
         self.controls.clear_headline()
         self.plot.clear()
@@ -206,8 +209,6 @@ class EvaluateDock(QDockWidget):
         from detector.evaluation.confusion import confusion_matrix
 
         self._confusion_stale = False
-        self._confusion_job += 1
-        job = self._confusion_job
         settings = self.controls.settings()
         self.confusion.set_data(None, {})
         self.state.pool.start(
@@ -215,13 +216,10 @@ class EvaluateDock(QDockWidget):
             snapshot(result),
             settings.match_iou,
             settings.score_threshold,
-            on_finished=lambda data: self._on_confusion(job, data),
-            on_failed=lambda message: self._fail("Confusion matrix failed", message),
+            key=CONFUSION,  # a newer matrix supersedes this one
+            on_returned=lambda data: self.confusion.set_data(data, self._image_names()),
+            on_errored=lambda exc: self._fail("Confusion matrix failed", describe_error(exc)),
         )
-
-    def _on_confusion(self, job: int, data) -> None:
-        if job == self._confusion_job:
-            self.confusion.set_data(data, self._image_names())
 
     def _image_names(self) -> dict[int, str]:
         dataset = self.live.dataset
@@ -306,7 +304,7 @@ def snapshot(result):
 def install(host: WindowHost) -> EvaluateDock:
     dock = EvaluateDock(host)
     area = Qt.DockWidgetArea.RightDockWidgetArea
-    host.add_dock(dock, area, shortcut="Ctrl+Shift+E", tabbed=True)
+    host.add_dock(dock, area, tabbed=True)  # Ctrl+Shift+E: the Evaluate workspace
     return dock
 
 
@@ -319,17 +317,13 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "evaluate", False):
+    if args.evaluate:
         dock = window.docks["EvaluateDock"]
-        dock.show()
-        dock.raise_()
-        width = min(520, int(window.width() * 0.4))
-        window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
-        window.resizeDocks([dock], [900], Qt.Orientation.Vertical)
+        window.workspaces.switch("evaluate")
         dock.run()
 
 
 def screenshot_ready(window, args) -> bool:
-    if not getattr(args, "evaluate", False):
+    if not args.evaluate:
         return True
     return window.docks["EvaluateDock"].shows_finished_evaluation()

@@ -65,6 +65,7 @@ class InspectDock(QDockWidget):
         self.state = host.state
         self.session = TraceSession(self.state.pool, self)
         self.context = InspectContext(host, self.session)
+        self.example_shown = False  # --screenshot --stage: the stage's example was shown
         self.stages: list[Stage] = [cls(self.context) for cls in STAGE_CLASSES]
         self._build()
         self._connect()
@@ -192,7 +193,7 @@ class InspectDock(QDockWidget):
 
 def install(host: WindowHost) -> InspectDock:
     dock = InspectDock(host)
-    host.add_dock(dock, Qt.DockWidgetArea.RightDockWidgetArea, shortcut="Ctrl+I")
+    host.add_dock(dock, Qt.DockWidgetArea.RightDockWidgetArea)  # Ctrl+I: the Inspect workspace
     dock.hide()
     return dock
 
@@ -207,26 +208,16 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "stage", None):
+    if args.stage:
         dock = window.docks["inspect_dock"]
-        window.tabifyDockWidget(window.image_dock, dock)  # the full left column
-        dock.show()
-        dock.raise_()
-        window.resize(max(window.width(), 1600), max(window.height(), 1000))
-        right = [window.classes_dock, window.predictions_dock, window.model_dock]
-        right += [d for name, d in window.docks.items() if name == "EvaluateDock"]
-        for other in right[1:]:  # one narrow column on the right: room for the canvas
-            window.tabifyDockWidget(right[0], other)
-        right[0].raise_()
-        horizontal = Qt.Orientation.Horizontal
-        window.resizeDocks([dock, right[0]], [420, 250], horizontal)
+        window.workspaces.switch("inspect")
         dock.select_stage(args.stage)
         window.models.ensure_loaded()
 
 
 def screenshot_ready(window, args) -> bool:
     """With ``--stage``: the first image is traced and its stage drawn."""
-    if not getattr(args, "stage", None):
+    if not args.stage:
         return True
     dock = window.docks["inspect_dock"]
     if window.state.current_image() is None:
@@ -234,8 +225,8 @@ def screenshot_ready(window, args) -> bool:
     if dock.session.trace is None or dock.session.busy:
         dock._auto_trace()
         return False
-    if not getattr(dock, "_example_shown", False):
-        dock._example_shown = True
+    if not dock.example_shown:
+        dock.example_shown = True
         dock.current_stage().show_example()
         return False
     return not window.pool.busy()

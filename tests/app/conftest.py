@@ -75,7 +75,8 @@ def open_window(qtbot):
     yield factory
     for window in windows:
         window.close()
-        assert not window.state.pool.busy(), "a worker outlived its window"
+        pool = window.state.pool
+        assert not pool.busy() and pool.active_threads() == 0, "a worker outlived its window"
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +95,7 @@ def inspect_dock(qtbot, small_model, open_window, sample_folder):
     window = open_window(sample_folder)
     window.state.models.set_model(small_model)
     dock = window.docks["inspect_dock"]
-    dock.show()
+    window.workspaces.switch("inspect")  # Ctrl+I: the Inspect workspace shows the dock
     qtbot.waitUntil(lambda: dock.session.trace is not None and not dock.session.busy, timeout=60000)
     return dock
 
@@ -109,8 +110,7 @@ def evaluated_dock(qtbot):
 
     def factory(window):
         dock = window.docks["EvaluateDock"]
-        dock.show()
-        dock.raise_()
+        window.workspaces.switch("evaluate")  # Ctrl+Shift+E
         dataset, model = window.state.dataset, FakeModel()
         window.state.models.model = model
         for image_id, dets in fake_detections(dataset).items():

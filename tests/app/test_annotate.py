@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from app.main_window import MainWindow
 from detector.store import save_dataset
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -39,19 +38,13 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, folder):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1000, 700)
-    window.show()
-    window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
+def window(open_window, folder):
+    window = open_window(folder, size=(1000, 700))
     window.canvas.actual_size()  # 1 image pixel = 1 screen pixel, image at the origin
     window.canvas.horizontalScrollBar().setValue(window.canvas.horizontalScrollBar().minimum())
     window.canvas.verticalScrollBar().setValue(window.canvas.verticalScrollBar().minimum())
     window.canvas.setFocus()
-    yield window
-    window.close()
+    return window
 
 
 def view_point(window, x: float, y: float) -> QPoint:
@@ -262,7 +255,7 @@ def test_detect_all_with_progress(qtbot, window):
     )
     window.models.set_model(model)
     window.assist.detect_all()
-    qtbot.waitUntil(lambda: window.assist.detect_all_worker is None, timeout=60000)
+    qtbot.waitUntil(lambda: not window.assist.detecting_all, timeout=60000)
     assert set(window.detections) == set(window.images)
     assert "Detected all" in window.statusBar().currentMessage()
 

@@ -48,7 +48,7 @@ def window(open_window, sample_folder):
 
 def test_cancel_keeps_what_was_detected_and_rerun_reuses_it(qtbot, window):
     dock = window.docks["EvaluateDock"]
-    dock.show()
+    window.workspaces.switch("evaluate")
     model = SlowModel()
     window.models.model = model
     progress: list[tuple[int, int]] = []

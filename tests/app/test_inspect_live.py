@@ -61,3 +61,17 @@ def test_mask_layer_equals_composing_every_whole_mask(dock):
     dock.select_stage("final")
     shown = dock.window.canvas.mask_overlay("inspect.final.masks")
     assert shown.isVisible()
+
+
+def test_a_rerun_overtaken_by_a_slider_move_is_not_shown(dock, qtbot):
+    session = dock.session
+    dock.select_stage("final")
+    shown = []
+    session.trace_changed.connect(lambda trace: shown.append(trace.settings.score_thresh))
+    session.set_settings(score_thresh=0.3)
+    session._rerun_timer.stop()
+    session._start_rerun()  # in flight at 0.3
+    session.set_settings(score_thresh=0.4)  # the slider moves on before it lands
+    wait_idle(qtbot, dock)
+    assert shown and all(value == pytest.approx(0.4) for value in shown)
+    assert session.exact
