@@ -41,6 +41,9 @@ class PredictionsDock(QDockWidget):
         )
         self.count_label = QLabel("No predictions on this image")
         self.count_label.setWordWrap(True)
+        self.note_label = QLabel("", visible=False)  # e.g. no model class is a category
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet("color: #b35c00;")
         grid = QGridLayout()
         buttons = {
             "Detect image (Ctrl+R)": self.detect_requested,
@@ -59,7 +62,7 @@ class PredictionsDock(QDockWidget):
         self.progress = QProgressBar(visible=False)
         self.cancel_button = QPushButton("Cancel", visible=False)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        for widget in (self.threshold_label, self.slider, self.count_label):
+        for widget in (self.threshold_label, self.slider, self.count_label, self.note_label):
             layout.addWidget(widget)
         layout.addLayout(grid)
         layout.addWidget(self.progress)
@@ -79,6 +82,11 @@ class PredictionsDock(QDockWidget):
             self.count_label.setText("No predictions on this image")
         else:
             self.count_label.setText(f"{shown} of {total} predictions shown (dashed)")
+
+    def set_note(self, text: str) -> None:
+        """A warning about the predictions as a whole (hidden when empty)."""
+        self.note_label.setText(text)
+        self.note_label.setVisible(bool(text))
 
     def set_progress(self, done: int, total: int, message: str) -> None:
         running = total > 0 and done < total

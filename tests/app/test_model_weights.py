@@ -156,3 +156,24 @@ def test_evaluate_header_marks_a_random_init_model(qtbot, open_window, sample_fo
 def test_inspect_dock_marks_a_random_init_model(inspect_dock):
     assert not inspect_dock.state.models.model.trained
     assert inspect_dock.status.text().startswith("RANDOM INIT (untrained) · ")
+
+
+def test_no_shared_class_is_said_in_predictions_and_evaluate(qtbot, open_window, sample_folder):
+    """A COCO-class model on the shapes set: a warning, not a silent mAP 0.000."""
+    from detector.models import load_model
+
+    window = open_window(sample_folder)
+    coco = load_model(ARCH, weights=None, num_classes=91, device="cpu", min_size=128, max_size=160)
+    window.models.set_model(coco)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    note = window.predictions_dock.note_label
+    qtbot.waitUntil(lambda: note.text() != "", timeout=60000)
+    assert note.text().startswith("No model class is a category of this dataset")
+    assert "(person, bicycle, car, motorcycle and 76 more)" in note.text()
+    dock = window.docks["EvaluateDock"]
+    dock.show()
+    dock.raise_()
+    qtbot.mouseClick(dock.controls.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dock.shows_finished_evaluation, timeout=120000)
+    assert "no model class is a dataset category" in dock.controls.headline.text()
+    assert dock.controls.status_label.text().startswith("No model class is a category")
