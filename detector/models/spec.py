@@ -41,7 +41,15 @@ class ModelChoice:
 
     @property
     def is_file(self) -> bool:
-        return self.architecture is None or Path(self.weights).suffix in (".pth", ".pt")
+        """The weights are a checkpoint file (a bare path, a .pth/.pt name, or any path)."""
+        weights = self.weights
+        return (
+            self.architecture is None
+            or Path(weights).suffix in (".pth", ".pt")
+            or "/" in weights
+            or "\\" in weights
+            or Path(weights).is_file()
+        )
 
     def label(self) -> str:
         """``fasterrcnn_resnet50_fpn · COCO_V1``, ``… · random init``, ``… · mine.pth``."""

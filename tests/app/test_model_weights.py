@@ -177,3 +177,16 @@ def test_no_shared_class_is_said_in_predictions_and_evaluate(qtbot, open_window,
     qtbot.waitUntil(dock.shows_finished_evaluation, timeout=120000)
     assert "no model class is a dataset category" in dock.controls.headline.text()
     assert dock.controls.status_label.text().startswith("No model class is a category")
+
+
+def test_command_line_model_and_weights_become_the_dock_choice(open_window):
+    from app.launch import build_parser
+    from detector.models.spec import choice_from_arguments
+
+    args = build_parser().parse_args(["photos", "--model", ARCH, "--weights", "COCO_V1"])
+    spec = choice_from_arguments(args.model, args.weights).spec
+    window = open_window()
+    window.model_dock.set_choice(spec, "cpu")  # what launch.main does with it
+    assert window.model_dock.choice() == (f"{ARCH}@COCO_V1", "cpu")
+    assert window.model_dock.arch_combo.currentText() == ARCH
+    assert window.model_dock.weights_combo.currentData() == "COCO_V1"

@@ -38,6 +38,8 @@ def test_command_line_arguments_and_labels():
     assert choice_from_arguments("shapes", "NONE").is_random
     assert choice_from_arguments("shapes", "x/y.pth").label() == "shapes · y.pth"
     assert choice_from_arguments(None, "x/y.pth") == ModelChoice(None, "x/y.pth")
+    assert ModelChoice("shapes", "runs/weights.bin").is_file
+    assert not ModelChoice("shapes", "COCO_V1").is_file
 
 
 def test_random_init_is_labelled_untrained():
