@@ -47,12 +47,14 @@ WARNING_STYLE = "color: #b35c00;"
 
 class ModelDock(QDockWidget):
     """Signals: ``model_requested(spec, device)``, ``detect_requested()``,
-    ``download_requested(architecture, weights_name, mirror)``, ``cancel_requested()``."""
+    ``download_requested(architecture, weights_name, mirror)``, ``cancel_requested()``,
+    ``adopt_names_requested()`` (name a checkpoint's ``class_N`` after the dataset)."""
 
     model_requested = Signal(str, str)
     detect_requested = Signal()
     download_requested = Signal(str, str, str)
     cancel_requested = Signal()
+    adopt_names_requested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__("Model", parent)
@@ -67,6 +69,7 @@ class ModelDock(QDockWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.ambiguous_button.clicked.connect(self._on_ambiguous_chosen)
         self.detect_button.clicked.connect(self.detect_requested)
+        self.names_button.clicked.connect(self.adopt_names_requested)
         self._fill_weights()
 
     def _build(self) -> None:
@@ -101,6 +104,12 @@ class ModelDock(QDockWidget):
         for widget in (self.download_button, self.download_bar, self.cancel_button):
             downloads.addWidget(widget)
         layout.addLayout(downloads)
+        self.names_button = QPushButton("Name its classes after the dataset's", visible=False)
+        self.names_button.setToolTip(
+            "The checkpoint has no class names: take the open dataset's categories, in id "
+            "order, and save them beside it (<checkpoint>.json)"
+        )
+        layout.addWidget(self.names_button)
         self.detect_button = QPushButton("Detect (Ctrl+R)")
         layout.addWidget(self.detect_button)
         self.info_label = QLabel("Model not loaded yet")

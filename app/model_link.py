@@ -8,6 +8,8 @@ window's worker pool; a download is a generator job, so Cancel closes it and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel
 
@@ -36,6 +38,8 @@ class ModelLink(QObject):
         models.load_failed.connect(self._on_load_failed)
         models.architecture_needed.connect(self._on_architecture_needed)
         models.list_weights(dock.set_weight_entries)
+        dock.adopt_names_requested.connect(self.adopt_dataset_names)
+        window.state.dataset_opened.connect(lambda _d: self._offer_names())
         self.canvas_badge = QLabel("Random-init model: its detections mean nothing", window.canvas)
         self.canvas_badge.setObjectName("UntrainedBadge")
         self.canvas_badge.setStyleSheet(
@@ -48,6 +52,7 @@ class ModelLink(QObject):
     # ----- loads ----------------------------------------------------------------------------
     def _on_loaded(self, model) -> None:
         self.canvas_badge.setVisible(not model.trained)
+        self._offer_names()
         spec, device = self.window.models.choice
         self.window.model_dock.show_loaded(spec, device, model.architecture)
 
@@ -71,6 +76,37 @@ class ModelLink(QObject):
         self.window.model_dock.set_choice(spec, device)
         self.window.model_dock.ask_architecture(path, list(candidates))
         self.window.model_dock.raise_()
+
+    # ----- class names confirmed against the dataset -------------------------------------
+    def _dataset_names_for(self, model) -> list[str] | None:
+        """The open dataset's names (id order) when they can name ``model``'s ``class_N``."""
+        dataset = self.window.state.dataset
+        if model is None or dataset is None or not Path(str(model.source)).is_file():
+            return None
+        unnamed = [f"class_{i}" for i in range(1, model.num_classes)]
+        names = [dataset.categories[i].name for i in sorted(dataset.categories)]
+        return names if model.categories[1:] == unnamed and len(names) == len(unnamed) else None
+
+    def _offer_names(self) -> None:
+        model = self.window.models.model
+        self.window.model_dock.names_button.setVisible(self._dataset_names_for(model) is not None)
+
+    def adopt_dataset_names(self) -> None:
+        """Write ``<checkpoint>.json`` with the dataset's names, then load the file again."""
+        from detector.errors import DetScopeError
+        from detector.models.sidecars import write_sidecar
+
+        models = self.window.models
+        names = self._dataset_names_for(models.model)
+        if names is None:
+            return
+        try:
+            write_sidecar(Path(models.model.source), models.model.architecture, names)
+        except (OSError, DetScopeError) as exc:
+            self.window.show_error("Cannot save class names", str(exc))
+            return
+        self.window.model_dock.names_button.hide()
+        models.load(*models.choice)
 
     # ----- downloads ------------------------------------------------------------------------
     def download(self, architecture: str, weights_name: str, mirror: str) -> None:

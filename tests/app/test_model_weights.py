@@ -190,3 +190,24 @@ def test_command_line_model_and_weights_become_the_dock_choice(open_window):
     assert window.model_dock.choice() == (f"{ARCH}@COCO_V1", "cpu")
     assert window.model_dock.arch_combo.currentText() == ARCH
     assert window.model_dock.weights_combo.currentData() == "COCO_V1"
+
+
+def test_unnamed_checkpoint_takes_the_dataset_names_when_confirmed(
+    qtbot, open_window, sample_folder, tmp_path
+):
+    from detector.models import load_model
+
+    path = tmp_path / "mine.pth"
+    plain = load_model("shapes", weights=None, num_classes=6, seed=3, device="cpu")
+    torch.save(plain.module.state_dict(), path)  # no names in it, none beside it
+    window = open_window(sample_folder)
+    dock = window.model_dock
+    dock.open_checkpoint(str(path))
+    qtbot.waitUntil(lambda: _loaded(window, "shapes · mine.pth"), timeout=60000)
+    assert window.models.model.categories[1:3] == ["class_1", "class_2"]
+    assert dock.names_button.isVisible()
+    qtbot.mouseClick(dock.names_button, Qt.MouseButton.LeftButton)
+    dataset = window.state.dataset
+    expected = [dataset.categories[i].name for i in sorted(dataset.categories)]
+    qtbot.waitUntil(lambda: window.models.model.categories[1:] == expected, timeout=60000)
+    assert (tmp_path / "mine.pth.json").is_file() and not dock.names_button.isVisible()
