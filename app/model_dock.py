@@ -97,13 +97,7 @@ class ModelDock(QDockWidget):
         row.addWidget(self.ambiguous_combo, 1)
         row.addWidget(self.ambiguous_button)
         layout.addWidget(self.ambiguous_row)
-        downloads = QHBoxLayout()
-        self.download_button = QPushButton("Download", visible=False)
-        self.download_bar = QProgressBar(visible=False, maximum=100)
-        self.cancel_button = QPushButton("Cancel", visible=False)
-        for widget in (self.download_button, self.download_bar, self.cancel_button):
-            downloads.addWidget(widget)
-        layout.addLayout(downloads)
+        layout.addLayout(self._build_downloads())
         self.names_button = QPushButton("Name its classes after the dataset's", visible=False)
         self.names_button.setToolTip(
             "The checkpoint has no class names: take the open dataset's categories, in id "
@@ -117,6 +111,15 @@ class ModelDock(QDockWidget):
         layout.addWidget(self.info_label)
         layout.addStretch(1)
         self.setWidget(body)
+
+    def _build_downloads(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.download_button = QPushButton("Download", visible=False)
+        self.download_bar = QProgressBar(visible=False, maximum=100)
+        self.cancel_button = QPushButton("Cancel", visible=False)
+        for widget in (self.download_button, self.download_bar, self.cancel_button):
+            row.addWidget(widget)
+        return row
 
     # ----- what the window calls ---------------------------------------------------------
     def choice(self) -> tuple[str, str]:
