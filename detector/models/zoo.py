@@ -130,6 +130,10 @@ def _load_torchvision_weights(
         known = ", ".join(w.name for w in enum)
         raise ModelError(f"{name} has no weights {weights_name!r}; known: {known}") from None
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(chosen.url).name
+    if not cached.is_file() and download:  # verified, atomic, honours the mirror variable
+        from detector.models.weights import download_weights, find_weights
+
+        download_weights(find_weights(name, chosen.name))
     if not cached.is_file() and not download:
         raise ModelError(
             f"weights {name} {chosen.name} are not in the torch hub cache ({cached}). "
