@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from detector.errors import DetScopeError
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -68,12 +66,6 @@ def _get(args: argparse.Namespace) -> int:
                 bar.total = total
             bar.update(done - bar.n)
 
-        try:
-            path = download_weights(
-                entry, mirror=args.mirror, progress=progress, timeout=args.timeout
-            )
-        except DetScopeError:
-            bar.close()
-            raise
+        path = download_weights(entry, mirror=args.mirror, progress=progress, timeout=args.timeout)
     print(f"{entry.architecture} {entry.name}: verified and saved to {path}")
     return 0
