@@ -61,6 +61,7 @@ class ModelDock(QDockWidget):
         self.setObjectName("ModelDock")
         self._entries: dict[str, list] = {}  # architecture -> [WeightsInfo]
         self._choice = ModelChoice("shapes")
+        self._downloading = False
         self._build()
         self.arch_combo.activated.connect(self._on_architecture)
         self.weights_combo.activated.connect(self._on_weights)
@@ -177,6 +178,7 @@ class ModelDock(QDockWidget):
 
     def download_finished(self) -> None:
         """Back to the idle look; the weights list shows the new cached state."""
+        self._downloading = False
         self.download_bar.hide()
         self.cancel_button.hide()
         self._fill_weights()
@@ -249,8 +251,7 @@ class ModelDock(QDockWidget):
     def _show_download_state(self) -> None:
         entry = self._entry(self.arch_combo.currentText(), self.weights_combo.currentData())
         missing = entry is not None and not entry.cached
-        downloading = self.download_bar.isVisible()
-        self.download_button.setVisible(missing and not downloading)
+        self.download_button.setVisible(missing and not self._downloading)
         if missing:
             self.download_button.setText(f"Download {entry.name} ({entry.size_mb:.0f} MB)")
             self.set_info(
@@ -263,6 +264,7 @@ class ModelDock(QDockWidget):
         entry = self._entry(self.arch_combo.currentText(), self.weights_combo.currentData())
         if entry is None:
             return
+        self._downloading = True
         self.download_button.hide()
         self.download_bar.setValue(0)
         self.download_bar.show()
