@@ -51,7 +51,7 @@ class ModelLink(QObject):
 
     # ----- loads ----------------------------------------------------------------------------
     def _on_loaded(self, model) -> None:
-        self.canvas_badge.setVisible(not model.trained)
+        self.canvas_badge.setVisible(not getattr(model, "trained", True))
         self._offer_names()
         spec, device = self.window.models.choice
         self.window.model_dock.show_loaded(spec, device, model.architecture)

@@ -301,7 +301,7 @@ def model_warning(model, categories: dict[int, str]) -> tuple[str, str]:
     if categories and not (category_mapping(model.categories, categories) >= 0).any():
         explanation = label_overlap(model.categories, categories.values()).message()
         return "no model class is a dataset category", explanation
-    if not model.trained:
+    if not getattr(model, "trained", True):
         return "random init: untrained model", ""
     return "", ""
 

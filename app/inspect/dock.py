@@ -176,7 +176,7 @@ class InspectDock(QDockWidget):
             self.sliders.show_settings(trace.settings)
             detections = len(trace.detections)
             model = self.state.models.model
-            untrained = model is not None and not model.trained
+            untrained = model is not None and not getattr(model, "trained", True)
             self.status.setText(
                 ("RANDOM INIT (untrained) · " if untrained else "")
                 + f"{detections} detections · {len(trace.rpn.proposals_resized)}"

@@ -102,11 +102,14 @@ def load_choice(choice: ModelChoice, device: str = "auto", **settings: Any):
 
 def model_label(model: Any) -> str:
     """A loaded model as the status bar names it: ``fasterrcnn_resnet50_fpn · COCO_V1``."""
-    source = str(model.source)
-    if not model.trained:
-        return f"{model.architecture} · RANDOM INIT (untrained)"
+    source = str(getattr(model, "source", ""))  # stand-in models may carry less
+    architecture = getattr(model, "architecture", "model")
+    if not getattr(model, "trained", True):
+        return f"{architecture} · RANDOM INIT (untrained)"
+    if not source:
+        return architecture
     if source.startswith("torchvision "):
-        return f"{model.architecture} · {source.removeprefix('torchvision ')}"
+        return f"{architecture} · {source.removeprefix('torchvision ')}"
     if source.startswith("fine-tuned"):
-        return f"{model.architecture} · {source}"
-    return f"{model.architecture} · {Path(source).name}"
+        return f"{architecture} · {source}"
+    return f"{architecture} · {Path(source).name}"
