@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
+from app import tour
 from app.annotate import file_actions, recovery
 from app.annotate.assist import ModelAssist
 from app.annotate.autosave import Autosave
@@ -31,6 +32,7 @@ from app.annotate.predictions_dock import PredictionsDock
 from app.annotate.shortcuts import ShortcutSheet, build_edit_actions
 from app.annotate.status import StatusBar
 from app.canvas import ImageCanvas
+from app.help import FirstRunHint
 from app.image_list import ImageListDock
 from app.model_dock import ModelDock
 from app.model_link import connect_model_dock
@@ -69,15 +71,22 @@ class MainWindow(QMainWindow):
         self.layer = ObjectLayer(self.canvas)
         self.layer.prediction_names = self.state.prediction_names
         self.editor = BoxEditor(self.canvas, self.layer, self.undo, self)
+        self.editor.prefer_predictions = self._reviewing_predictions
+        cycle = QAction("Next object under the cursor", self.canvas, shortcut="Tab")
+        cycle.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        cycle.triggered.connect(self.editor.cycle_under_cursor)
+        self.canvas.addAction(cycle)
         self.commands = EditCommands(self)
         self.assist = ModelAssist(self)
         self.status = StatusBar(self)
         self._build_actions()
         self._build_docks()
+        self.image_dock.set_status_source(self.status.row_text)  # asked per row on screen
         self._connect()
         from app import extensions
 
         extensions.install_all(self)
+        tour.install(self)  # Help > Getting started walks the docks' stages
         for dock in self.docks.values():
             scrollable(dock)  # no dock forces a minimum height: each scrolls in its room
         self.workspaces = Workspaces(self, self.layer.set_overlays_visible)
@@ -85,6 +94,7 @@ class MainWindow(QMainWindow):
         self.view_menu.insertAction(self._view_first, self._reset_workspace_action())
         self.view_menu.insertSeparator(self._view_first)
         restore_layout(self)  # after every dock exists, extensions' included
+        self.first_run_hint = FirstRunHint(self.canvas)  # its event filter runs first
 
     # ----- the model, read-only (write through ``state``) --------------------------------
     dataset = property(lambda self: self.state.dataset)
@@ -184,7 +194,9 @@ class MainWindow(QMainWindow):
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_menu.addAction(self.detect_action)
         self.model_menu.addAction("Detect &All Images", self.assist.detect_all)
-        self.menuBar().addMenu("&Help").addAction(self.edit_actions["help"])
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu.addAction(self.edit_actions["help"])
+        self.help_menu.addAction("&About DetScope", self.show_about)
 
     def _connect(self) -> None:
         state = self.state
@@ -212,7 +224,9 @@ class MainWindow(QMainWindow):
         dock.detect_all_requested.connect(self.assist.detect_all)
         dock.cancel_requested.connect(self.assist.cancel)
         dock.accept_requested.connect(self.commands.accept_selected)
-        dock.accept_all_requested.connect(lambda: self.commands.accept_above(dock.threshold()))
+        dock.accept_all_requested.connect(
+            lambda: self.commands.accept_above(dock.threshold(), dock.match_iou())
+        )
         dock.reject_requested.connect(self.commands.reject)
         dock.clear_requested.connect(lambda: self.set_predictions(self.current_image_id, []))
         self.model_dock.model_requested.connect(self.choose_model)
@@ -408,6 +422,11 @@ class MainWindow(QMainWindow):
         annotation = self.dataset.objects.get(object_id) if object_id is not None else None
         return annotation.category_id if annotation is not None else None
 
+    def show_about(self) -> None:
+        from app.help import show_about
+
+        self.about_box = show_about(self)
+
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self)
         self.shortcut_sheet.show()
@@ -420,6 +439,11 @@ class MainWindow(QMainWindow):
         self.layer.hidden_categories = hidden
         self.layer.redraw()
         self.editor.prune()
+
+    def _reviewing_predictions(self) -> bool:
+        """The Predictions dock is on screen: a click on a prediction selects it first."""
+        dock = self.predictions_dock
+        return dock.isVisible() and not dock.visibleRegion().isEmpty()
 
     def _on_threshold(self, value: float) -> None:
         self.layer.threshold = value

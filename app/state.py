@@ -54,7 +54,7 @@ class AppState(QObject):
         self.current_image_id: int | None = None
         self.detections: dict[int, object] = {}  # image id -> raw Detections of the model
         self.prediction_names: dict[int, str] = {}  # category ids predictions reserved
-        self.unreadable: set[int] = set()
+        self.unreadable: dict[int, str] = {}  # image id -> why it cannot be read
         self._unsubscribe = None
         self.store.image_ready.connect(self._on_image_ready)
         self.store.image_failed.connect(self._on_image_failed)
@@ -86,8 +86,12 @@ class AppState(QObject):
             self.dataset.set_predictions(image_id, annotations)
 
     def mark_unreadable(self, image_id: int, message: str) -> None:
-        self.unreadable.add(image_id)
+        self.unreadable[image_id] = message
         self.image_failed.emit(image_id, message)
+
+    def unreadable_reason(self, image_id: int) -> str | None:
+        """Why ``image_id`` could not be read (None while it reads fine)."""
+        return self.unreadable.get(image_id)
 
     # ----- current image -----------------------------------------------------------------
     def set_current_image(self, image_id: int, *, reload: bool = False) -> None:

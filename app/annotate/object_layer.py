@@ -115,6 +115,13 @@ class ObjectLayer:
     def prediction_at(self, x: float, y: float) -> int | None:
         return _smallest_containing(self.prediction_ids, self.prediction_boxes, x, y)
 
+    def objects_at(self, x: float, y: float) -> list[int]:
+        """Every object containing (x, y), smallest first."""
+        return _containing(self.object_ids, self.object_boxes, x, y)
+
+    def predictions_at(self, x: float, y: float) -> list[int]:
+        return _containing(self.prediction_ids, self.prediction_boxes, x, y)
+
 
 def _rgba(color: QColor, alpha: int) -> tuple[int, int, int, int]:
     return (color.red(), color.green(), color.blue(), alpha)
@@ -124,6 +131,17 @@ def _boxes(annotations) -> np.ndarray:
     if not annotations:
         return EMPTY
     return np.array([a.box for a in annotations], np.float32)
+
+
+def _containing(ids: np.ndarray, boxes: np.ndarray, x: float, y: float) -> list[int]:
+    if not len(ids):
+        return []
+    inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+    candidates = np.flatnonzero(inside)
+    areas = (boxes[candidates, 2] - boxes[candidates, 0]) * (
+        boxes[candidates, 3] - boxes[candidates, 1]
+    )
+    return [int(ids[i]) for i in candidates[np.argsort(areas, kind="stable")]]
 
 
 def _smallest_containing(ids: np.ndarray, boxes: np.ndarray, x: float, y: float) -> int | None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.value_slider import ValueSlider
+from detector.data.accept import MATCH_IOU
 
 
 class PredictionsDock(QDockWidget):
@@ -39,6 +40,15 @@ class PredictionsDock(QDockWidget):
             "Predictions scoring below this are hidden (and not accepted). "
             "Type a value, or double-click the slider to reset to 0.50"
         )
+        self.match_label = QLabel(
+            "Accept all skips predictions matching ground truth of their class at IoU ≥"
+        )
+        self.match_label.setWordWrap(True)
+        self.match_slider = ValueSlider(0.05, 1.0, decimals=2, default=MATCH_IOU)
+        self.match_slider.setToolTip(
+            "A prediction overlapping an existing object of the same class at least this much "
+            "is already annotated: Accept all leaves it out"
+        )
         self.count_label = QLabel("No predictions on this image")
         self.count_label.setWordWrap(True)
         self.note_label = QLabel("", visible=False)  # e.g. no model class is a category
@@ -62,7 +72,14 @@ class PredictionsDock(QDockWidget):
         self.progress = QProgressBar(visible=False)
         self.cancel_button = QPushButton("Cancel", visible=False)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        for widget in (self.threshold_label, self.slider, self.count_label, self.note_label):
+        for widget in (
+            self.threshold_label,
+            self.slider,
+            self.count_label,
+            self.match_label,
+            self.match_slider,
+            self.note_label,
+        ):
             layout.addWidget(widget)
         layout.addLayout(grid)
         layout.addWidget(self.progress)
@@ -73,6 +90,9 @@ class PredictionsDock(QDockWidget):
 
     def threshold(self) -> float:
         return self.slider.value()
+
+    def match_iou(self) -> float:
+        return self.match_slider.value()
 
     def set_threshold(self, value: float) -> None:
         self.slider.set_value(value)

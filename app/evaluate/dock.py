@@ -19,10 +19,12 @@ from app.evaluate.ap_table import APTable
 from app.evaluate.canvas_marks import detection_box, focus_box_set, image_marks, marks_box_set
 from app.evaluate.confusion_view import ConfusionView
 from app.evaluate.controls import ControlBar, ExportButton
+from app.evaluate.diagnose_tab import DiagnoseTab
 from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
+from app.evaluate.pr_walk_view import PRWalkView
 from app.evaluate.runner import RunController, RunOutput
 from app.workers import describe_error
 
@@ -54,6 +56,7 @@ class EvaluateDock(QDockWidget):
     def _build(self) -> None:
         self.controls = ControlBar()
         self.plot = PRPlot()
+        self.plot.image_name = self._file_name  # file names, not ids, in the tooltips
         self.table = APTable()
         self.confusion = ConfusionView()
         self.errors = ErrorList()
@@ -66,6 +69,10 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
+        self.diagnose = DiagnoseTab(self.host)
+        self.tabs.addTab(self.diagnose, "Diagnose")
+        self.walk = PRWalkView(self)
+        self.tabs.addTab(self.walk, "PR walk")
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -188,6 +195,7 @@ class EvaluateDock(QDockWidget):
         self._confusion_stale = True
         self._update_confusion()
         self.draw_marks()
+        self.walk.set_result(result)
         self.view_updated.emit()
 
     _confusion_stale = True
@@ -222,6 +230,11 @@ class EvaluateDock(QDockWidget):
             on_errored=lambda exc: self._fail("Confusion matrix failed", describe_error(exc)),
         )
 
+    def _file_name(self, image_id: int) -> str:
+        dataset = self.live.dataset
+        record = dataset.images.get(image_id) if dataset is not None else None
+        return record.file_name if record is not None else ""
+
     def _image_names(self) -> dict[int, str]:
         dataset = self.live.dataset
         if dataset is None:
@@ -251,8 +264,8 @@ class EvaluateDock(QDockWidget):
 
     def draw_marks(self) -> None:
         canvas = self.host.canvas
-        marks_overlay = canvas.boxes_overlay("evaluation", z=30)
-        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=31)
+        marks_overlay = canvas.boxes_overlay("evaluation", z=40)  # above the ground truth (30)
+        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=45)
         result = self.live.result()
         image_id = self.state.current_image_id
         on = self.isVisible() and self.controls.marks_check.isChecked()
@@ -278,7 +291,8 @@ class EvaluateDock(QDockWidget):
             return
         try:
             if Path(path).suffix.lower() in (".png", ".svg"):
-                written = export_plot(self.plot.plot, path)
+                with self.plot.without_hover():
+                    written = export_plot(self.plot.plot, path)
             else:
                 written = export_metrics(self.view, result.stats_dict(), path, result)
         except OSError as exc:
@@ -334,13 +348,25 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if args.evaluate:
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if args.evaluate or walk:
         dock = window.docks["EvaluateDock"]
         window.workspaces.switch("evaluate")
+        if walk:
+            dock.tabs.setCurrentWidget(dock.walk)
         dock.run()
 
 
 def screenshot_ready(window, args) -> bool:
-    if not args.evaluate:
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if not (args.evaluate or walk):
         return True
-    return window.docks["EvaluateDock"].shows_finished_evaluation()
+    dock = window.docks["EvaluateDock"]
+    if not dock.shows_finished_evaluation():
+        return False
+    if walk and not dock.walk.at_end:
+        if not dock.walk.ready:
+            return False
+        dock.walk.walk_to_end()
+        return False
+    return not window.pool.busy()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from detector.store import save_dataset
 
@@ -152,7 +153,7 @@ def test_edit_shortcuts(qtbot, window):
     assert list(boxes(window).values()) == [(21.0, 30.0, 61.0, 60.0)]
     key(qtbot, window, Qt.Key.Key_Space)
     assert window.dataset.images[2].verified
-    assert "✓" in window.image_dock.list_widget.currentItem().text()
+    assert "✓" in window.image_dock.current_text()
     key(qtbot, window, Qt.Key.Key_T)
     assert not window.canvas.boxes_overlay("objects").show_labels
     key(qtbot, window, Qt.Key.Key_F1)
@@ -231,6 +232,9 @@ def test_accept_predictions_keeps_masks_and_never_saves_unaccepted(qtbot, window
     )
     window.predictions_dock.set_threshold(0.5)
     window.predictions_dock.accept_all_requested.emit()  # the zebra, a class the set lacks
+    prompt = window.commands.new_classes_prompt  # asked first, never created silently
+    assert "zebra" in prompt.text() and window.dataset.category_by_name("zebra") is None
+    qtbot.mouseClick(prompt.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     zebra = window.dataset.category_by_name("zebra")
     assert zebra is not None
     assert [
