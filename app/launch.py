@@ -57,6 +57,11 @@ def _size(text: str | None) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from detector.models.spec import choice_from_arguments
+
+    given = choice_from_arguments(args.model, args.weights)
+    if args.weights is not None and given is None:
+        build_parser().error("--weights NAME needs --model ARCH (a checkpoint path alone is fine)")
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         # a screenshot shows the default layout and size, not this user's saved ones
@@ -70,9 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("DetScope")
     window = MainWindow()
     stored = settings()
-    from detector.models.spec import choice_from_arguments
-
-    given = choice_from_arguments(args.model, args.weights)
     model = given.spec if given is not None else str(stored.value("model", "shapes"))
     device = args.device or str(stored.value("device", "auto"))
     window.model_dock.set_choice(model, device)
