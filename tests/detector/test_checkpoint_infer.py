@@ -94,3 +94,24 @@ def test_torchvision_file_name_gives_architecture_and_coco_names(tmp_path):
     loaded = load_model(str(path), **SMALL)
     assert loaded.architecture == MOBILE[1]
     assert loaded.categories[1] == "person" and loaded.num_classes == 91
+
+
+def test_detect_cli_takes_a_plain_state_dict_and_classes_txt(tmp_path):
+    """``main.py detect --model mine.pth``: architecture inferred, names from classes.txt."""
+    import numpy as np
+    from PIL import Image
+
+    import main
+
+    model = load_model("shapes", weights=None, num_classes=3, seed=4, **SMALL)
+    checkpoint = tmp_path / "weights" / "mine.pth"
+    checkpoint.parent.mkdir()
+    torch.save(model.module.state_dict(), checkpoint)
+    (checkpoint.parent / "classes.txt").write_text("apple\npear\n")
+    image = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (96, 128, 3), np.uint8)).save(image)
+    out = tmp_path / "detections.json"
+    code = main.main(["detect", str(image), "--model", str(checkpoint), "--out", str(out)])
+    assert code == 0
+    names = [c["name"] for c in json.loads(out.read_text())["categories"]]
+    assert names == ["apple", "pear"]  # background is not a COCO category
