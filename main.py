@@ -1,7 +1,7 @@
 """DetScope: open the GUI (default) or run a command-line tool.
 
 python main.py [FOLDER] [--screenshot OUT.png ...]   the desktop program
-python main.py detect|eval|diagnose|convert|synth|train ...   command-line tools (--help on each)
+python main.py detect|eval|diagnose|convert|synth|train|weights ...   command-line tools
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convert": ("detector.cli.convert", "convert annotations between COCO, VOC, YOLO, LabelMe"),
     "synth": ("detector.cli.synth", "write a synthetic 'shapes' dataset with exact masks"),
     "train": ("detector.cli.train", "train or fine-tune a detector on a COCO folder"),
+    "weights": ("detector.cli.weights", "list or download torchvision's pretrained weights"),
 }
 
 

@@ -1,4 +1,4 @@
-"""Start the GUI: ``python main.py [FOLDER] [--model M] [--device D] [--screenshot OUT.png]``."""
+"""Start the GUI: ``python main.py [FOLDER] [--model M] [--weights W] [--device D] [--screenshot OUT.png]``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="main.py", description="DetScope desktop program")
     parser.add_argument("folder", nargs="?", help="image folder (default: the bundled samples)")
     parser.add_argument("--model", default=None, help="architecture name or checkpoint path")
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help="with --model ARCH: torchvision weights name (COCO_V1, DEFAULT), 'none' (random "
+        "init) or a checkpoint path; cached weights only (main.py weights get downloads)",
+    )
     parser.add_argument("--device", default=None, help="auto, cpu or cuda")
     parser.add_argument(
         "--screenshot",
@@ -51,6 +57,11 @@ def _size(text: str | None) -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from detector.models.spec import choice_from_arguments
+
+    given = choice_from_arguments(args.model, args.weights)
+    if args.weights is not None and given is None:
+        build_parser().error("--weights NAME needs --model ARCH (a checkpoint path alone is fine)")
     if args.screenshot:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         # a screenshot shows the default layout and size, not this user's saved ones
@@ -64,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("DetScope")
     window = MainWindow()
     stored = settings()
-    model = args.model or str(stored.value("model", "shapes"))
+    model = given.spec if given is not None else str(stored.value("model", "shapes"))
     device = args.device or str(stored.value("device", "auto"))
     window.model_dock.set_choice(model, device)
     window.models.choice = (model, device)

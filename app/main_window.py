@@ -35,6 +35,7 @@ from app.canvas import ImageCanvas
 from app.help import FirstRunHint
 from app.image_list import ImageListDock
 from app.model_dock import ModelDock
+from app.model_link import connect_model_dock
 from app.settings import remember_folder, restore_layout, save_layout, settings
 from app.state import AppState
 from app.workspaces import Workspaces, scrollable
@@ -234,6 +235,7 @@ class MainWindow(QMainWindow):
         self.models.detections_ready.connect(self.assist.on_detections)
         self.models.failed.connect(lambda message: self.show_error("Model error", message))
         self.models.busy_changed.connect(self.status.busy_bar.setVisible)
+        connect_model_dock(self)  # weights list, downloads, failed-load restore
 
     # ----- folder and dataset ------------------------------------------------------------
     def _choose_folder(self) -> None:

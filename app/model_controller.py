@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -19,10 +20,25 @@ from detector.inference.detections import mask_rles
 MODEL_LOCK = threading.Lock()
 
 
-def _load(name: str, device: str):
-    from detector.models import load_model
+@dataclass(frozen=True)
+class NeedsArchitecture:
+    """A checkpoint fits several architectures; the user picks one of ``candidates``."""
 
-    return load_model(name, device=device)
+    path: str
+    candidates: list[str]
+    message: str
+
+
+def _load(spec: str, device: str):
+    """Load a :mod:`detector.models.spec` string (``ARCH@COCO_V1``, ``ARCH@none``, a path)."""
+    from detector.models.infer import AmbiguousArchitectureError
+    from detector.models.spec import load_choice, parse_model_spec
+
+    choice = parse_model_spec(spec)
+    try:
+        return load_choice(choice, device)
+    except AmbiguousArchitectureError as exc:
+        return NeedsArchitecture(choice.weights, list(exc.candidates), str(exc))
 
 
 def _run_detect(model, image: np.ndarray):
@@ -37,12 +53,16 @@ def _run_detect(model, image: np.ndarray):
 class ModelController(QObject):
     """Signals: ``model_loaded(model)``, ``detections_ready(token, detections, seconds, rles)``
     (``rles``: one COCO RLE per mask, or None),
-    ``failed(message)``, ``busy_changed(bool)``."""
+    ``failed(message)``, ``busy_changed(bool)``; ``load_failed(message, spec)`` after a load
+    failed (``choice`` is back to the model still loaded), ``architecture_needed(path,
+    candidates)`` when a checkpoint fits several architectures."""
 
     model_loaded = Signal(object)
     detections_ready = Signal(object, object, float, object)
     failed = Signal(str)
     busy_changed = Signal(bool)
+    load_failed = Signal(str, str)  # message, the spec that failed (``choice`` is restored)
+    architecture_needed = Signal(str, list)  # checkpoint path, candidate architectures
 
     lock = MODEL_LOCK  # take it around every use of ``model.module`` in a worker
 
@@ -51,6 +71,7 @@ class ModelController(QObject):
         self._pool = pool
         self.model = None
         self.choice: tuple[str, str] = ("shapes", "auto")
+        self.loaded_choice: tuple[str, str] | None = None  # the choice ``model`` came from
         self._queued_detect: tuple[object, np.ndarray] | None = None
         self._busy = 0
 
@@ -67,8 +88,8 @@ class ModelController(QObject):
             name,
             device,
             key="model.load",
-            on_returned=self._loaded,
-            on_errored=self._load_failed,
+            on_returned=lambda model, c=(name, device): self._loaded(c, model),
+            on_errored=lambda exc, c=(name, device): self._load_failed(c, exc),
             on_finished=lambda: self._set_busy(-1),
         )
 
@@ -76,6 +97,7 @@ class ModelController(QObject):
         """Use an already built DetModel (scripts, tests, a model trained in-process)."""
         self._pool.cancel("model.load")
         self.model = model
+        self.loaded_choice = self.choice
         self.model_loaded.emit(model)
 
     def ensure_loaded(self) -> None:
@@ -98,17 +120,37 @@ class ModelController(QObject):
             on_finished=lambda: self._set_busy(-1),
         )
 
-    def _loaded(self, model) -> None:
+    def _loaded(self, choice: tuple[str, str], model) -> None:
+        if isinstance(model, NeedsArchitecture):
+            self._restore_choice()
+            self._queued_detect = None
+            self.architecture_needed.emit(model.path, model.candidates)
+            return
         self.model = model
+        self.loaded_choice = choice
         self.model_loaded.emit(model)
         if self._queued_detect is not None:
             token, image = self._queued_detect
             self._queued_detect = None
             self.detect(token, image)
 
-    def _load_failed(self, exc: Exception) -> None:
+    def _load_failed(self, choice: tuple[str, str], exc: Exception) -> None:
         self._queued_detect = None
-        self.failed.emit(describe_error(exc))
+        self._restore_choice()
+        message = describe_error(exc)
+        self.failed.emit(message)
+        self.load_failed.emit(message, choice[0])  # after: its status message stays on top
+
+    def _restore_choice(self) -> None:
+        """Back to the choice of the model still loaded (Ctrl+R runs that one)."""
+        if self.loaded_choice is not None:
+            self.choice = self.loaded_choice
+
+    def list_weights(self, on_listed) -> None:
+        """torchvision's weights list (imports torchvision) off the GUI thread."""
+        from detector.models.weights import list_weights
+
+        self._pool.start(list_weights, key="weights.list", on_returned=on_listed)
 
     def _detected(self, token: object, result) -> None:
         detections, seconds, rles = result

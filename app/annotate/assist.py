@@ -77,15 +77,27 @@ class ModelAssist(QObject):
         self.store(image_id, detections, rles)
         window.predictions_dock.raise_()  # where the new predictions are accepted or rejected
         model = window.models.model
+        from detector.models.spec import model_label
+
         window.statusBar().showMessage(
-            f"{len(detections)} detections in {seconds * 1000:.0f} ms on {model.device}", 8000
+            f"{len(detections)} detections in {seconds * 1000:.0f} ms by {model_label(model)} "
+            f"on {model.device}",
+            8000,
         )
 
     def store(self, image_id: int, detections, rles) -> None:
         window = self.window
         if window.dataset is None or image_id not in window.dataset.images:
             return
-        ids = category_ids(window.dataset, window.models.model.categories, window.prediction_names)
+        model_categories = window.models.model.categories
+        names = [c.name for c in window.dataset.categories.values()]
+        from detector.data.label_report import label_overlap
+
+        note = label_overlap(model_categories, names).message()
+        window.predictions_dock.set_note(
+            note + " Accepting a prediction adds its class as a new category." if note else ""
+        )
+        ids = category_ids(window.dataset, model_categories, window.prediction_names)
         window.set_predictions(image_id, to_annotations(detections, rles, image_id, ids))
 
     # ----- all images --------------------------------------------------------------------

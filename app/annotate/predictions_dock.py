@@ -51,6 +51,9 @@ class PredictionsDock(QDockWidget):
         )
         self.count_label = QLabel("No predictions on this image")
         self.count_label.setWordWrap(True)
+        self.note_label = QLabel("", visible=False)  # e.g. no model class is a category
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet("color: #b35c00;")
         grid = QGridLayout()
         buttons = {
             "Detect image (Ctrl+R)": self.detect_requested,
@@ -75,6 +78,7 @@ class PredictionsDock(QDockWidget):
             self.count_label,
             self.match_label,
             self.match_slider,
+            self.note_label,
         ):
             layout.addWidget(widget)
         layout.addLayout(grid)
@@ -98,6 +102,11 @@ class PredictionsDock(QDockWidget):
             self.count_label.setText("No predictions on this image")
         else:
             self.count_label.setText(f"{shown} of {total} predictions shown (dashed)")
+
+    def set_note(self, text: str) -> None:
+        """A warning about the predictions as a whole (hidden when empty)."""
+        self.note_label.setText(text)
+        self.note_label.setVisible(bool(text))
 
     def set_progress(self, done: int, total: int, message: str) -> None:
         running = total > 0 and done < total

@@ -6,6 +6,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QToolButton
 
 from detector.geometry.boxes import pair_iou
 
+UNTRAINED_STYLE = "color: #b35c00; font-weight: bold;"
+
 
 class StatusBar:
     """Fills the window's status bar and the per-image status of the image list."""
@@ -85,7 +87,10 @@ class StatusBar:
 
     def show_model(self, model) -> None:
         window = self.window
-        self.model_label.setText(f"{model.architecture} on {model.device}")
+        from detector.models.spec import model_label
+
+        self.model_label.setText(f"{model_label(model)} on {model.device}")
+        self.model_label.setStyleSheet("" if model.trained else UNTRAINED_STYLE)
         text = model.describe()
         if not model.trained:
             text += (

@@ -114,9 +114,11 @@ class ControlBar(QWidget):
             self.class_combo.setCurrentIndex(index)
 
     # ----- state -------------------------------------------------------------------------
-    def set_headline(self, view: EvaluationView) -> None:
+    def set_headline(self, view: EvaluationView, model_warning: str = "") -> None:
+        """``model_warning``: e.g. the evaluated model is random init, shown beside the mAP."""
         value = f"{view.mean_ap:.3f}" if view.mean_ap >= 0 else "–"
-        self.headline.setText(f"mAP {value}")
+        self.headline.setText(f"mAP {value}" + (f"  ({model_warning})" if model_warning else ""))
+        self.headline.setStyleSheet("color: #b35c00;" if model_warning else "")
         self.headline.setToolTip(f"{view.settings.describe()}, {view.num_images} images")
 
     def clear_headline(self) -> None:

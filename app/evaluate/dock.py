@@ -122,11 +122,13 @@ class EvaluateDock(QDockWidget):
             models.ensure_loaded()
             return
         self._run_when_loaded = False
+        self._evaluated_model = models.model
         self.live.run_started()
         if not self.runner.start(dataset, models.model):
             self.live.run_ended()
 
     _run_when_loaded = False
+    _evaluated_model = None
 
     def _on_model_loaded(self, _model) -> None:
         if self._run_when_loaded:
@@ -185,7 +187,10 @@ class EvaluateDock(QDockWidget):
         self.controls.set_categories(result.data.categories)
         self.plot.set_view(self.view, self.controls.category_id())
         self.table.set_rows(self.view.rows)
-        self.controls.set_headline(self.view)
+        warning, explanation = model_warning(self._evaluated_model, result.data.categories)
+        self.controls.set_headline(self.view, warning)
+        if explanation:
+            self.controls.status_label.setText(explanation)
         self.errors.set_errors(self.view.image_errors, self._image_names())
         self._confusion_stale = True
         self._update_confusion()
@@ -297,6 +302,22 @@ class EvaluateDock(QDockWidget):
 
     def shows_finished_evaluation(self) -> bool:
         return self.view is not None and not self.runner.running and self.isVisible()
+
+
+def model_warning(model, categories: dict[int, str]) -> tuple[str, str]:
+    """(headline note, explanation) about the evaluated model, or empty strings: no model
+    class maps to a dataset category (the mAP would be a meaningless 0), or random init."""
+    if model is None:
+        return "", ""
+    from app.evaluate.inputs import category_mapping
+    from detector.data.label_report import label_overlap
+
+    if categories and not (category_mapping(model.categories, categories) >= 0).any():
+        explanation = label_overlap(model.categories, categories.values()).message()
+        return "no model class is a dataset category", explanation
+    if not getattr(model, "trained", True):
+        return "random init: untrained model", ""
+    return "", ""
 
 
 def snapshot(result):

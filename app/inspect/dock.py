@@ -176,10 +176,14 @@ class InspectDock(QDockWidget):
         if trace is not None:
             self.sliders.show_settings(trace.settings)
             detections = len(trace.detections)
+            model = self.state.models.model
+            untrained = model is not None and not getattr(model, "trained", True)
             self.status.setText(
-                f"{detections} detections · {len(trace.rpn.proposals_resized)}"
+                ("RANDOM INIT (untrained) · " if untrained else "")
+                + f"{detections} detections · {len(trace.rpn.proposals_resized)}"
                 f" proposals · {len(trace.anchors.anchors_resized):,} anchors"
             )
+            self.status.setStyleSheet("color: #b35c00;" if untrained else "")
         self.current_stage().refresh()
 
     def _on_busy(self, busy: bool, message: str) -> None:

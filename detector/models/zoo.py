@@ -28,6 +28,7 @@ from detector.models.registry import (
     default_category_names,
     resolve_device,
 )
+from detector.models.sidecars import resolve_plain_checkpoint
 
 CHECKPOINT_FORMAT = "detscope-checkpoint"
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -129,10 +130,15 @@ def _load_torchvision_weights(
         known = ", ".join(w.name for w in enum)
         raise ModelError(f"{name} has no weights {weights_name!r}; known: {known}") from None
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(chosen.url).name
+    if not cached.is_file() and download:  # verified, atomic, honours the mirror variable
+        from detector.models.weights import download_weights, find_weights
+
+        download_weights(find_weights(name, chosen.name))
     if not cached.is_file() and not download:
         raise ModelError(
-            f"weights {name}:{chosen.name} are not in the torch hub cache ({cached}). "
-            f"Copy the file {Path(chosen.url).name} there, or allow downloading."
+            f"weights {name} {chosen.name} are not in the torch hub cache ({cached}). "
+            f"Download them (python main.py weights get {name} --weights {chosen.name}, or "
+            f"the Model dock's Download button), or copy the file {Path(chosen.url).name} there."
         )
     import torchvision.models.detection as detection
 
@@ -176,14 +182,11 @@ def _load_checkpoint_file(
         settings = {**payload.get("settings", {}), **settings}
     else:
         state = payload.get("model", payload) if isinstance(payload.get("model"), dict) else payload
-        if name is None:
-            raise ModelError(f"{path}: a plain state dict; say which architecture it is for")
         found = _classes_in_state(state)
         if num_classes is not None and found is not None and found != num_classes:
             raise ModelError(f"{path}: checkpoint has {found} classes, {num_classes} expected")
-        categories = default_category_names(
-            ARCHITECTURES[name], found or num_classes or ARCHITECTURES[name].default_num_classes
-        )
+        plain = resolve_plain_checkpoint(path, state, name)  # architecture, names: sidecars
+        name, categories = plain.architecture, plain.categories
     if name not in ARCHITECTURES:
         raise ModelError(f"{path}: unknown architecture {name!r} recorded in the checkpoint")
     with torch.random.fork_rng(devices=[]):
@@ -211,6 +214,8 @@ def _load_state(module: nn.Module, state: dict, path: Path, name: str) -> None:
     if not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelError(f"{path}: not a state dict of tensors")
     own = module.state_dict()
+    # torchvision's pretrained files use FrozenBatchNorm2d: no num_batches_tracked buffers
+    state = {**{k: v for k, v in own.items() if k.endswith("num_batches_tracked")}, **state}
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     if missing or unexpected:

@@ -66,8 +66,8 @@ def test_plain_state_dict_needs_and_checks_architecture(tmp_path):
     torch.save(model.module.state_dict(), path)
     loaded = load_model("fasterrcnn_mobilenet_v3_large_320_fpn", weights=path)
     assert loaded.num_classes == 4
-    with pytest.raises(ModelError, match="say which architecture"):
-        load_model(str(path))
+    with pytest.raises(ModelError, match="fit 2 architectures .* say which"):
+        load_model(str(path))  # the two MobileNets share every tensor (test_checkpoint_infer)
     with pytest.raises(ModelError, match="4 classes, 91 expected"):
         load_model("fasterrcnn_mobilenet_v3_large_320_fpn", weights=path, num_classes=91)
     with pytest.raises(ModelError, match="does not fit fasterrcnn_resnet50_fpn"):
