@@ -91,7 +91,7 @@ class ModelAssist(QObject):
             return
         model_categories = window.models.model.categories
         names = [c.name for c in window.dataset.categories.values()]
-        from detector.data.label_report import label_overlap
+        from detector.data.labelmap import label_overlap
 
         note = label_overlap(model_categories, names).message()
         window.predictions_dock.set_note(

@@ -309,8 +309,8 @@ def model_warning(model, categories: dict[int, str]) -> tuple[str, str]:
     class maps to a dataset category (the mAP would be a meaningless 0), or random init."""
     if model is None:
         return "", ""
-    from app.evaluate.inputs import category_mapping
-    from detector.data.label_report import label_overlap
+    from detector.data.labelmap import label_overlap
+    from detector.evaluation.from_dataset import category_mapping
 
     if categories and not (category_mapping(model.categories, categories) >= 0).any():
         explanation = label_overlap(model.categories, categories.values()).message()

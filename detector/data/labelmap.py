@@ -10,6 +10,8 @@ names its categories by id. The two meet **by name**:
 - ``model_label``: a dataset category -> the model label it is compared as (Inspect).
 - ``training_labels`` / ``label_category_ids``: a model trained on a dataset has one label
   per category, in ascending id order (label 0 stays the background).
+- ``label_overlap``: what the user is told when the two sides share no name (the Evaluate
+  header and the Predictions dock say so instead of showing mAP 0.000).
 """
 
 from __future__ import annotations
@@ -91,3 +93,50 @@ def training_labels(category_ids: Iterable[int]) -> dict[int, int]:
 def label_category_ids(category_ids: Iterable[int]) -> list[int]:
     """Model label -> category id of a model trained on these categories (label 0: -1)."""
     return [NO_CATEGORY, *sorted(category_ids)]
+
+
+# ----- telling the user when the two sides do not meet --------------------------------
+_NOT_CLASSES = PLACEHOLDER_NAMES | {"__background__"}
+SHOWN_NAMES = 4
+
+
+@dataclass(frozen=True)
+class LabelOverlap:
+    """Class names on both sides (model order), only the model's, only the dataset's."""
+
+    shared: tuple[str, ...]
+    model_only: tuple[str, ...]
+    dataset_only: tuple[str, ...]
+
+    @property
+    def none_shared(self) -> bool:
+        """Both sides name classes, and not one name is on both."""
+        return not self.shared and bool(self.model_only) and bool(self.dataset_only)
+
+    def message(self) -> str:
+        """One sentence for the user; empty when some names are shared."""
+        if not self.none_shared:
+            return ""
+        return (
+            f"No model class is a category of this dataset: the model knows "
+            f"{_names(self.model_only)}, the dataset has {_names(self.dataset_only)}. "
+            f"Load a model trained on these categories, or rename them to the model's."
+        )
+
+
+def label_overlap(model_categories: Sequence[str], dataset_names: Iterable[str]) -> LabelOverlap:
+    """Compare by name; ``model_categories[0]`` is the background and is ignored."""
+    model = [n for n in list(model_categories)[1:] if n not in _NOT_CLASSES]
+    dataset = [n for n in dataset_names if n not in _NOT_CLASSES]
+    dataset_set, model_set = set(dataset), set(model)
+    return LabelOverlap(
+        tuple(n for n in model if n in dataset_set),
+        tuple(n for n in model if n not in dataset_set),
+        tuple(n for n in dataset if n not in model_set),
+    )
+
+
+def _names(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:SHOWN_NAMES])
+    more = f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
+    return f"{len(names)} ({shown}{more})"

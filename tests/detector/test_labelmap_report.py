@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from detector.data.label_report import label_overlap
+from detector.data.labelmap import label_overlap
 
 COCO_LIKE = ["__background__", "person", "N/A", "bicycle", "car", "cat", "dog", "N/A"]
 
