@@ -1,0 +1,70 @@
+"""Binary masks <-> COCO polygons: OpenCV contours simplified to a tolerance, and extents.
+
+A COCO polygon is a flat ``[x0, y0, x1, y1, ...]`` list in continuous image pixels (pixel
+column ``i`` covers ``[i, i + 1)``); an object's mask is a list of them (disjoint parts).
+Contours run through boundary pixel centres (index + 0.5), which pycocotools rasterises back
+to the same pixels best. Holes are not representable in COCO polygons and are dropped.
+Every function here takes one full-resolution mask (bool[H, W]), whatever stored it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFAULT_TOLERANCE = 1.0  # pixels: approxPolyDP's epsilon
+
+
+def mask_to_polygons(
+    mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE, min_area: float = 4.0
+) -> list[list[float]]:
+    """COCO polygons of ``mask`` (bool or 0/1 [H, W]), one per outer contour.
+
+    ``tolerance`` is the Douglas-Peucker epsilon in pixels (0 keeps every contour point);
+    parts under ``min_area`` square pixels are dropped. Largest part first.
+    """
+    import cv2
+
+    if mask.ndim != 2:
+        raise ValueError(f"expected an H x W mask, got shape {mask.shape}")
+    binary = np.ascontiguousarray(mask.astype(np.uint8))
+    contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    parts: list[tuple[float, list[float]]] = []
+    for contour in contours:
+        area = float(cv2.contourArea(contour)) + 0.5 * len(contour)  # pixel area, roughly
+        if area < min_area:
+            continue
+        simplified = cv2.approxPolyDP(contour, float(max(tolerance, 0.0)), True).reshape(-1, 2)
+        if len(simplified) < 3:
+            simplified = contour.reshape(-1, 2)
+        if len(simplified) < 3:
+            simplified = _pixel_square(simplified[0])
+        points = simplified.astype(np.float64) + 0.5
+        parts.append((area, [round(float(v), 2) for v in points.ravel()]))
+    parts.sort(key=lambda part: -part[0])
+    return [polygon for _, polygon in parts]
+
+
+def _pixel_square(point: np.ndarray) -> np.ndarray:
+    x, y = float(point[0]), float(point[1])
+    return np.array(
+        [[x - 0.5, y - 0.5], [x + 0.5, y - 0.5], [x + 0.5, y + 0.5], [x - 0.5, y + 0.5]]
+    )
+
+
+def polygons_extent(polygons: list[list[float]]) -> tuple[float, float, float, float] | None:
+    """The xyxy box around every vertex of ``polygons`` (None for no vertices)."""
+    xs = [v for polygon in polygons for v in polygon[0::2]]
+    ys = [v for polygon in polygons for v in polygon[1::2]]
+    if not xs:
+        return None
+    return (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys)))
+
+
+def polygon_points(polygon: list[float]) -> np.ndarray:
+    """float64[N, 2]: the (x, y) vertices of one flat COCO polygon."""
+    return np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+
+
+def flat_polygon(points: np.ndarray) -> list[float]:
+    """A flat COCO polygon from float[N, 2] vertices (rounded to 0.01 px)."""
+    return [round(float(v), 2) for v in np.asarray(points, dtype=np.float64).ravel()]

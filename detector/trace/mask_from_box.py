@@ -1,0 +1,149 @@
+"""Mask R-CNN's mask branch on a box the user chose: a mask from any box.
+
+``mask_from_box(model, box_image, features=...)`` is the lecture's Mask R-CNN branch on a
+user-chosen region, run with the model's own modules in the order ``RoIHeads.forward`` uses:
+``transform`` (resize + normalise) -> ``backbone`` (skipped when the image's features are
+cached, e.g. from a :class:`~detector.trace.Trace`) -> ``mask_roi_pool`` (RoIAlign on the FPN
+level the LevelMapper picks for the box) -> ``mask_head`` -> ``mask_predictor`` -> the M x M
+logits of one class, pasted into the image with torchvision's ``paste_masks_in_image``. So
+the result equals what Mask R-CNN would have produced had its box head output this box.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torchvision.models.detection.roi_heads import paste_masks_in_image
+from torchvision.models.detection.transform import resize_boxes
+
+from detector.errors import ModelError
+from detector.inference.run import image_to_tensor
+from detector.models import DetModel
+from detector.trace.roi import pool_levels
+from detector.trace.rpn import to_numpy
+
+
+@dataclass
+class ImageFeatures:
+    """The backbone's output for one image, kept to run heads on any box without a rerun.
+
+    features: torchvision's OrderedDict of [1, C, h, w] tensors (model device).
+    resized_size: (h, w) of the image after ``model.transform``'s resize (before padding).
+    original_size: (H, W) of the original image.
+    """
+
+    features: OrderedDict
+    resized_size: tuple[int, int]
+    original_size: tuple[int, int]
+
+    @classmethod
+    def from_trace(cls, trace) -> ImageFeatures:
+        """The features a Trace kept (raises ModelError when they were dropped)."""
+        if not trace.features_kept:
+            raise ModelError("this trace's features were dropped; trace the image again")
+        cache = trace._cache
+        resized = (int(cache.image_sizes[0][0]), int(cache.image_sizes[0][1]))
+        return cls(cache.features, resized, tuple(trace.input.original_size))
+
+
+@dataclass
+class BoxMask:
+    """The mask branch's answer for one box.
+
+    box_image (float32[4]): the box, xyxy original-image pixels; box_resized the same in the
+    model's resized frame. label: the model class whose logits were taken. pool_level: the
+    FPN level index RoIAlign sampled. logits (float32[M, M]) before the sigmoid, over the box;
+    probs = sigmoid(logits). probs_image (float32[H, W]): probs pasted into the image (0-1).
+    """
+
+    box_image: np.ndarray
+    box_resized: np.ndarray
+    label: int
+    pool_level: int
+    logits: np.ndarray
+    probs: np.ndarray
+    probs_image: np.ndarray
+
+    def binary(self, threshold: float = 0.5) -> np.ndarray:
+        """bool[H, W]: the pasted mask at ``threshold`` (Mask R-CNN's usual 0.5)."""
+        return self.probs_image >= threshold
+
+
+def image_features(model: DetModel, image: np.ndarray) -> ImageFeatures:
+    """Run ``model.transform`` and ``model.backbone`` on ``image`` (H x W x 3 uint8 RGB)."""
+    module = model.module
+    with torch.inference_mode():
+        tensor = image_to_tensor(image, model.device)
+        images, _ = module.transform([tensor])
+        features = module.backbone(images.tensors)
+        if isinstance(features, torch.Tensor):
+            features = OrderedDict([("0", features)])
+    resized = (int(images.image_sizes[0][0]), int(images.image_sizes[0][1]))
+    return ImageFeatures(features, resized, (int(image.shape[0]), int(image.shape[1])))
+
+
+def mask_from_box(
+    model: DetModel,
+    box_image: tuple[float, float, float, float] | np.ndarray,
+    *,
+    features: ImageFeatures | None = None,
+    image: np.ndarray | None = None,
+    label: int | None = None,
+) -> BoxMask:
+    """Mask R-CNN's mask for ``box_image`` (xyxy, original-image pixels).
+
+    Give ``features`` (cached) or ``image`` (the backbone runs). ``label`` is the model class
+    whose mask logits are taken; None takes the class the box head scores highest on this box
+    (background excluded). Raises ModelError for a model without a mask head or a bad box.
+    """
+    roi_heads = model.module.roi_heads
+    if not roi_heads.has_mask():
+        raise ModelError(f"{model.architecture} has no mask head; mask from box needs a Mask R-CNN")
+    if features is None:
+        if image is None:
+            raise ModelError("mask_from_box needs the image or its cached features")
+        features = image_features(model, image)
+    box = _check_box(box_image, features.original_size)
+    with torch.inference_mode():
+        boxes = torch.as_tensor(box, dtype=torch.float32, device=model.device)[None]
+        resized = resize_boxes(boxes, features.original_size, features.resized_size)
+        sizes = [features.resized_size]
+        if label is None:
+            label = _best_class(roi_heads, features.features, resized, sizes)
+        if not 0 <= label < model.num_classes:
+            raise ModelError(f"class {label} is not one of the model's {model.num_classes}")
+        pooled = roi_heads.mask_roi_pool(features.features, [resized], sizes)
+        logits = roi_heads.mask_predictor(roi_heads.mask_head(pooled))[0, label]
+        probs = logits.sigmoid()
+        pasted = paste_masks_in_image(probs[None, None], boxes, features.original_size)
+        level = int(pool_levels(roi_heads.mask_roi_pool, resized)[0])
+    return BoxMask(
+        box_image=box,
+        box_resized=to_numpy(resized[0]),
+        label=int(label),
+        pool_level=level,
+        logits=to_numpy(logits),
+        probs=to_numpy(probs),
+        probs_image=to_numpy(pasted[0, 0]),
+    )
+
+
+def _check_box(box_image, original_size: tuple[int, int]) -> np.ndarray:
+    box = np.asarray(box_image, dtype=np.float32).reshape(-1)
+    if box.shape != (4,) or not np.isfinite(box).all():
+        raise ModelError(f"a box is four finite numbers x1 y1 x2 y2, got {box_image!r}")
+    height, width = original_size
+    box = np.clip(box, 0, [width, height, width, height]).astype(np.float32)
+    if box[2] - box[0] < 1 or box[3] - box[1] < 1:
+        raise ModelError(f"the box {box_image!r} is empty inside the {width} x {height} image")
+    return box
+
+
+def _best_class(roi_heads, features: OrderedDict, boxes_resized, sizes) -> int:
+    """The non-background class the box head scores highest for this RoI."""
+    pooled = roi_heads.box_roi_pool(features, [boxes_resized], sizes)
+    class_logits, _ = roi_heads.box_predictor(roi_heads.box_head(pooled))
+    return int(class_logits[0, 1:].argmax()) + 1
