@@ -2,8 +2,10 @@
 
 A COCO polygon is a flat ``[x0, y0, x1, y1, ...]`` list in continuous image pixels (pixel
 column ``i`` covers ``[i, i + 1)``); an object's mask is a list of them (disjoint parts).
-Contours run through boundary pixel centres (index + 0.5), which pycocotools rasterises back
-to the same pixels best. Holes are not representable in COCO polygons and are dropped.
+Contours run along pixel *corners* (the outline of the pixel region, traced on the
+(H+1) x (W+1) corner grid), so a traced polygon's extent is the mask's pixel extent and
+pycocotools rasterises it back to nearly the same pixels (IoU > 0.99 on ordinary shapes).
+Holes are not representable in COCO polygons and are dropped.
 Every function here takes one full-resolution mask (bool[H, W]), whatever stored it.
 """
 
@@ -19,36 +21,28 @@ def mask_to_polygons(
 ) -> list[list[float]]:
     """COCO polygons of ``mask`` (bool or 0/1 [H, W]), one per outer contour.
 
-    ``tolerance`` is the Douglas-Peucker epsilon in pixels (0 keeps every contour point);
+    ``tolerance`` is the Douglas-Peucker epsilon in pixels (0 keeps every outline corner);
     parts under ``min_area`` square pixels are dropped. Largest part first.
     """
     import cv2
 
     if mask.ndim != 2:
         raise ValueError(f"expected an H x W mask, got shape {mask.shape}")
-    binary = np.ascontiguousarray(mask.astype(np.uint8))
-    contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    padded = np.pad(mask.astype(np.uint8), 1)
+    # corner (r, c) of the image is "in" when any of the 4 pixels around it is in
+    corners = cv2.dilate(padded, np.ones((2, 2), np.uint8), anchor=(0, 0))[:-1, :-1]
+    contours, _ = cv2.findContours(corners, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     parts: list[tuple[float, list[float]]] = []
     for contour in contours:
-        area = float(cv2.contourArea(contour)) + 0.5 * len(contour)  # pixel area, roughly
+        area = float(cv2.contourArea(contour))
         if area < min_area:
             continue
         simplified = cv2.approxPolyDP(contour, float(max(tolerance, 0.0)), True).reshape(-1, 2)
         if len(simplified) < 3:
             simplified = contour.reshape(-1, 2)
-        if len(simplified) < 3:
-            simplified = _pixel_square(simplified[0])
-        points = simplified.astype(np.float64) + 0.5
-        parts.append((area, [round(float(v), 2) for v in points.ravel()]))
+        parts.append((area, flat_polygon(simplified)))
     parts.sort(key=lambda part: -part[0])
     return [polygon for _, polygon in parts]
-
-
-def _pixel_square(point: np.ndarray) -> np.ndarray:
-    x, y = float(point[0]), float(point[1])
-    return np.array(
-        [[x - 0.5, y - 0.5], [x + 0.5, y - 0.5], [x + 0.5, y + 0.5], [x - 0.5, y + 0.5]]
-    )
 
 
 def polygons_extent(polygons: list[list[float]]) -> tuple[float, float, float, float] | None:
