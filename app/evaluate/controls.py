@@ -26,8 +26,12 @@ from app.evaluate.metrics import AP_DEFINITIONS, IOU_MODES, EvaluationView, View
 ALL_CLASSES = -1
 
 
+IOU_TYPES = {"bbox": "Boxes (bbox)", "segm": "Masks (segm)"}
+
+
 class ControlBar(QWidget):
     settings_changed = Signal()
+    iou_type_changed = Signal(str)  # "bbox" or "segm": the matching changes, so a new run
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -50,6 +54,16 @@ class ControlBar(QWidget):
         self.definition_combo = QComboBox()
         for key, text in AP_DEFINITIONS.items():
             self.definition_combo.addItem(text, key)
+        self.iou_type_combo = QComboBox()
+        for key, text in IOU_TYPES.items():
+            self.iou_type_combo.addItem(text, key)
+        self.iou_type_combo.setToolTip(
+            "Match detections to ground truth by box IoU or by mask IoU (segm needs masks "
+            "on both sides)"
+        )
+        self.iou_type_combo.currentIndexChanged.connect(
+            lambda _i: self.iou_type_changed.emit(self.iou_type())
+        )
         self.score_spin = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.5)
         self.score_spin.setToolTip("Operating point: detections below this score are ignored")
         self.marks_check = QCheckBox(
@@ -66,6 +80,7 @@ class ControlBar(QWidget):
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.progress, 1)
         form = QFormLayout()
+        form.addRow("Evaluate", self.iou_type_combo)
         form.addRow("Class", self.class_combo)
         pair = QHBoxLayout()
         pair.addWidget(self.iou_combo)
@@ -87,6 +102,14 @@ class ControlBar(QWidget):
             str(self.definition_combo.currentData()),
             float(self.score_spin.value()),
         )
+
+    def iou_type(self) -> str:
+        return str(self.iou_type_combo.currentData())
+
+    def set_iou_type(self, iou_type: str) -> None:
+        index = self.iou_type_combo.findData(iou_type)
+        if index >= 0:
+            self.iou_type_combo.setCurrentIndex(index)
 
     def category_id(self) -> int | None:
         value = int(self.class_combo.currentData())
@@ -114,7 +137,7 @@ class ControlBar(QWidget):
     # ----- state -------------------------------------------------------------------------
     def set_headline(self, view: EvaluationView) -> None:
         value = f"{view.mean_ap:.3f}" if view.mean_ap >= 0 else "–"
-        self.headline.setText(f"mAP {value}")
+        self.headline.setText(f"mAP {value} ({self.iou_type()})")
         self.headline.setToolTip(f"{view.settings.describe()}, {view.num_images} images")
 
     def set_running(self, running: bool) -> None:

@@ -23,6 +23,7 @@ from app.evaluate.inputs import (
     file_signature,
     ground_truth,
     model_key,
+    segm_problem,
 )
 
 
@@ -35,6 +36,7 @@ class RunRequest:
     gt: dict
     categories: dict[int, str]
     mapping: np.ndarray
+    iou_type: str = "bbox"
 
 
 @dataclass
@@ -45,7 +47,7 @@ class RunOutput:
     unreadable: dict[int, str] = field(default_factory=dict)
 
 
-def build_request(dataset, model, cache: DetectionCache) -> RunRequest:
+def build_request(dataset, model, cache: DetectionCache, iou_type: str = "bbox") -> RunRequest:
     """Everything the worker needs, read from the dataset on the GUI thread."""
     key = model_key(model)
     categories = {c.id: c.name for c in dataset.categories.values()}
@@ -53,14 +55,14 @@ def build_request(dataset, model, cache: DetectionCache) -> RunRequest:
     for image_id in evaluated_image_ids(dataset):
         path = dataset.image_path(image_id)
         signature = file_signature(path)
-        gt[image_id] = ground_truth(dataset, image_id)
+        gt[image_id] = ground_truth(dataset, image_id, iou_type)
         hit = cache.get(image_id, signature, key)
         if hit is None:
             todo.append((image_id, path, signature))
         else:
             cached[image_id] = hit
     mapping = category_mapping(list(model.categories), categories)
-    return RunRequest(model, key, todo, cached, gt, categories, mapping)
+    return RunRequest(model, key, todo, cached, gt, categories, mapping, iou_type)
 
 
 def evaluation_job(request: RunRequest, sink: dict):
@@ -95,8 +97,9 @@ def evaluate_snapshot(request: RunRequest, sink: dict, unreadable: dict[int, str
     detections = dict(request.cached)
     detections.update({image_id: dets for image_id, (_sig, dets) in sink.items()})
     gt = {i: inst for i, inst in request.gt.items() if i not in unreadable}
-    dt = {i: detections_instances(detections.get(i), request.mapping) for i in gt}
-    evaluator = IncrementalEvaluator(from_arrays(gt, dt, request.categories))
+    iou_type = request.iou_type
+    dt = {i: detections_instances(detections.get(i), request.mapping, iou_type) for i in gt}
+    evaluator = IncrementalEvaluator(from_arrays(gt, dt, request.categories), iou_type)
     evaluator.result()  # accumulate here, off the GUI thread
     return evaluator
 
@@ -117,15 +120,22 @@ class RunController(QObject):
         self._sink: dict = {}
         self._key = ""
         self._run = 0  # callbacks of an older (cancelled) run are ignored
+        self.refusal: str | None = None  # why the last start() did not run (segm w/o masks)
 
     @property
     def running(self) -> bool:
         return self._worker is not None
 
-    def start(self, dataset, model) -> bool:
+    def start(self, dataset, model, iou_type: str = "bbox") -> bool:
+        """Start a run; False when one is running or ``refusal`` says why it cannot."""
+        self.refusal = None
         if self.running:
             return False
-        request = build_request(dataset, model, self.cache)
+        if iou_type == "segm":
+            self.refusal = segm_problem(dataset, model, evaluated_image_ids(dataset))
+            if self.refusal is not None:
+                return False
+        request = build_request(dataset, model, self.cache, iou_type)
         self._sink, self._key = {}, request.key
         self._run += 1
         run = self._run

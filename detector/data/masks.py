@@ -78,6 +78,14 @@ def _to_rle(mask: Any, height: int, width: int) -> Any:
     return {"size": mask["size"], "counts": mask["counts"].encode("ascii")}
 
 
+def coco_rle(mask: Any, height: int, width: int) -> dict:
+    """The mask as pycocotools' compressed RLE (bytes counts), the way ``COCO.annToRLE``
+    makes it: polygons rasterised at ``height`` x ``width`` and merged."""
+    if isinstance(mask, dict) and isinstance(mask.get("counts"), bytes):
+        return mask
+    return _to_rle(mask, height, width)
+
+
 def binary_mask(mask: Any, height: int, width: int) -> Any:
     """uint8[H, W] (1 inside) of polygons, uncompressed RLE, or compressed RLE (str or bytes).
 

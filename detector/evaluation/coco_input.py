@@ -15,8 +15,10 @@ def from_coco(gt: dict, dt: list[dict] | dict, iou_type: str = "bbox") -> Evalua
 
     ``dt`` may also be a COCO dataset dict whose annotations carry ``score``: its images
     are matched to the ground truth by ``file_name`` and categories by name (else id).
-    Like COCOeval: a ground truth is ignored iff ``iscrowd``; detections of categories or
-    images outside the ground truth are refused (images) or dropped (categories).
+    Like COCOeval: a ground truth is ignored when ``iscrowd``; also, like the VOC devkit,
+    when it carries VOC's ``difficult: 1`` (a field pycocotools does not know: files without
+    it evaluate exactly as COCOeval). Detections of categories or images outside the ground
+    truth are refused (images) or dropped (categories).
     """
     _check_iou_type(iou_type)
     images, categories, gt_anns = _dataset_parts(gt, "ground truth")
@@ -119,6 +121,7 @@ def _instances(indexed, image_id, sizes, iou_type, results_mode) -> ImageInstanc
             scores=[a["score"] for a in anns] if is_dt else None,
             areas=areas,
             iscrowd=None if is_dt else [bool(a.get("iscrowd", 0)) for a in anns],
+            ignore=None if is_dt else [_difficult(a) for a in anns],
             ids=[i + 1 for i, _ in indexed] if is_dt else [a.get("id", 0) for a in anns],
             masks=masks,
         )
@@ -161,6 +164,11 @@ def _rle(ann: dict, size: tuple, results_mode: str | None) -> dict:
         rles = mask_utils.frPyObjects(segm, height, width)
         return mask_utils.merge(rles) if isinstance(segm, list) else rles
     return _compressed(segm)
+
+
+def _difficult(ann: dict) -> bool:
+    value = ann.get("difficult", 0)
+    return value.strip() in ("1", "true") if isinstance(value, str) else bool(value)
 
 
 def _compressed(rle: dict) -> dict:
