@@ -15,6 +15,7 @@ EXTENSION_MODULES: list[str] = [
     # one line per dock module, e.g. "app.inspect.dock"
     "app.inspect.dock",
     "app.evaluate.dock",
+    "app.annotate.mask_tools",
 ]
 
 

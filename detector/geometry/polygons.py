@@ -62,3 +62,68 @@ def polygon_points(polygon: list[float]) -> np.ndarray:
 def flat_polygon(points: np.ndarray) -> list[float]:
     """A flat COCO polygon from float[N, 2] vertices (rounded to 0.01 px)."""
     return [round(float(v), 2) for v in np.asarray(points, dtype=np.float64).ravel()]
+
+
+# --------------------------------------------------------------------------- vertex editing
+# Polygons are edited as values: every function returns new lists, the input is untouched.
+Polygons = list[list[float]]
+
+
+def nearest_vertex(polygons: Polygons, x: float, y: float, radius: float) -> tuple[int, int] | None:
+    """(part, vertex) of the vertex nearest (x, y) within ``radius``, or None."""
+    best, best_d2 = None, radius * radius
+    for part, polygon in enumerate(polygons):
+        points = polygon_points(polygon)
+        if not len(points):
+            continue
+        d2 = ((points - (x, y)) ** 2).sum(1)
+        index = int(d2.argmin())
+        if d2[index] <= best_d2:
+            best, best_d2 = (part, index), float(d2[index])
+    return best
+
+
+def nearest_edge(
+    polygons: Polygons, x: float, y: float, radius: float
+) -> tuple[int, int, float, float] | None:
+    """(part, edge, px, py): the closed edge ``edge -> edge + 1`` nearest (x, y) within
+    ``radius`` and the foot of the perpendicular on it, or None."""
+    best, best_d2 = None, radius * radius
+    for part, polygon in enumerate(polygons):
+        a = polygon_points(polygon)
+        if len(a) < 2:
+            continue
+        b = np.roll(a, -1, axis=0)
+        ab = b - a
+        length2 = np.maximum((ab**2).sum(1), 1e-12)
+        t = np.clip((((x, y) - a) * ab).sum(1) / length2, 0.0, 1.0)
+        foot = a + t[:, None] * ab
+        d2 = ((foot - (x, y)) ** 2).sum(1)
+        index = int(d2.argmin())
+        if d2[index] <= best_d2:
+            best_d2 = float(d2[index])
+            best = (part, index, float(foot[index, 0]), float(foot[index, 1]))
+    return best
+
+
+def move_vertex(polygons: Polygons, part: int, vertex: int, x: float, y: float) -> Polygons:
+    out = [list(p) for p in polygons]
+    out[part][2 * vertex : 2 * vertex + 2] = [round(float(x), 2), round(float(y), 2)]
+    return out
+
+
+def insert_vertex(polygons: Polygons, part: int, edge: int, x: float, y: float) -> Polygons:
+    """A vertex at (x, y) after vertex ``edge`` of ``part`` (on the edge edge -> edge + 1)."""
+    out = [list(p) for p in polygons]
+    at = 2 * (edge + 1)
+    out[part][at:at] = [round(float(x), 2), round(float(y), 2)]
+    return out
+
+
+def remove_vertex(polygons: Polygons, part: int, vertex: int) -> Polygons:
+    """Without that vertex; a part left with under 3 vertices is dropped (may return [])."""
+    out = [list(p) for p in polygons]
+    del out[part][2 * vertex : 2 * vertex + 2]
+    if len(out[part]) < 6:
+        del out[part]
+    return out

@@ -48,3 +48,26 @@ def test_tiny_specks_are_dropped_and_empty_masks_give_nothing():
     assert mask_to_polygons(mask, min_area=4.0) == []
     assert len(mask_to_polygons(mask, min_area=0.0)) == 1
     assert polygons_extent([]) is None
+
+
+def test_vertex_edits_return_new_polygons():
+    from detector.geometry.polygons import (
+        insert_vertex,
+        move_vertex,
+        nearest_edge,
+        nearest_vertex,
+        remove_vertex,
+    )
+
+    square = [[0.0, 0.0, 10.0, 0.0, 10.0, 10.0, 0.0, 10.0]]
+    assert nearest_vertex(square, 9.0, 1.0, 2.0) == (0, 1)
+    assert nearest_vertex(square, 5.0, 5.0, 2.0) is None
+    assert nearest_edge(square, 5.0, 10.5, 1.0) == (0, 2, 5.0, 10.0)
+    moved = move_vertex(square, 0, 2, 12.0, 13.0)
+    assert moved[0][4:6] == [12.0, 13.0] and square[0][4:6] == [10.0, 10.0]
+    inserted = insert_vertex(square, 0, 3, 0.0, 5.0)
+    assert inserted[0][-2:] == [0.0, 5.0] and len(inserted[0]) == 10
+    assert inserted[0][:8] == square[0]
+    triangle = remove_vertex(square, 0, 0)
+    assert triangle == [[10.0, 0.0, 10.0, 10.0, 0.0, 10.0]]
+    assert remove_vertex(triangle, 0, 0) == []
