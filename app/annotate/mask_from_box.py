@@ -14,14 +14,12 @@ from PySide6.QtCore import QObject, Signal
 
 def mask_job(model, image, features, box, label, tolerance: float):
     """Worker: (features, polygons, BoxMask) for ``box`` (xyxy image pixels)."""
-    from detector.geometry.polygons import mask_to_polygons
     from detector.trace.mask_from_box import image_features, mask_from_box
 
     if features is None:
-        features = image_features(model, image)
+        features = image_features(model, image, exact=False)
     result = mask_from_box(model, box, features=features, label=label)
-    polygons = mask_to_polygons(result.binary(), tolerance)
-    return features, polygons, result
+    return features, result.polygons(tolerance), result
 
 
 class MaskFromBox(QObject):

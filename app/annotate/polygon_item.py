@@ -1,15 +1,15 @@
 """The one item that paints polygons: every visible object's outline, the selected object's
 vertices, and the polygon being drawn.
 
-Outlines are one QPainterPath per colour, rebuilt only when the shown polygons change, so a
-frame with thousands of polygons is a handful of path strokes (pyqtgraph's advice: one item
-paints them all). Vertex handles keep a fixed size on screen at any zoom.
+Outlines are QPolygonF values grouped by colour, rebuilt only when the shown polygons
+change, and drawn with a 1 px cosmetic pen (Qt's line rasteriser, no path stroker), all by
+this one item (pyqtgraph's advice: one item paints them all). Vertex handles keep a fixed size on screen at any zoom.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem
 
 VERTEX_PX = 7.0  # handle size on screen
@@ -25,7 +25,7 @@ class PolygonItem(QGraphicsItem):
 
     def __init__(self) -> None:
         super().__init__()
-        self._outlines: list[tuple[QColor, QPainterPath]] = []
+        self._outlines: list[tuple[QColor, list[QPolygonF]]] = []
         self._edit: list[list[float]] = []
         self._edit_is_rle = False
         self._active: tuple[int, int] | None = None
@@ -40,15 +40,12 @@ class PolygonItem(QGraphicsItem):
         self.update()
 
     def set_outlines(self, polygons_by_color: list[tuple[QColor, list[list[float]]]]) -> None:
-        """One path per colour holding every polygon drawn in that colour."""
-        paths: dict[str, tuple[QColor, QPainterPath]] = {}
+        """The polygons to outline, grouped by colour (built once, painted every frame)."""
+        groups: dict[str, tuple[QColor, list[QPolygonF]]] = {}
         for color, polygons in polygons_by_color:
-            entry = paths.setdefault(color.name(), (color, QPainterPath()))
-            for flat in polygons:
-                if len(flat) >= 6:
-                    entry[1].addPolygon(_polygon(flat))
-                    entry[1].closeSubpath()
-        self._outlines = list(paths.values())
+            entry = groups.setdefault(color.name(), (color, []))
+            entry[1].extend(_polygon(flat) for flat in polygons if len(flat) >= 6)
+        self._outlines = list(groups.values())
         self.update()
 
     def set_edit(
@@ -80,12 +77,13 @@ class PolygonItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: ARG002
         scale = max(painter.worldTransform().m11(), 1e-6)
-        for color, path in self._outlines:
-            pen = QPen(color, 1.5)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for color, polygons in self._outlines:
+            pen = QPen(color, 1.0)  # a 1 px cosmetic pen: Qt's fast line path, no stroker
             pen.setCosmetic(True)
             painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(path)
+            for polygon in polygons:
+                painter.drawPolygon(polygon)
         if self._edit:
             self._paint_edit(painter, scale)
         if self._draft:

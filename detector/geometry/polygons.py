@@ -17,12 +17,16 @@ DEFAULT_TOLERANCE = 1.0  # pixels: approxPolyDP's epsilon
 
 
 def mask_to_polygons(
-    mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE, min_area: float = 4.0
+    mask: np.ndarray,
+    tolerance: float = DEFAULT_TOLERANCE,
+    min_area: float = 4.0,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> list[list[float]]:
     """COCO polygons of ``mask`` (bool or 0/1 [H, W]), one per outer contour.
 
     ``tolerance`` is the Douglas-Peucker epsilon in pixels (0 keeps every outline corner);
-    parts under ``min_area`` square pixels are dropped. Largest part first.
+    parts under ``min_area`` square pixels are dropped. Largest part first. ``offset`` (x, y)
+    is added to every vertex: ``mask`` is then a crop whose top-left pixel is there.
     """
     import cv2
 
@@ -40,7 +44,7 @@ def mask_to_polygons(
         simplified = cv2.approxPolyDP(contour, float(max(tolerance, 0.0)), True).reshape(-1, 2)
         if len(simplified) < 3:
             simplified = contour.reshape(-1, 2)
-        parts.append((area, flat_polygon(simplified)))
+        parts.append((area, flat_polygon(simplified + np.asarray(offset, np.float64))))
     parts.sort(key=lambda part: -part[0])
     return [polygon for _, polygon in parts]
 

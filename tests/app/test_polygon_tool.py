@@ -175,14 +175,15 @@ def test_add_part_and_flags(qtbot, window):
 def test_mask_from_box_with_the_bundled_model(qtbot, window):
     from detector.geometry.polygons import mask_to_polygons
     from detector.models import load_model
-    from detector.trace.mask_from_box import mask_from_box
+    from detector.trace.mask_from_box import image_features, mask_from_box
 
     model = load_model("shapes")
     window.models.set_model(model)
     window.editor.select([3])
     window.mask_toolbar.mask_action.trigger()
     qtbot.waitUntil(lambda: obj(window, 3).mask is not None, timeout=30000)
-    expected = mask_from_box(model, (165, 115, 265, 185), image=window.current_image(), label=2)
+    features = image_features(model, window.current_image(), exact=False)  # the GUI's path
+    expected = mask_from_box(model, (165, 115, 265, 185), features=features, label=2)
     assert obj(window, 3).mask == mask_to_polygons(expected.binary(), 1.0)
     assert "Mask from box" in window.statusBar().currentMessage()
     features = window.mask_toolbar.mask_from_box._features

@@ -116,3 +116,21 @@ def test_bad_inputs_raise_model_errors(shapes_model):
     faster = load_model("fasterrcnn_mobilenet_v3_large_320_fpn", weights=None, num_classes=3)
     with pytest.raises(ModelError, match="no mask head"):
         mask_from_box(faster, (1, 2, 30, 40), image=image, label=1)
+
+
+def test_fast_features_equal_exact_up_to_rounding_and_crop_polygons_equal_full(shapes_model):
+    from detector.geometry.polygons import mask_to_polygons
+
+    image = _image(600, 800, 6)
+    box = (150.0, 140.0, 420.0, 330.0)
+    exact = mask_from_box(shapes_model, box, features=image_features(shapes_model, image), label=2)
+    fast_features = image_features(shapes_model, image, exact=False)
+    assert fast_features.resized_size == image_features(shapes_model, image).resized_size
+    fast = mask_from_box(shapes_model, box, features=fast_features, label=2)
+    np.testing.assert_allclose(fast.logits, exact.logits, atol=1e-4)
+    np.testing.assert_allclose(fast.probs_image, exact.probs_image, atol=1e-5)
+    assert exact.polygons(1.0) == mask_to_polygons(exact.binary(), 1.0)
+    x0, y0 = exact.crop_origin
+    assert (
+        exact.probs_image[:y0].max(initial=0) == 0 and exact.probs_image[:, :x0].max(initial=0) == 0
+    )
