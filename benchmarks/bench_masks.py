@@ -129,7 +129,7 @@ def frame_figures() -> dict[str, tuple[float, float]]:
     window.undo.push(AddObjects(tuple(objects)))
     app.processEvents()
     redraw = 1000 * (time.perf_counter() - started)
-    figures = {"redraw after adding 500 polygons (decode + compose + outlines)": (redraw, 1000.0)}
+    figures = {"redraw after adding 500 polygons (no target: one-off decode)": (redraw, None)}
     figures["frame, fit, 500 polygons x 50 vertices"] = (frame_ms(window, 10), TARGET_FRAME_MS)
     window.editor.select([objects[0].id])
     figures["frame, fit, one selected (vertex handles)"] = (frame_ms(window, 10), TARGET_FRAME_MS)
@@ -144,8 +144,8 @@ def main() -> None:
     print("Masks benchmark (medians; a shared, loaded machine: compare ratios, not absolutes)")
     for figures in (mask_figures, frame_figures):
         for name, (value, target) in figures().items():
-            ratio = value / target
-            print(f"{name:<64}: {value:9.1f} ms (target {target:g} ms, ratio {ratio:.2f})")
+            goal = "" if target is None else f" (target {target:g} ms, ratio {value / target:.2f})"
+            print(f"{name:<64}: {value:9.1f} ms{goal}")
 
 
 if __name__ == "__main__":

@@ -101,7 +101,9 @@ class MaskFromBox(QObject):
         if not polygons:
             self.message.emit("Mask from box: the model found no mask in this box.")
             return
-        if self.tool.commit(current, polygons, "Mask from box", False):
+        # the drawn box stays (a model's mask may be tighter than the object); the first
+        # vertex edit fits the box to the mask
+        if self.tool.commit(current, polygons, "Mask from box", False, keep_box=True):
             name = self.window.models.model.categories[result.label]
             vertices = sum(len(p) // 2 for p in polygons)
             self.message.emit(

@@ -133,15 +133,18 @@ class PolygonTool(QObject):
             hit = self._traced[id(obj.mask)]
         return [list(p) for p in hit[1]], True
 
-    def commit(self, obj, polygons: list[list[float]], verb: str, converted: bool) -> bool:
-        """One undo step: ``obj`` with these polygons and the box around them."""
+    def commit(
+        self, obj, polygons: list[list[float]], verb: str, converted: bool, keep_box: bool = False
+    ) -> bool:
+        """One undo step: ``obj`` with these polygons and the box around them (``keep_box``:
+        the object's own box, e.g. the box a person drew for Mask from box)."""
         from detector.data.edits import UpdateObjects
 
         if not polygons:
             self.message.emit("An object needs a polygon of 3+ points: delete the object instead.")
             self.refresh()
             return False
-        box = geometry.polygons_extent(polygons)
+        box = obj.box if keep_box else geometry.polygons_extent(polygons)
         edit = UpdateObjects((replace(obj, mask=polygons, box=box),), verb)
         done = self.window.undo.push(edit, obj.image_id)
         if done and converted:

@@ -185,6 +185,7 @@ def test_mask_from_box_with_the_bundled_model(qtbot, window):
     features = image_features(model, window.current_image(), exact=False)  # the GUI's path
     expected = mask_from_box(model, (165, 115, 265, 185), features=features, label=2)
     assert obj(window, 3).mask == mask_to_polygons(expected.binary(), 1.0)
+    assert obj(window, 3).box == (165.0, 115.0, 265.0, 185.0)  # the drawn box is kept
     assert "Mask from box" in window.statusBar().currentMessage()
     features = window.mask_toolbar.mask_from_box._features
     assert features is not None  # kept: the next box skips the backbone
