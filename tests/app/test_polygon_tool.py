@@ -191,3 +191,14 @@ def test_mask_from_box_with_the_bundled_model(qtbot, window):
     assert features is not None  # kept: the next box skips the backbone
     window.undo.undo()
     assert obj(window, 3).mask is None
+
+
+def test_export_labelme_from_the_window_keeps_polygons_rle_and_flags(window, tmp_path):
+    from detector.formats.labelme import load_labelme
+
+    window.export_annotations("LabelMe", tmp_path / "labelme")
+    back = load_labelme(tmp_path / "labelme", image_root=window.dataset.root)
+    objects = back.objects_in(1)
+    assert [o.mask == [SQUARE] for o in objects] == [True, False, False]
+    assert isinstance(objects[1].mask, dict) and objects[1].iscrowd
+    assert objects[2].mask is None
