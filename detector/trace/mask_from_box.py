@@ -30,6 +30,7 @@ from torchvision.models.detection.transform import _resize_image_and_masks, resi
 from detector.errors import ModelError
 from detector.inference.run import image_to_tensor
 from detector.models import DetModel
+from detector.trace.heads import mask_branch_logits
 from detector.trace.roi import pool_levels
 from detector.trace.rpn import to_numpy
 
@@ -160,8 +161,7 @@ def mask_from_box(
             label = _best_class(roi_heads, features.features, resized, sizes)
         if not 0 <= label < model.num_classes:
             raise ModelError(f"class {label} is not one of the model's {model.num_classes}")
-        pooled = roi_heads.mask_roi_pool(features.features, [resized], sizes)
-        logits = roi_heads.mask_predictor(roi_heads.mask_head(pooled))[0, label]
+        logits = mask_branch_logits(roi_heads, features.features, resized, sizes)[0, label]
         probs = logits.sigmoid()
         crop, origin = paste_crop(probs, boxes, features.original_size)
         level = int(pool_levels(roi_heads.mask_roi_pool, resized)[0])
