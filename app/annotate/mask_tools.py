@@ -4,8 +4,6 @@ occluded), each change one undo step."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QLabel, QToolBar
 
@@ -37,7 +35,7 @@ class MaskToolbar(QToolBar):
         self.tolerance = QDoubleSpinBox(minimum=0.0, maximum=20.0, singleStep=0.5, value=1.0)
         self.tolerance.setSuffix(" px")
         self.tolerance.setToolTip("Contour simplification (Douglas-Peucker) for masks made here")
-        self.tolerance.valueChanged.connect(self._set_tolerance)
+        self.tolerance.valueChanged.connect(self.polygons.set_tolerance)
         self.addWidget(QLabel(" tolerance "))
         self.addWidget(self.tolerance)
         self.addSeparator()
@@ -59,11 +57,6 @@ class MaskToolbar(QToolBar):
         self.addAction(action)
         return action
 
-    def _set_tolerance(self, value: float) -> None:
-        self.polygons.tolerance = float(value)
-        self.polygons._traced.clear()
-        self.polygons.refresh()
-
     def selected(self):
         chosen = self.window.editor.selected_annotations()
         return chosen[0] if len(chosen) == 1 else None
@@ -84,9 +77,9 @@ class MaskToolbar(QToolBar):
         obj = self.selected()
         if obj is None or object_flags(obj)[name] == on:
             return
-        changed = with_flags(obj, **{name: on})
         verb = f"{'Set' if on else 'Clear'} {FLAG_TEXT[name]}"
-        self.window.undo.push(UpdateObjects((replace(changed),), verb), obj.image_id)
+        edit = UpdateObjects((with_flags(obj, **{name: on}),), verb)
+        self.window.undo.push(edit, obj.image_id)
 
 
 def install(window) -> None:

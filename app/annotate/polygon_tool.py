@@ -104,6 +104,12 @@ class PolygonTool(QObject):
             return True
         return False
 
+    def set_tolerance(self, tolerance: float) -> None:
+        """Contour simplification (pixels) for tracing RLE masks; redraws the traced vertices."""
+        self.tolerance = float(tolerance)
+        self._traced.clear()
+        self.refresh()
+
     # ----- the selected object's polygons ------------------------------------------------
     def target(self):
         """(object, polygons, is_rle) of the one selected object with a mask, else None."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -23,8 +24,9 @@ def folder(tmp_path):
     image = rng.integers(0, 60, (200, 300, 3), dtype=np.uint8)
     image[120:180, 170:260] = (230, 40, 40)
     Image.fromarray(image).save(tmp_path / "img_0.png")
-    blob = np.zeros((200, 300), bool)
-    blob[130:170, 180:250] = True
+    blob = np.zeros((200, 300), np.uint8)
+    cv2.ellipse(blob, (215, 150), (34, 19), 0, 0, 360, 1, -1)  # inside box 180,130,250,170
+    blob = blob.astype(bool)
     coco = {
         "images": [{"id": 1, "file_name": "img_0.png", "width": 300, "height": 200}],
         "categories": [{"id": 1, "name": "square"}, {"id": 2, "name": "circle"}],
@@ -202,3 +204,14 @@ def test_export_labelme_from_the_window_keeps_polygons_rle_and_flags(window, tmp
     assert [o.mask == [SQUARE] for o in objects] == [True, False, False]
     assert isinstance(objects[1].mask, dict) and objects[1].iscrowd
     assert objects[2].mask is None
+
+
+def test_tolerance_changes_the_traced_rle_vertices(qtbot, window):
+    select(qtbot, window, 240, 135, 2)
+    tool = window.mask_toolbar.polygons
+    default = sum(len(p) for p in tool.item.edit_polygons)  # 1 px
+    window.mask_toolbar.tolerance.setValue(0.0)
+    assert sum(len(p) for p in tool.item.edit_polygons) > default
+    window.mask_toolbar.tolerance.setValue(6.0)
+    assert sum(len(p) for p in tool.item.edit_polygons) < default
+    assert isinstance(obj(window, 2).mask, dict)  # tracing alone never changes the object
