@@ -100,8 +100,12 @@ def attach_voc_segmentation(dataset: Dataset, xml_dir: Path) -> None:
     if not (root / OBJECT_DIR).is_dir() and not (root / CLASS_DIR).is_dir():
         return
     category_of_value = {index + 1: cid for index, cid in enumerate(sorted(dataset.categories))}
+    xml_objects = _xml_object_counts(xml_dir)
     for image_id, record in dataset.images.items():
         objects = dataset.objects_in(image_id)
+        if xml_objects.get(image_id, len(objects)) != len(objects):
+            dataset.issues.append(_misaligned_issue(record, xml_objects[image_id], len(objects)))
+            continue
         for folder, attach in ((OBJECT_DIR, _by_instance), (CLASS_DIR, _by_class)):
             path = root / folder / _png_name(record)
             if objects and path.is_file():
@@ -115,6 +119,30 @@ def attach_voc_segmentation(dataset: Dataset, xml_dir: Path) -> None:
                     break
                 attach(dataset, objects, values, category_of_value, str(path))
                 break
+
+
+def _xml_object_counts(xml_dir: Path) -> dict[int, int]:
+    """``<object>`` elements per image id (ids follow the sorted XML files, as load_voc does)."""
+    import xml.etree.ElementTree as ET
+
+    from detector.errors import DetScopeError
+    from detector.io.documents import read_bytes
+
+    counts = {}
+    for image_id, xml_file in enumerate(sorted(xml_dir.glob("*.xml")), start=1):
+        try:
+            counts[image_id] = sum(1 for _ in ET.fromstring(read_bytes(xml_file)).iter("object"))
+        except (ET.ParseError, OSError, DetScopeError):  # the reader reported this file
+            continue
+    return counts
+
+
+def _misaligned_issue(record: ImageRecord, in_xml: int, read: int) -> Issue:
+    message = (
+        f"{in_xml - read} of {in_xml} <object>s were skipped, so PNG instance numbers cannot "
+        "be matched to objects; masks not used"
+    )
+    return Issue("bad_mask", message, record.file_name, OBJECT_DIR, "error", record.id)
 
 
 def _size_issue(path: Path, values: np.ndarray, record: ImageRecord) -> Issue:

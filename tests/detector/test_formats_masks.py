@@ -158,3 +158,16 @@ def test_convert_cli_writes_labelme_with_masks(tmp_path):
     assert main([*argv, "--images", str(tmp_path / "images")]) == 0
     back = load_labelme(out, image_root=tmp_path / "images")
     _check_masks(dataset, back, exact_rle=True)
+
+
+def test_voc_pngs_are_not_attached_to_the_wrong_objects_when_an_object_was_skipped(tmp_path):
+    dataset = masked_dataset(tmp_path / "images")
+    xml_dir = tmp_path / "VOC" / "Annotations"
+    save_voc(dataset, xml_dir)
+    xml = (xml_dir / "scene.xml").read_text()
+    first = xml.index("<name>cat</name>")
+    (xml_dir / "scene.xml").write_text(xml[:first] + "<name></name>" + xml[first + 15 :])
+    back = load_voc(xml_dir, image_root=tmp_path / "images")
+    assert len(_objects(back)) == 3
+    assert all(o.mask is None for o in _objects(back))
+    assert any("cannot be matched" in issue.message for issue in back.issues)
