@@ -1,5 +1,5 @@
-"""README screenshot of the polygon tool: Mask from box with the bundled model, its polygon's
-vertices, and a polygon being drawn. Run: ``.venv/bin/python benchmarks/mask_screenshots.py``
+"""README screenshot of the polygon tool: Mask from box with the bundled model (its 28x28
+grid and its polygon's vertices) and a polygon being drawn. Run: ``.venv/bin/python benchmarks/mask_screenshots.py``
 (offscreen); writes docs/polygon_tool.png. The segm Evaluate view comes from
 ``python main.py FOLDER --screenshot docs/evaluate_segm.png --evaluate --iou-type segm``.
 """
@@ -48,7 +48,6 @@ def main() -> None:
     window.editor.select([target.id])
     window.mask_toolbar.mask_action.trigger()
     wait(app, lambda: isinstance(dataset.objects[target.id].mask, list))
-    window.editor.select([target.id])
     tool = window.mask_toolbar.polygons
     tool.start()
     width, height = window.canvas.image_size()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from app.inspect.items import HeatmapItem
+
 
 def mask_job(model, image, features, box, label, tolerance: float):
     """Worker: (features, polygons, BoxMask) for ``box`` (xyxy image pixels)."""
@@ -34,7 +36,13 @@ class MaskFromBox(QObject):
         self._features: tuple[tuple, object] | None = None  # ((path, id(model)), features)
         self._pending = False
         self.running = False
+        self.grid = HeatmapItem()  # the last result's M x M probabilities over its box
+        self.grid.setZValue(51)
+        self.grid.setVisible(False)
+        window.canvas.scene().addItem(self.grid)
         window.models.model_loaded.connect(self._on_model_loaded)
+        window.editor.selection_changed.connect(lambda: self.grid.setVisible(False))
+        window.image_changed.connect(lambda _image_id: self.grid.setVisible(False))
 
     def run(self) -> None:
         """Start the job for the one selected ground-truth object (loading the model first)."""
@@ -106,12 +114,23 @@ class MaskFromBox(QObject):
         if self.tool.commit(current, polygons, "Mask from box", False, keep_box=True):
             name = self.window.models.model.categories[result.label]
             vertices = sum(len(p) // 2 for p in polygons)
+            size = result.probs.shape[0]
+            self.show_grid(result)
             self.message.emit(
                 f"Mask from box: {len(polygons)} polygon(s), {vertices} vertices "
-                f"(class {name!r}, FPN level {result.pool_level}, "
-                f"{result.logits.shape[0]}x{result.logits.shape[1]} logits)."
+                f"(class {name!r}, FPN level {result.pool_level}; its {size}x{size} "
+                "probability grid is drawn over the box until the selection changes)."
             )
             self.finished.emit(obj.id)
+
+    def show_grid(self, result) -> None:
+        """The mask head's M x M sigmoid grid over the box, as the Inspect final stage shows
+        a detection's."""
+        x1, y1, x2, y2 = (float(v) for v in result.box_image)
+        size = result.probs.shape[0]
+        self.grid.set_values(result.probs, (x2 - x1) / size, (y2 - y1) / size, alpha=120)
+        self.grid.setPos(x1, y1)
+        self.grid.setVisible(True)
 
     def _failed(self, message: str) -> None:
         self.running = False

@@ -189,6 +189,9 @@ def test_mask_from_box_with_the_bundled_model(qtbot, window):
     assert obj(window, 3).mask == mask_to_polygons(expected.binary(), 1.0)
     assert obj(window, 3).box == (165.0, 115.0, 265.0, 185.0)  # the drawn box is kept
     assert "Mask from box" in window.statusBar().currentMessage()
+    grid = window.mask_toolbar.mask_from_box.grid
+    assert grid.isVisible() and grid.values.shape == (28, 28)
+    np.testing.assert_allclose(grid.values, expected.probs, atol=1e-6)
     features = window.mask_toolbar.mask_from_box._features
     assert features is not None  # kept: the next box skips the backbone
     window.undo.undo()
