@@ -42,7 +42,7 @@ class MaskFromBox(QObject):
         window.canvas.scene().addItem(self.grid)
         window.models.model_loaded.connect(self._on_model_loaded)
         window.editor.selection_changed.connect(lambda: self.grid.setVisible(False))
-        window.image_changed.connect(lambda _image_id: self.grid.setVisible(False))
+        window.state.current_image_changed.connect(lambda _id: self.grid.setVisible(False))
 
     def run(self) -> None:
         """Start the job for the one selected ground-truth object (loading the model first)."""
@@ -81,14 +81,16 @@ class MaskFromBox(QObject):
             obj.box,
             label,
             self.tool.tolerance,
-            on_finished=lambda out: self._done(key, obj, out),
-            on_failed=self._failed,
+            key="mask_from_box",
+            on_returned=lambda out: self._done(key, obj, out),
+            on_errored=self._failed,
+            on_finished=self._ended,
         )
 
     def _cached_features(self, key: tuple, model):
         if self._features is not None and self._features[0] == key:
             return self._features[1]
-        inspect = getattr(self.window, "inspect_dock", None)
+        inspect = getattr(self.window, "docks", {}).get("inspect_dock")
         session = getattr(inspect, "session", None)
         trace = getattr(session, "trace", None)
         if trace is not None and session.key == key and trace.features_kept:
@@ -97,8 +99,10 @@ class MaskFromBox(QObject):
             return ImageFeatures.from_trace(trace)
         return None
 
-    def _done(self, key: tuple, obj, output) -> None:
+    def _ended(self) -> None:
         self.running = False
+
+    def _done(self, key: tuple, obj, output) -> None:
         features, polygons, result = output
         self._features = (key, features)
         dataset = self.window.dataset
@@ -132,9 +136,10 @@ class MaskFromBox(QObject):
         self.grid.setPos(x1, y1)
         self.grid.setVisible(True)
 
-    def _failed(self, message: str) -> None:
-        self.running = False
-        self.message.emit(f"Mask from box failed: {message}")
+    def _failed(self, exc: Exception) -> None:
+        from app.workers import describe_error
+
+        self.message.emit(f"Mask from box failed: {describe_error(exc)}")
 
     def _on_model_loaded(self, _model) -> None:
         if self._pending:

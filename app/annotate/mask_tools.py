@@ -1,4 +1,4 @@
-"""The Masks toolbar (an extension, see app/extensions.py): polygon tool, Mask from box,
+"""The Masks toolbar: polygon tool, Mask from box,
 the contour tolerance, and the selected object's flags (iscrowd, difficult, truncated,
 occluded), each change one undo step."""
 
@@ -46,7 +46,7 @@ class MaskToolbar(QToolBar):
         for signal in (self.polygons.message, self.mask_from_box.message):
             signal.connect(lambda text: window.statusBar().showMessage(text, 8000))
         window.editor.selection_changed.connect(self.show_flags)
-        window.dataset_changed.connect(lambda _change: self.show_flags())
+        window.state.dataset_changed.connect(lambda _change: self.show_flags())
         self.show_flags()
 
     def _action(self, text: str, shortcut: str, slot) -> QAction:
@@ -82,12 +82,14 @@ class MaskToolbar(QToolBar):
         self.window.undo.push(edit, obj.image_id)
 
 
-def install(window) -> None:
+def install_mask_tools(window) -> MaskToolbar:
+    """The Masks toolbar and its Edit-menu entries (part of annotating, like the box editor;
+    the main window calls this once its menus and editor exist)."""
     toolbar = MaskToolbar(window)
-    window.mask_toolbar = toolbar
     window.addToolBar(toolbar)
     for action in window.menuBar().actions():
         if action.menu() is not None and action.text().replace("&", "") == "Edit":
             menu = action.menu()
             menu.addSeparator()
             menu.addActions([toolbar.polygon_action, toolbar.part_action, toolbar.mask_action])
+    return toolbar

@@ -49,8 +49,9 @@ class PolygonTool(QObject):
         self.canvas.viewport().installEventFilter(self)
         self.canvas.installEventFilter(self)
         window.editor.selection_changed.connect(self._on_selection)
-        window.dataset_changed.connect(lambda _change: self.refresh())
-        window.image_changed.connect(lambda _image_id: self._on_image())
+        window.state.dataset_changed.connect(lambda _change: self.refresh())
+        window.state.current_image_changed.connect(lambda _image_id: self.cancel())
+        window.state.image_loaded.connect(lambda _image_id, _decoded: self._on_image())
 
     # ----- drawing -----------------------------------------------------------------------
     def start(self, add_part: bool = False) -> None:

@@ -62,10 +62,10 @@ def fake_mask_detections(dataset, seed: int = 1) -> dict[int, CachedDetections]:
 
 
 def run_dock(qtbot, window, model, iou_type: str):
-    dock = window.evaluate_dock
+    dock = window.docks["EvaluateDock"]
     dock.show()
     dock.raise_()
-    dataset = dock.link.dataset()
+    dataset = window.dataset
     window.models.model = model
     detections = fake_mask_detections(dataset)
     for image_id, dets in detections.items():
@@ -130,7 +130,7 @@ def test_segm_in_the_dock_equals_the_cli_and_follows_edits(qtbot, window, tmp_pa
         dock.run()
     assert dock.live.result().iou_type == "segm"
     assert "(segm)" in dock.controls.headline.text()
-    dataset = dock.link.dataset()
+    dataset = window.dataset
     np.testing.assert_allclose(
         dock_stats(dock), cli_stats(tmp_path, dataset, detections, "segm"), atol=1e-9
     )
@@ -157,7 +157,7 @@ def test_crowd_and_difficult_are_ignored_regions(qtbot, window, tmp_path):
     dock, detections = run_dock(qtbot, window, FakeMaskModel(), "segm")
     with qtbot.waitSignal(dock.view_updated, timeout=20000):
         dock.run()
-    dataset = dock.link.dataset()
+    dataset = window.dataset
     positives = sum(row.num_gt for row in dock.view.rows)
     objects = dataset.objects_in(min(dataset.images))
     flagged = (with_flags(objects[0], difficult=True), with_flags(objects[1], iscrowd=True))
@@ -177,7 +177,7 @@ def test_segm_says_which_side_lacks_masks(qtbot, window):
     dock.run()
     assert "predicts boxes only" in dock.controls.status_label.text()
     assert dock.runner.refusal and not dock.runner.running
-    dataset = dock.link.dataset()
+    dataset = window.dataset
     obj = dataset.objects_in(min(dataset.images))[0]
     dataset.apply(update_object(dataset, obj.id, mask=None))
     window.models.model = FakeMaskModel()
