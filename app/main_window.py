@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
+from app import tour
 from app.annotate import file_actions, recovery
 from app.annotate.assist import ModelAssist
 from app.annotate.autosave import Autosave
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         from app import extensions
 
         extensions.install_all(self)
+        tour.install(self)  # Help > Getting started walks the docks' stages
         for dock in self.docks.values():
             scrollable(dock)  # no dock forces a minimum height: each scrolls in its room
         self.workspaces = Workspaces(self, self.layer.set_overlays_visible)

@@ -170,12 +170,9 @@ class GettingStarted(QDialog):
 
 # ----- installed by the Inspect dock's extension module (app/inspect/dock.py) -------------------
 def install(window) -> None:
+    """Help > Getting started (the window's Help menu exists before the docks install)."""
     window.tour = GettingStarted(window)
-    for action in window.menuBar().actions():
-        if action.menu() is not None and action.text().replace("&", "") == "Help":
-            action.menu().addAction("&Getting Started (the lecture tour)", window.tour.start)
-            return
-    window.menuBar().addMenu("&Help").addAction("&Getting Started", window.tour.start)
+    window.help_menu.addAction("&Getting Started (the lecture tour)", window.tour.start)
 
 
 def first_run(window, args) -> None:

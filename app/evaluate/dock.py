@@ -19,6 +19,7 @@ from app.evaluate.ap_table import APTable
 from app.evaluate.canvas_marks import detection_box, focus_box_set, image_marks, marks_box_set
 from app.evaluate.confusion_view import ConfusionView
 from app.evaluate.controls import ControlBar, ExportButton
+from app.evaluate.diagnose_tab import DiagnoseTab
 from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
@@ -68,6 +69,8 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
+        self.diagnose = DiagnoseTab(self.host)
+        self.tabs.addTab(self.diagnose, "Diagnose")
         self.walk = PRWalkView(self)
         self.tabs.addTab(self.walk, "PR walk")
         body = QWidget()

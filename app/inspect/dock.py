@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import tour
 from app.inspect.session import TraceSession
 from app.inspect.sliders import ThresholdSliders
 from app.inspect.stage import InspectContext, Stage
@@ -193,7 +192,6 @@ def install(host: WindowHost) -> InspectDock:
     dock = InspectDock(host)
     host.add_dock(dock, Qt.DockWidgetArea.RightDockWidgetArea)  # Ctrl+I: the Inspect workspace
     dock.hide()
-    tour.install(host)  # Help > Getting started walks these stages (and the PR walk)
     return dock
 
 
@@ -212,7 +210,6 @@ def apply_arguments(window, args) -> None:
         window.workspaces.switch("inspect")
         dock.select_stage(args.stage)
         window.models.ensure_loaded()
-    tour.first_run(window, args)
 
 
 def screenshot_ready(window, args) -> bool:
