@@ -249,15 +249,19 @@ class MainWindow(QMainWindow):
         for folder in settings().value("recent_folders", []) or []:
             self.recent_menu.addAction(folder, lambda f=folder: self.open_folder(Path(f)))
 
-    def open_folder(self, folder: Path) -> bool:
-        """Open the images of ``folder`` and its annotations.json, then offer to restore
-        unsaved work left by a crash or a failed save (``recovery_prompt``, non-blocking)."""
+    def open_folder(self, folder: Path, split: str | None = None) -> bool:
+        """Open the images of ``folder`` and its annotations (annotations.json or any
+        exported layout; a folder with several splits asks which, unless ``split``), then
+        offer to restore unsaved work left by a crash or a failed save (non-blocking)."""
         from detector.errors import DetScopeError
 
         folder = Path(folder)
         self.autosave.flush()
         try:
-            dataset = open_dataset(folder)
+            split = split if split is not None else self._choose_split(folder)
+            if split == "":
+                return False  # the chooser was cancelled
+            dataset = open_dataset(folder, split=split)
         except (DetScopeError, OSError) as exc:
             self.show_error("Cannot open folder", f"{folder}: {exc}")
             self.recovery_prompt = recovery.offer(self, folder)  # the recovery file may do
@@ -266,6 +270,19 @@ class MainWindow(QMainWindow):
         remember_folder(folder)
         self.recovery_prompt = recovery.offer(self, folder)
         return True
+
+    def _choose_split(self, folder: Path) -> str | None:
+        """None for a layout with one split, else the split the user picks ('' cancelled)."""
+        from detector.formats.layouts import detect_layout
+
+        layout = detect_layout(folder)
+        if len(layout.splits) < 2:
+            return None
+        names = layout.split_names
+        dialog = QInputDialog(self, windowTitle="Choose a split", labelText=layout.describe())
+        dialog.setComboBoxItems(names)
+        dialog.setTextValue(names[0])
+        return dialog.textValue() if dialog.exec() else ""
 
     def import_annotations(self, kind: str, source: Path, image_root: Path | None) -> None:
         from detector.errors import DetScopeError

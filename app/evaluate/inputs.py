@@ -43,16 +43,17 @@ class CachedDetections:
 
 
 def detection_mask_rles(detections) -> list[dict] | None:
-    """Each detection's mask at 0.5 as pycocotools RLE (bytes counts); None without masks."""
-    masks = getattr(detections, "masks", None)
-    if masks is None:
-        return None
-    from pycocotools import mask as mask_utils
+    """Each detection's mask at 0.5 as pycocotools RLE (bytes counts); None without masks.
 
-    return [
-        mask_utils.encode(np.asfortranarray((masks[i] > 0.5).astype(np.uint8)))
-        for i in range(len(detections))
-    ]
+    Made from each mask's crop (``Detections.mask_rle``), never an image-sized array.
+    """
+    if not getattr(detections, "has_masks", False):
+        return None
+    rles = []
+    for index in range(len(detections)):
+        rle = detections.mask_rle(index)
+        rles.append({"size": list(rle["size"]), "counts": rle["counts"].encode("ascii")})
+    return rles
 
 
 def model_key(model) -> str:

@@ -197,8 +197,10 @@ def save_yolo(
     *,
     overwrite: bool = False,
     segments: bool | None = None,
+    classes_file: bool = True,
 ) -> list[str]:
-    """Write ``<stem>.txt`` per image and ``classes.txt`` (categories in id order).
+    """Write ``<stem>.txt`` per image and ``classes.txt`` (categories in id order; not
+    when ``classes_file`` is False: the names live elsewhere, e.g. data.yaml).
 
     ``segments``: write YOLO-seg polygon lines (Ultralytics ``class x1 y1 x2 y2 ...``,
     normalised); None (default) does so when any object has a mask. In segment mode an
@@ -211,7 +213,7 @@ def save_yolo(
     order = sorted(dataset.categories)
     names = [dataset.categories[i].name for i in order]
     classes_path = target_dir / "classes.txt"
-    if classes_path.is_file() and read_classes(classes_path) != names:
+    if classes_file and classes_path.is_file() and read_classes(classes_path) != names:
         raise AnnotationError(
             "exists with a different class list; writing would change the "
             "meaning of every label file already there",
@@ -222,7 +224,8 @@ def save_yolo(
     }
     refuse_overwrite(list(targets.values()), overwrite, "label files", target_dir)
     index_of = {category_id: index for index, category_id in enumerate(order)}
-    atomic_write_bytes(classes_path, ("\n".join(names) + "\n").encode("utf-8"))
+    if classes_file:
+        atomic_write_bytes(classes_path, ("\n".join(names) + "\n").encode("utf-8"))
     if segments is None:
         segments = any(o.mask is not None for o in dataset.objects.values())
     masks, warnings = 0, []
