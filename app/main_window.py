@@ -27,6 +27,7 @@ from app.annotate.autosave import Autosave
 from app.annotate.classes_dock import ClassesDock
 from app.annotate.commands import EditCommands
 from app.annotate.editor import BoxEditor
+from app.annotate.mask_tools import install_mask_tools
 from app.annotate.object_layer import ObjectLayer
 from app.annotate.predictions_dock import PredictionsDock
 from app.annotate.shortcuts import ShortcutSheet, build_edit_actions
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self.image_dock.set_status_source(self.status.row_text)  # asked per row on screen
         self._connect()
+        self.mask_toolbar = install_mask_tools(self)  # polygons, Mask from box, object flags
         from app import extensions
 
         extensions.install_all(self)

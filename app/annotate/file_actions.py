@@ -1,4 +1,4 @@
-"""Import COCO / VOC / YOLO / LabelMe, export COCO / VOC / YOLO (recovery: app.annotate.recovery)."""
+"""Import and export COCO / VOC / YOLO / LabelMe (recovery: app.annotate.recovery)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 IMPORTERS = ("COCO", "VOC", "YOLO", "LabelMe")
-EXPORTERS = ("COCO", "VOC", "YOLO")
+EXPORTERS = ("COCO", "VOC", "YOLO", "LabelMe")
 
 
 def import_dataset(kind: str, source: Path, image_root: Path | None):
@@ -34,7 +34,9 @@ def export_dataset(dataset, kind: str, target: Path, *, overwrite: bool = False)
     if kind == "COCO":
         save_coco(dataset, target)
         return f"Exported COCO to {target}"
-    writer = save_voc if kind == "VOC" else save_yolo
+    from detector.formats.labelme_write import save_labelme
+
+    writer = {"VOC": save_voc, "YOLO": save_yolo, "LabelMe": save_labelme}[kind]
     target.mkdir(parents=True, exist_ok=True)
     warnings = writer(dataset, target, overwrite=overwrite)  # the writers return warnings
     message = f"Exported {len(dataset.images)} images as {kind} to {target}"

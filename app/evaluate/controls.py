@@ -28,8 +28,12 @@ from detector.evaluation.view import AP_DEFINITIONS, IOU_MODES, EvaluationView, 
 ALL_CLASSES = -1
 
 
+IOU_TYPES = {"bbox": "Boxes (bbox)", "segm": "Masks (segm)"}
+
+
 class ControlBar(QWidget):
     settings_changed = Signal()
+    iou_type_changed = Signal(str)  # "bbox" or "segm": the matching changes, so a new run
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -52,6 +56,16 @@ class ControlBar(QWidget):
         self.definition_combo = QComboBox()
         for key, text in AP_DEFINITIONS.items():
             self.definition_combo.addItem(text, key)
+        self.iou_type_combo = QComboBox()
+        for key, text in IOU_TYPES.items():
+            self.iou_type_combo.addItem(text, key)
+        self.iou_type_combo.setToolTip(
+            "Match detections to ground truth by box IoU or by mask IoU (segm needs masks "
+            "on both sides)"
+        )
+        self.iou_type_combo.currentIndexChanged.connect(
+            lambda _i: self.iou_type_changed.emit(self.iou_type())
+        )
         self.score_spin = QDoubleSpinBox(minimum=0.0, maximum=1.0, singleStep=0.05, value=0.5)
         self.score_spin.setToolTip("Operating point: detections below this score are ignored")
         self.marks_check = QCheckBox(
@@ -68,6 +82,7 @@ class ControlBar(QWidget):
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.progress, 1)
         form = QFormLayout()
+        form.addRow("Evaluate", self.iou_type_combo)
         form.addRow("Class", self.class_combo)
         pair = QHBoxLayout()
         pair.addWidget(self.iou_combo)
@@ -89,6 +104,14 @@ class ControlBar(QWidget):
             str(self.definition_combo.currentData()),
             float(self.score_spin.value()),
         )
+
+    def iou_type(self) -> str:
+        return str(self.iou_type_combo.currentData())
+
+    def set_iou_type(self, iou_type: str) -> None:
+        index = self.iou_type_combo.findData(iou_type)
+        if index >= 0:
+            self.iou_type_combo.setCurrentIndex(index)
 
     def category_id(self) -> int | None:
         value = int(self.class_combo.currentData())
@@ -117,7 +140,8 @@ class ControlBar(QWidget):
     def set_headline(self, view: EvaluationView, model_warning: str = "") -> None:
         """``model_warning``: e.g. the evaluated model is random init, shown beside the mAP."""
         value = f"{view.mean_ap:.3f}" if view.mean_ap >= 0 else "–"
-        self.headline.setText(f"mAP {value}" + (f"  ({model_warning})" if model_warning else ""))
+        text = f"mAP {value} ({self.iou_type()})"
+        self.headline.setText(text + (f"  ({model_warning})" if model_warning else ""))
         self.headline.setStyleSheet("color: #b35c00;" if model_warning else "")
         self.headline.setToolTip(f"{view.settings.describe()}, {view.num_images} images")
 

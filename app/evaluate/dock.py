@@ -87,6 +87,7 @@ class EvaluateDock(QDockWidget):
         controls.run_button.clicked.connect(self.run)
         controls.cancel_button.clicked.connect(self.runner.cancel)
         controls.settings_changed.connect(self.refresh)
+        controls.iou_type_changed.connect(self._on_iou_type_changed)
         self.runner.progress.connect(controls.show_progress)
         self.runner.running_changed.connect(controls.set_running)
         self.runner.running_changed.connect(self._on_running_changed)
@@ -124,11 +125,25 @@ class EvaluateDock(QDockWidget):
         self._run_when_loaded = False
         self._evaluated_model = models.model
         self.live.run_started()
-        if not self.runner.start(dataset, models.model):
+        if not self.runner.start(dataset, models.model, self.controls.iou_type()):
             self.live.run_ended()
+            if self.runner.refusal:
+                self._show_refusal(self.runner.refusal)
 
     _run_when_loaded = False
     _evaluated_model = None
+
+    def _on_iou_type_changed(self, _iou_type: str) -> None:
+        """bbox <-> segm changes the matching: run again (detections come from the cache)."""
+        if self.live.dataset is not None and not self.runner.running:
+            self.run()
+
+    def _show_refusal(self, message: str) -> None:
+        """segm cannot run: say which side lacks masks and show no stale numbers."""
+        self.live.evaluator = None
+        self.view = None
+        self.controls.headline.setText(f"mAP – ({self.controls.iou_type()})")
+        self.controls.status_label.setText(message)
 
     def _on_model_loaded(self, _model) -> None:
         if self._run_when_loaded:
@@ -345,6 +360,13 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="open the Evaluate dock and evaluate the annotated set (with --screenshot: first)",
     )
+    parser.add_argument(
+        "--iou-type",
+        dest="evaluate_iou_type",
+        choices=("bbox", "segm"),
+        default="bbox",
+        help="with --evaluate: match by box IoU (bbox) or mask IoU (segm)",
+    )
 
 
 def apply_arguments(window, args) -> None:
@@ -354,6 +376,9 @@ def apply_arguments(window, args) -> None:
         window.workspaces.switch("evaluate")
         if walk:
             dock.tabs.setCurrentWidget(dock.walk)
+        dock.controls.iou_type_combo.blockSignals(True)
+        dock.controls.set_iou_type(getattr(args, "evaluate_iou_type", "bbox") or "bbox")
+        dock.controls.iou_type_combo.blockSignals(False)
         dock.run()
 
 
@@ -362,6 +387,8 @@ def screenshot_ready(window, args) -> bool:
     if not (args.evaluate or walk):
         return True
     dock = window.docks["EvaluateDock"]
+    if dock.runner.refusal:
+        return True  # segm refused: the view says which side lacks masks
     if not dock.shows_finished_evaluation():
         return False
     if walk and not dock.walk.at_end:

@@ -81,7 +81,8 @@ class LiveEvaluation(QObject):
         changed = False
         for image_id in sorted(pending):
             if image_id in evaluated:
-                self.evaluator.update_image(image_id, gt=ground_truth(self.dataset, image_id))
+                gt = ground_truth(self.dataset, image_id, self.evaluator.iou_type)
+                self.evaluator.update_image(image_id, gt=gt)
                 changed = True
         new = [i for i in pending - evaluated if _annotated(self.dataset, i)]
         if new:

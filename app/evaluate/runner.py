@@ -24,6 +24,7 @@ from detector.evaluation.from_dataset import (
     file_signature,
     ground_truth,
     model_key,
+    segm_problem,
 )
 
 
@@ -36,6 +37,7 @@ class RunRequest:
     gt: dict
     categories: dict[int, str]
     mapping: np.ndarray
+    iou_type: str = "bbox"
 
 
 @dataclass
@@ -46,7 +48,7 @@ class RunOutput:
     unreadable: dict[int, str] = field(default_factory=dict)
 
 
-def build_request(dataset, model, cache: DetectionCache) -> RunRequest:
+def build_request(dataset, model, cache: DetectionCache, iou_type: str = "bbox") -> RunRequest:
     """Everything the worker needs, read from the dataset on the GUI thread."""
     key = model_key(model)
     categories = {c.id: c.name for c in dataset.categories.values()}
@@ -54,14 +56,14 @@ def build_request(dataset, model, cache: DetectionCache) -> RunRequest:
     for image_id in evaluated_image_ids(dataset):
         path = dataset.image_path(image_id)
         signature = file_signature(path)
-        gt[image_id] = ground_truth(dataset, image_id)
+        gt[image_id] = ground_truth(dataset, image_id, iou_type)
         hit = cache.get(image_id, signature, key)
         if hit is None:
             todo.append((image_id, path, signature))
         else:
             cached[image_id] = hit
     mapping = category_mapping(list(model.categories), categories)
-    return RunRequest(model, key, todo, cached, gt, categories, mapping)
+    return RunRequest(model, key, todo, cached, gt, categories, mapping, iou_type)
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,9 @@ def evaluate_snapshot(request: RunRequest, detected: dict, unreadable: dict[int,
 
     detections = {**request.cached, **detected}
     gt = {i: inst for i, inst in request.gt.items() if i not in unreadable}
-    dt = {i: detections_instances(detections.get(i), request.mapping) for i in gt}
-    evaluator = IncrementalEvaluator(from_arrays(gt, dt, request.categories))
+    iou_type = request.iou_type
+    dt = {i: detections_instances(detections.get(i), request.mapping, iou_type) for i in gt}
+    evaluator = IncrementalEvaluator(from_arrays(gt, dt, request.categories), iou_type)
     evaluator.result()  # accumulate here, off the GUI thread
     return evaluator
 
@@ -129,15 +132,22 @@ class RunController(QObject):
         self._pool = pool
         self.cache = DetectionCache()
         self._key = ""
+        self.refusal: str | None = None  # why the last start() did not run (segm w/o masks)
 
     @property
     def running(self) -> bool:
         return self._pool.running(RUN)
 
-    def start(self, dataset, model) -> bool:
+    def start(self, dataset, model, iou_type: str = "bbox") -> bool:
+        """Start a run; False when one is running or ``refusal`` says why it cannot."""
+        self.refusal = None
         if self.running:
             return False
-        request = build_request(dataset, model, self.cache)
+        if iou_type == "segm":
+            self.refusal = segm_problem(dataset, model, evaluated_image_ids(dataset))
+            if self.refusal is not None:
+                return False
+        request = build_request(dataset, model, self.cache, iou_type)
         self._key = key = request.key
         worker = self._pool.start(
             evaluation_job,

@@ -3,7 +3,9 @@
 SRC is a COCO JSON file, a folder of VOC XML, a YOLO labels folder (with its classes file)
 or a folder of LabelMe JSON (or one file), or an exported dataset folder of any layout
 :mod:`detector.formats.layouts` knows (Roboflow, CVAT, COCO, Label Studio, YOLO data.yaml,
-Pascal VOC; ``--split NAME`` when it has several). DST is a COCO JSON file or a VOC/YOLO folder.
+Pascal VOC; ``--split NAME`` when it has several). DST is a COCO JSON file or a
+VOC/YOLO/LabelMe folder. Masks travel: LabelMe polygons/masks, YOLO-seg polygons, VOC
+segmentation PNGs.
 Formats are guessed from the paths when --from/--to are not given. Problems in the input
 are listed (never a traceback); nothing existing is overwritten without --force.
 """
@@ -18,7 +20,7 @@ from detector.data.dataset import Dataset
 from detector.errors import AnnotationError
 
 READERS = ("coco", "voc", "yolo", "labelme")
-WRITERS = ("coco", "voc", "yolo")
+WRITERS = ("coco", "voc", "yolo", "labelme")
 MAX_ISSUES_SHOWN = 20
 
 
@@ -110,6 +112,10 @@ def save_any(dataset: Dataset, dst: Path, fmt: str, *, overwrite: bool) -> list[
         from detector.formats.voc import save_voc
 
         return save_voc(dataset, dst, overwrite=overwrite)
+    if fmt == "labelme":
+        from detector.formats.labelme_write import save_labelme
+
+        return save_labelme(dataset, dst, overwrite=overwrite)
     from detector.formats.yolo import save_yolo
 
     return save_yolo(dataset, dst, overwrite=overwrite)
@@ -161,11 +167,12 @@ def guess_target_format(dst: Path) -> str:
     if dst.is_dir() and (dst / "classes.txt").exists():
         return "yolo"
     lowered = dst.name.lower()
-    for hint, fmt in (("voc", "voc"), ("xml", "voc"), ("yolo", "yolo"), ("labels", "yolo")):
+    hints = (("voc", "voc"), ("xml", "voc"), ("yolo", "yolo"), ("labels", "yolo"))
+    for hint, fmt in (*hints, ("labelme", "labelme")):
         if hint in lowered:
             return fmt
     raise AnnotationError(
-        "cannot tell the output format from this path; use --to coco|voc|yolo", file=dst
+        "cannot tell the output format from this path; use --to coco|voc|yolo|labelme", file=dst
     )
 
 

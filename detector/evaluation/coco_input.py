@@ -16,8 +16,10 @@ def from_coco(gt: dict, dt: list[dict] | dict, iou_type: IouType = "bbox") -> Ev
 
     ``dt`` may also be a COCO dataset dict whose annotations carry ``score``: its images
     are matched to the ground truth by ``file_name`` and categories by name (else id).
-    Like COCOeval: a ground truth is ignored iff ``iscrowd``; detections of categories or
-    images outside the ground truth are refused (images) or dropped (categories).
+    Like COCOeval: a ground truth is ignored when ``iscrowd``; also, like the VOC devkit,
+    when it carries VOC's ``difficult: 1`` (a field pycocotools does not know: files without
+    it evaluate exactly as COCOeval). Detections of categories or images outside the ground
+    truth are refused (images) or dropped (categories).
     """
     _check_iou_type(iou_type)
     images, categories, gt_anns = _dataset_parts(gt, "ground truth")
@@ -120,6 +122,7 @@ def _instances(indexed, image_id, sizes, iou_type, results_mode) -> ImageInstanc
             scores=[a["score"] for a in anns] if is_dt else None,
             areas=areas,
             iscrowd=None if is_dt else [bool(a.get("iscrowd", 0)) for a in anns],
+            ignore=None if is_dt else [_difficult(a) for a in anns],
             ids=[i + 1 for i, _ in indexed] if is_dt else [a.get("id", 0) for a in anns],
             masks=masks,
         )
@@ -157,6 +160,11 @@ def _rle(ann: dict, size: tuple, results_mode: str | None) -> dict:
     if isinstance(segm, list) and (height is None or width is None):
         raise EvaluationError("segm evaluation: polygon masks need image height and width")
     return mask_to_rle(segm, height, width)
+
+
+def _difficult(ann: dict) -> bool:
+    value = ann.get("difficult", 0)
+    return value.strip() in ("1", "true") if isinstance(value, str) else bool(value)
 
 
 def _mask_areas(masks: list[dict]) -> np.ndarray:

@@ -6,7 +6,8 @@ box; ``circle`` a 32-gon; ``mask`` (LabelMe 5, a PNG of the box region) an RLE m
 Shapes that share a ``group_id`` are **one instance**: their polygons are merged into one
 mask (a rectangle in a group counts as a 4-point polygon) and the box covers them all; if
 their labels differ the first one wins and the group is flagged. Shape ``flags`` and
-``description`` are kept in ``annotation.extra``. Category ids follow the order in which
+``description`` are kept in ``annotation.extra``; the flags ``iscrowd``, ``difficult``,
+``truncated``, ``occluded`` become the object's own (see :mod:`detector.data.flags`). Category ids follow the order in which
 labels first appear (files in name order), from 1.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
+from detector.data.flags import lift_flags
 from detector.data.issues import Issue, box_issues
 from detector.data.palette import palette_color
 from detector.errors import AnnotationError
@@ -145,16 +147,15 @@ def _read_instance(
     )
     mask = _merge_masks(polygons + rectangles, rles, record) if (polygons or rles) else None
     category = _category(dataset, labels[0])
-    dataset.add_object_record(
-        Annotation(
-            id=dataset.new_object_id(),
-            image_id=record.id,
-            category_id=category.id,
-            box=box,
-            mask=mask,
-            extra=extras or None,
-        )
+    annotation = Annotation(
+        id=dataset.new_object_id(),
+        image_id=record.id,
+        category_id=category.id,
+        box=box,
+        mask=mask,
+        extra=extras or None,
     )
+    dataset.add_object_record(lift_flags(annotation))  # iscrowd / difficult / ... flags
 
 
 def _shape_geometry(shape: Any, record: ImageRecord):

@@ -8,7 +8,8 @@ sub-pixel corners is written with decimals (readers using ``int(float(v))`` stil
 
 ``difficult``, ``truncated``, ``occluded`` and ``pose`` are kept per object (in
 ``annotation.extra``) and written back. VOC XML has no masks: exporting a dataset with
-masks keeps the boxes and reports how many masks were left out. Category ids on import
+masks also writes ``SegmentationObject``/``SegmentationClass`` PNGs, read back on import
+(:mod:`detector.formats.voc_masks`). Category ids on import
 follow the order in which names first appear (files in name order), from 1, unless an
 existing ``categories`` list is given.
 """
@@ -29,6 +30,7 @@ from detector.formats._common import (
     relative_name,
     safe_output_path,
 )
+from detector.formats.voc_masks import attach_voc_segmentation, save_voc_segmentation
 from detector.io.documents import read_bytes, sniff_format
 
 KEPT_FIELDS = ("pose", "truncated", "difficult", "occluded")
@@ -57,6 +59,7 @@ def load_voc(
         dataset.add_category_record(category)
     for image_id, xml_file in enumerate(files, start=1):
         _read_file(dataset, xml_file, image_id)
+    attach_voc_segmentation(dataset, xml_dir)
     dataset.issues += box_issues(dataset)
     return dataset
 
@@ -174,13 +177,14 @@ def save_voc(dataset: Dataset, out_dir: str | os.PathLike, *, overwrite: bool = 
         i: safe_output_path(target_dir, r.file_name, ".xml") for i, r in dataset.images.items()
     }
     refuse_overwrite(list(targets.values()), overwrite, "XML files", target_dir)
-    masks = 0
     for image_id, record in dataset.images.items():
-        objects = dataset.objects_in(image_id)
-        masks += sum(o.mask is not None for o in objects)
-        xml = voc_xml(dataset, record, objects)
+        xml = voc_xml(dataset, record, dataset.objects_in(image_id))
         atomic_write_bytes(targets[image_id], xml)
-    return [f"{masks} masks were left out (VOC XML stores boxes only)"] if masks else []
+    save_voc_segmentation(dataset, target_dir)  # masks: SegmentationObject/Class PNGs
+    crowd = sum(o.iscrowd for o in dataset.objects.values())
+    return (
+        [f"{crowd} crowd objects written as plain objects (VOC has no crowd flag)"] if crowd else []
+    )
 
 
 def voc_xml(dataset: Dataset, record: ImageRecord, objects: list[Annotation]) -> bytes:
@@ -190,7 +194,7 @@ def voc_xml(dataset: Dataset, record: ImageRecord, objects: list[Annotation]) ->
     size = ET.SubElement(root, "size")
     for key, value in (("width", record.width), ("height", record.height), ("depth", 3)):
         _sub(size, key, str(value))
-    _sub(root, "segmented", "0")
+    _sub(root, "segmented", str(int(any(o.mask is not None for o in objects))))
     for obj in objects:
         element = ET.SubElement(root, "object")
         _sub(element, "name", dataset.categories[obj.category_id].name)

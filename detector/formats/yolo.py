@@ -210,10 +210,17 @@ def save_yolo(
     out_dir: str | os.PathLike,
     *,
     overwrite: bool = False,
+    segments: bool | None = None,
     classes_file: bool = True,
 ) -> list[str]:
     """Write ``<stem>.txt`` per image and ``classes.txt`` (categories in id order; not
-    when ``classes_file`` is False: the names live elsewhere, e.g. data.yaml)."""
+    when ``classes_file`` is False: the names live elsewhere, e.g. data.yaml).
+
+    ``segments``: write YOLO-seg polygon lines (Ultralytics ``class x1 y1 x2 y2 ...``,
+    normalised); None (default) does so when any object has a mask. In segment mode an
+    object without a mask is written as its box's 4-corner polygon, an RLE is traced into
+    polygons and a multi-part object becomes one bridged polygon. YOLO has no crowd flag.
+    """
     from detector.io.files import atomic_write_bytes
 
     target_dir = Path(out_dir)
@@ -233,6 +240,8 @@ def save_yolo(
     index_of = {category_id: index for index, category_id in enumerate(order)}
     if classes_file:
         atomic_write_bytes(classes_path, ("\n".join(names) + "\n").encode("utf-8"))
+    if segments is None:
+        segments = any(o.mask is not None for o in dataset.objects.values())
     masks, warnings = 0, []
     for image_id, record in dataset.images.items():
         objects = dataset.objects_in(image_id)
@@ -240,13 +249,35 @@ def save_yolo(
             warnings.append(f"{record.file_name}: size unknown, {len(objects)} objects not written")
             continue
         masks += sum(o.mask is not None for o in objects)
-        lines = [_line(o, record, index_of[o.category_id]) for o in objects]
+        write = _segment_line if segments else _line
+        lines = [write(o, record, index_of[o.category_id]) for o in objects]
         atomic_write_bytes(targets[image_id], "".join(lines).encode("ascii"))
-    return warnings + ([f"{masks} masks were written as boxes only"] if masks else [])
+    crowd = sum(o.iscrowd for o in dataset.objects.values())
+    return (
+        warnings
+        + ([f"{masks} masks were written as boxes only"] if masks and not segments else [])
+        + (
+            [f"{crowd} crowd objects written as plain objects (YOLO has no crowd flag)"]
+            if crowd
+            else []
+        )
+    )
 
 
 def _line(obj: Annotation, record: ImageRecord, class_index: int) -> str:
     x1, y1, x2, y2 = obj.box
     w, h = record.width, record.height
     values = ((x1 + x2) / 2 / w, (y1 + y2) / 2 / h, (x2 - x1) / w, (y2 - y1) / h)
+    return f"{class_index} " + " ".join(f"{v:.6f}" for v in values) + "\n"
+
+
+def _segment_line(obj: Annotation, record: ImageRecord, class_index: int) -> str:
+    from detector.formats._masks import merge_segments, object_polygons
+
+    polygon = merge_segments(object_polygons(obj, record))
+    if not polygon:
+        x1, y1, x2, y2 = obj.box
+        polygon = [x1, y1, x2, y1, x2, y2, x1, y2]
+    w, h = record.width, record.height
+    values = [min(max(v / (w if i % 2 == 0 else h), 0.0), 1.0) for i, v in enumerate(polygon)]
     return f"{class_index} " + " ".join(f"{v:.6f}" for v in values) + "\n"

@@ -51,15 +51,21 @@ class KeypointStage:
     keypoint_scores: np.ndarray
 
 
+def mask_branch_logits(roi_heads, features: dict, boxes_resized, image_sizes):
+    """Mask R-CNN's branch on any boxes (resized frame, [D, 4]): ``mask_roi_pool`` (RoIAlign
+    on each box's FPN level) -> ``mask_head`` -> ``mask_predictor``; logits [D, K, M, M].
+    The final stage and :mod:`detector.trace.mask_from_box` both run it."""
+    mask_features = roi_heads.mask_roi_pool(features, [boxes_resized], image_sizes)
+    return roi_heads.mask_predictor(roi_heads.mask_head(mask_features))
+
+
 def run_mask_branch(roi_heads, features: dict, result: dict, image_sizes) -> np.ndarray | None:
     """Add ``masks`` (resized-frame probabilities [D, 1, M, M]) to ``result``; returns the
     pool levels, or None for a model without a mask head."""
     if not roi_heads.has_mask():
         return None
     boxes = result["boxes"]
-    mask_features = roi_heads.mask_roi_pool(features, [boxes], image_sizes)
-    mask_features = roi_heads.mask_head(mask_features)
-    mask_logits = roi_heads.mask_predictor(mask_features)
+    mask_logits = mask_branch_logits(roi_heads, features, boxes, image_sizes)
     result["masks"] = maskrcnn_inference(mask_logits, [result["labels"]])[0]
     return to_numpy(pool_levels(roi_heads.mask_roi_pool, boxes))
 

@@ -203,7 +203,14 @@ def test_convert_cli_between_all_formats(tmp_path, capsys):
     two = json.loads((tmp_path / "two.json").read_text())
     assert one["images"][0]["file_name"] == "a.png"
     assert len(two["annotations"]) == len(one["annotations"]) == 1
-    assert two["annotations"][0]["bbox"] == pytest.approx(one["annotations"][0]["bbox"], abs=1e-4)
+    # the mask now travels (VOC PNG, YOLO-seg polygon): the box follows the mask's pixel
+    # extent, as COCO boxes do, and the mask survives
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.merge(mask_utils.frPyObjects(one["annotations"][0]["segmentation"], 48, 64))
+    assert two["annotations"][0]["bbox"] == pytest.approx(list(mask_utils.toBbox(rle)), abs=1e-4)
+    back = mask_utils.merge(mask_utils.frPyObjects(two["annotations"][0]["segmentation"], 48, 64))
+    assert mask_utils.iou([back], [rle], [0])[0][0] >= 0.9
     assert "labelme -> coco" in capsys.readouterr().out
 
 
