@@ -112,7 +112,9 @@ def attach_voc_segmentation(dataset: Dataset, xml_dir: Path) -> None:
                 try:
                     values = read_palette_png(path)
                 except (OSError, ValueError) as exc:
-                    dataset.issues.append(Issue("bad_mask", str(exc), str(path), None, "error"))
+                    dataset.issues.append(
+                        Issue(kind="bad_mask", message=str(exc), file=str(path), severity="error")
+                    )
                     break
                 if values.shape != (record.height, record.width):
                     dataset.issues.append(_size_issue(path, values, record))
@@ -142,7 +144,14 @@ def _misaligned_issue(record: ImageRecord, in_xml: int, read: int) -> Issue:
         f"{in_xml - read} of {in_xml} <object>s were skipped, so PNG instance numbers cannot "
         "be matched to objects; masks not used"
     )
-    return Issue("bad_mask", message, record.file_name, OBJECT_DIR, "error", record.id)
+    return Issue(
+        kind="bad_mask",
+        message=message,
+        file=record.file_name,
+        location=OBJECT_DIR,
+        severity="error",
+        image_id=record.id,
+    )
 
 
 def _size_issue(path: Path, values: np.ndarray, record: ImageRecord) -> Issue:
@@ -150,7 +159,9 @@ def _size_issue(path: Path, values: np.ndarray, record: ImageRecord) -> Issue:
         f"PNG is {values.shape[1]} x {values.shape[0]}, the image {record.width} x "
         f"{record.height}; masks not used"
     )
-    return Issue("bad_mask", message, str(path), None, "error", record.id)
+    return Issue(
+        kind="bad_mask", message=message, file=str(path), severity="error", image_id=record.id
+    )
 
 
 def _by_instance(dataset, objects, values, category_of_value, file) -> None:

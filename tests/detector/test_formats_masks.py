@@ -34,8 +34,8 @@ def masked_dataset(root: Path) -> Dataset:
     cv2.imwrite(str(root / "scene.png"), np.zeros((H, W, 3), np.uint8))
     cv2.imwrite(str(root / "empty.png"), np.zeros((H, W, 3), np.uint8))
     dataset = Dataset(root=root)
-    dataset.add_image_record(ImageRecord(1, "scene.png", W, H))
-    dataset.add_image_record(ImageRecord(2, "empty.png", W, H))
+    dataset.add_image_record(ImageRecord(id=1, file_name="scene.png", width=W, height=H))
+    dataset.add_image_record(ImageRecord(id=2, file_name="empty.png", width=W, height=H))
     dataset.add_category_record(Category(1, "cat"))
     dataset.add_category_record(Category(2, "dog"))
     two_parts = [[5, 5, 30, 5, 30, 25, 5, 25], [40, 8, 55, 8, 48, 30]]
