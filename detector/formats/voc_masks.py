@@ -182,11 +182,9 @@ def _by_class(dataset, objects, values, category_of_value, file) -> None:
             dataset.replace_object_record(replace(obj, mask=encode_mask_rle(binary)))
     dataset.issues.append(
         Issue(
-            "class_mask_only",
-            "no SegmentationObject PNG: each object got its class's pixels inside its box",
-            file,
-            None,
-            "warning",
-            objects[0].image_id,
+            kind="class_mask_only",
+            message="no SegmentationObject PNG: each object got its class's pixels inside its box",
+            file=file,
+            image_id=objects[0].image_id,
         )
     )
