@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,13 +26,21 @@ from typing import Any
 
 from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, palette_color
 from detector.data.issues import Issue, box_issues
-from detector.data.masks import _valid_polygon, _valid_rle, bbox_from_mask, image_areas
+from detector.data.masks import _valid_rle, bbox_from_mask, image_areas, polygons_fit
 from detector.data.masks import decode_rle_counts as decode_rle_counts  # re-exported
 from detector.data.masks import mask_area as mask_area  # re-exported
 from detector.data.masks import rle_from_binary_mask as rle_from_binary_mask  # re-exported
 from detector.errors import AnnotationError
 from detector.formats._common import image_size_or_none, relative_name
 from detector.io.documents import is_number, parse_json, read_bytes
+from detector.io.limits import (
+    MAX_NESTING,
+    MAX_NUMBER,
+    coordinate_bounds,
+    name_problem,
+    nesting_depth_exceeds,
+    valid_image_size,
+)
 
 IMAGE_KEYS = frozenset({"id", "file_name", "width", "height", "verified"})
 CATEGORY_KEYS = frozenset({"id", "name", "color"})
@@ -83,6 +90,7 @@ def from_coco_dict(
     reader.dataset.extra = {
         k: v for k, v in doc.items() if k not in ("images", "annotations", "categories")
     }
+    reader.check_kept(reader.dataset.extra, "top level")
     reader.read_images(doc["images"])
     reader.read_categories(doc.get("categories", []))
     reader.read_annotations(doc.get("annotations", []))
@@ -111,6 +119,11 @@ class _Reader:
     def fail(self, message: str, location: str) -> AnnotationError:
         return AnnotationError(message, file=self.file, location=location)
 
+    def check_kept(self, value: Any, where: str) -> None:
+        """Values kept as they are must nest at most MAX_NESTING deep (saves recurse)."""
+        if value and nesting_depth_exceeds(value):
+            raise self.fail(f"a kept value nests more than {MAX_NESTING} levels deep", where)
+
     def read_images(self, images: list) -> None:
         root = self.dataset.root
         for index, item in enumerate(images):
@@ -118,10 +131,15 @@ class _Reader:
             if not isinstance(item, dict):
                 raise self.fail("an image entry must be an object", where)
             image_id, file_name = item.get("id"), item.get("file_name")
-            if not isinstance(image_id, int) or isinstance(image_id, bool):
-                raise self.fail(f"image 'id' must be an integer, got {image_id!r}", where)
+            if not _is_id(image_id):
+                raise self.fail(
+                    f"image 'id' must be a 64-bit integer, got {_short(image_id)}", where
+                )
             if not isinstance(file_name, str) or not file_name:
                 raise self.fail(f"image {image_id}: 'file_name' must be a non-empty string", where)
+            problem = name_problem(file_name)
+            if problem:
+                raise self.fail(f"image {image_id}: 'file_name' {problem}", where)
             if image_id in self.dataset.images:
                 raise self.fail(
                     f"duplicate image id {image_id} (also "
@@ -130,9 +148,11 @@ class _Reader:
                 )
             name = relative_name(file_name, root)
             width, height = item.get("width"), item.get("height")
-            if not _positive_int(width) or not _positive_int(height):
+            if not valid_image_size(width, height):
+                self._flag_declared_size(width, height, where, image_id)
                 width, height = self._size_from_file(root / name, where, image_id)
             extra = {k: v for k, v in item.items() if k not in IMAGE_KEYS} or None
+            self.check_kept(extra, where)
             self.dataset.add_image_record(
                 ImageRecord(
                     image_id,
@@ -144,8 +164,23 @@ class _Reader:
                 )
             )
 
+    def _flag_declared_size(self, width: Any, height: Any, where: str, image_id: int) -> None:
+        if width is None and height is None:
+            return  # not declared: read from the image file, as always
+        self.flag(
+            "bad_size",
+            f"declared size {_short(width)} x {_short(height)} is not two whole numbers "
+            "within the pixel budget; the size is read from the image file instead",
+            where,
+            "warning",
+            image_id,
+        )
+
     def _size_from_file(self, path: Path, where: str, image_id: int) -> tuple[int, int]:
         size = image_size_or_none(path)
+        if size is not None and not valid_image_size(*size):
+            self.flag("bad_size", f"{path} is beyond the pixel budget", where, "error", image_id)
+            return 0, 0
         if size is None:
             self.flag(
                 "unknown_size",
@@ -163,10 +198,13 @@ class _Reader:
             if not isinstance(item, dict):
                 raise self.fail("a category entry must be an object", where)
             category_id, name = item.get("id"), item.get("name")
-            if not isinstance(category_id, int) or isinstance(category_id, bool):
-                raise self.fail(f"category 'id' must be an integer, got {category_id!r}", where)
+            if not _is_id(category_id):
+                raise self.fail(
+                    f"category 'id' must be a 64-bit integer, got {_short(category_id)}", where
+                )
             if not isinstance(name, str):
-                name = str(name)
+                self.check_kept(name, where)
+                name = _short(name)
                 self.flag("bad_category", f"category {category_id}: name is not a string", where)
             old = self.dataset.categories.get(category_id)
             if old is not None:
@@ -180,6 +218,7 @@ class _Reader:
             if not (isinstance(color, str) and color.startswith("#")):
                 color = palette_color(len(self.dataset.categories))
             extra = {k: v for k, v in item.items() if k not in CATEGORY_KEYS} or None
+            self.check_kept(extra, where)
             self.dataset.categories[category_id] = Category(category_id, name, color, extra)
 
     def read_annotations(self, annotations: list) -> None:
@@ -189,12 +228,13 @@ class _Reader:
         for index, item in enumerate(annotations):
             annotation = self._annotation(index, item)
             if annotation is None:
+                self.check_kept(item, f"annotations[{index}]")
                 dataset.orphans.append(item)
                 orphan_id = item.get("id")
-                if isinstance(orphan_id, int):
+                if _is_id(orphan_id):
                     dataset.reserve_id(orphan_id)  # new ids never collide with kept orphans
                 continue
-            if type(annotation.id) is not int or annotation.id in seen:
+            if not _is_id(annotation.id) or annotation.id in seen:
                 needs_id.append((index, annotation))
                 continue
             seen.add(annotation.id)
@@ -203,7 +243,7 @@ class _Reader:
             new_id = dataset.new_object_id()
             self.flag(
                 "duplicate_id",
-                f"annotation id {annotation.id!r} missing or duplicate; now {new_id}",
+                f"annotation id {_short(annotation.id)} missing or duplicate; now {new_id}",
                 f"annotations[{index}]",
                 "warning",
                 annotation.image_id,
@@ -219,25 +259,23 @@ class _Reader:
         if type(image_id) is not int or image_id not in self.dataset.images:
             self.flag(
                 "orphan",
-                f"no image with id {image_id!r}; annotation kept aside",
+                f"no image with id {_short(image_id)}; annotation kept aside",
                 f"annotations[{index}]",
                 "error",
             )
             return None
+        image = self.dataset.images[image_id]
         segmentation = item.get("segmentation")
         if not segmentation:
             mask = None
-        elif (
-            type(segmentation) is list
-            and len(segmentation) == 1
-            and _valid_polygon(segmentation[0])
-        ):
-            mask = segmentation  # the common case, checked inline
+        elif type(segmentation) is list and polygons_fit(segmentation, image.width, image.height):
+            mask = segmentation  # the common case
         else:
             mask = self._mask(segmentation, index)
         box = _fast_box(item.get("bbox")) or self._box_fallback(item, mask, index)
         if box is None:
             return None
+        box = self._within_bounds(box, image, index)
         category_id = item.get("category_id")
         if type(category_id) is not int or category_id not in self.dataset.categories:
             category_id = self._unknown_category(category_id, index)
@@ -252,6 +290,8 @@ class _Reader:
             source = "human" if score is None else "model"
         if mask is None and segmentation:
             extra = {**(extra or {}), "segmentation": segmentation}  # unusable, kept
+        if extra:
+            self.check_kept(extra, f"annotations[{index}]")
         if score is not None:
             score = float(score) if is_number(score) else None
         iscrowd = item.get("iscrowd", 0)
@@ -267,6 +307,33 @@ class _Reader:
             extra,
         )
 
+    def _within_bounds(self, box: tuple, image: ImageRecord, index: int) -> tuple:
+        """``box`` clipped to the image plus its margin (flagged when that changes it)."""
+        x_min, y_min, x_max, y_max = coordinate_bounds(image.width, image.height)
+        x1, y1, x2, y2 = box
+        if (
+            x_min <= x1 <= x_max
+            and x_min <= x2 <= x_max
+            and y_min <= y1 <= y_max
+            and (y_min <= y2 <= y_max)
+        ):
+            return box
+        clipped = (
+            min(max(x1, x_min), x_max),
+            min(max(y1, y_min), y_max),
+            min(max(x2, x_min), x_max),
+            min(max(y2, y_min), y_max),
+        )
+        self.flag(
+            "box_clipped",
+            f"box {_short(list(box))} lies far outside the image; clipped to the image "
+            "plus one image side",
+            f"annotations[{index}]",
+            "warning",
+            image.id,
+        )
+        return clipped
+
     def _box_fallback(self, item: dict, mask: Any, index: int) -> tuple | None:
         where = f"annotations[{index}]"
         if mask is not None:
@@ -278,7 +345,8 @@ class _Reader:
                 return box
         self.flag(
             "bad_box",
-            f"'bbox' must be 4 finite numbers, got {item.get('bbox')!r}; annotation kept aside",
+            f"'bbox' must be 4 finite numbers, got {_short(item.get('bbox'))}; "
+            "annotation kept aside",
             where,
             "error",
             item.get("image_id"),
@@ -287,19 +355,18 @@ class _Reader:
 
     def _mask(self, segmentation: Any, index: int) -> Any:
         if isinstance(segmentation, list):
-            if all(_valid_polygon(p) for p in segmentation):
-                return segmentation
+            pass  # polygons that do not fit (checked by the caller)
         elif isinstance(segmentation, dict) and _valid_rle(segmentation):
             return segmentation
         self.flag(
             "bad_mask",
-            "segmentation is neither polygons nor RLE; kept as is, unused",
+            "segmentation is not polygons or RLE within the image's bounds; kept as is, unused",
             f"annotations[{index}]",
         )
         return None
 
     def _unknown_category(self, category_id: Any, index: int) -> int:
-        if not _is_int(category_id):
+        if not _is_id(category_id):
             category_id = -1
         if category_id not in self.dataset.categories:
             name = f"unknown-{category_id}"
@@ -316,17 +383,33 @@ class _Reader:
 
 
 def _fast_box(bbox: Any) -> tuple[float, float, float, float] | None:
-    """COCO ``[x, y, w, h]`` as xyxy floats, or None unless it is 4 finite numbers."""
+    """COCO ``[x, y, w, h]`` as xyxy floats, or None unless it is 4 numbers within MAX_NUMBER."""
     if type(bbox) is not list or len(bbox) != 4:
         return None
     try:
-        if not math.isfinite(sum(bbox)):
-            return None
+        total = sum(bbox)  # TypeError for non-numbers; a huge int stays an int (no overflow)
     except TypeError:
         return None
+    if not -4 * MAX_NUMBER <= total <= 4 * MAX_NUMBER or not all(map(is_number, bbox)):
+        return None
     x, y, w, h = bbox
-    box = (float(x), float(y), float(x + w), float(y + h))
-    return box if math.isfinite(box[2] + box[3]) else None
+    return (float(x), float(y), float(x + w), float(y + h))
+
+
+def _is_id(value: Any) -> bool:
+    """An int (not bool) that fits int64, as NumPy and pycocotools store ids."""
+    return type(value) is int and -(2**63) <= value < 2**63
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (never str() of a 5,000-digit int)."""
+    if type(value) is int and not -(10**limit) < value < 10**limit:
+        return f"<integer with more than {limit} digits>"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_int(value: Any) -> bool:
