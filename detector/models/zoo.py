@@ -22,6 +22,13 @@ from torch import nn
 
 from detector.errors import ModelError
 from detector.models import shapes  # noqa: F401  (registers the bundled architecture)
+from detector.models.checkpoints import (
+    build_checked,
+    check_detscope_checkpoint,
+    check_shapes,
+    check_state,
+    classes_in_state,
+)
 from detector.models.registry import (
     ARCHITECTURES,
     DetModel,
@@ -166,40 +173,37 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
 def _load_checkpoint_file(
     path: Path, name: str | None, num_classes: int | None, device: Any, settings: dict
 ) -> DetModel:
+    """Load a checkpoint validated field by field (:mod:`detector.models.checkpoints`)."""
     payload = read_checkpoint(path)
+    keypoint_names = None
     if payload.get("format") == CHECKPOINT_FORMAT:
-        recorded = payload["architecture"]
-        if name is not None and name != recorded:
-            raise ModelError(f"{path}: checkpoint is for {recorded}, not {name}")
-        name, state = recorded, payload["model"]
-        categories = list(payload["categories"])
-        settings = {**payload.get("settings", {}), **settings}
+        checked = check_detscope_checkpoint(payload, path)
+        if name is not None and name != checked.architecture:
+            raise ModelError(f"{path}: checkpoint is for {checked.architecture}, not {name}")
+        name, state, categories = checked.architecture, checked.state, checked.categories
+        settings = {**checked.settings, **settings}
+        keypoint_names = checked.keypoint_names
     else:
-        state = payload.get("model", payload) if isinstance(payload.get("model"), dict) else payload
+        inner = payload.get("model")
+        state = check_state(inner if isinstance(inner, dict) else payload, path, "model")
         if name is None:
             raise ModelError(f"{path}: a plain state dict; say which architecture it is for")
-        found = _classes_in_state(state)
+        if name not in ARCHITECTURES:
+            raise ModelError(f"{path}: unknown architecture {name!r}")
+        found = classes_in_state(state, path)
         if num_classes is not None and found is not None and found != num_classes:
             raise ModelError(f"{path}: checkpoint has {found} classes, {num_classes} expected")
         categories = default_category_names(
             ARCHITECTURES[name], found or num_classes or ARCHITECTURES[name].default_num_classes
         )
-    if name not in ARCHITECTURES:
-        raise ModelError(f"{path}: unknown architecture {name!r} recorded in the checkpoint")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        module = ARCHITECTURES[name].build(len(categories), **settings)
-    _load_state(module, state, path, name)
-    return _finish(
-        module,
-        name,
-        categories,
-        device,
-        str(path),
-        True,
-        settings,
-        payload.get("keypoint_names") if isinstance(payload, dict) else None,
-    )
+    module = build_checked(path, name, len(categories), settings)
+    check_shapes(module, state, path, name)
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: checkpoint weights cannot be loaded ({reason})") from None
+    return _finish(module, name, categories, device, str(path), True, settings, keypoint_names)
 
 
 def _classes_in_state(state: dict) -> int | None:
