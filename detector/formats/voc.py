@@ -135,7 +135,8 @@ def _read_object(
         text = element.findtext(key)
         if text is not None and text.strip():
             value = text.strip()
-            extra[key] = int(value) if value.lstrip("-").isdigit() else value
+            is_int = value.lstrip("-").isdigit() and len(value) <= 18  # int64, no digit limit
+            extra[key] = int(value) if is_int else value
     box = (float(xmin) - 1.0, float(ymin) - 1.0, float(xmax), float(ymax))
     dataset.add_object_record(
         Annotation(dataset.new_object_id(), image_id, category.id, box, extra=extra or None)

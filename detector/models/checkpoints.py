@@ -132,6 +132,8 @@ def check_state(state: Any, path: Path, field: str) -> dict[str, torch.Tensor]:
             raise fail(path, field, f"weight name {_short(key)} is not a string")
         if not isinstance(value, torch.Tensor):
             raise fail(path, f"{field}.{key}", f"is a {type(value).__name__}, not a tensor")
+        if value.is_complex() or value.is_quantized or value.layout != torch.strided:
+            raise fail(path, f"{field}.{key}", f"holds {value.dtype} values, not real numbers")
     return state
 
 
