@@ -7,7 +7,6 @@ Masks are treated as immutable values: an edit swaps in a new list/dict, never m
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from detector.data.dataset import Annotation, ImageRecord
@@ -100,30 +99,39 @@ def _valid_rle(rle: dict) -> bool:
     return sum(counts) == pixels
 
 
-# one value: up to 6 continuation chars ('P'..'o', bit 0x20 set) then a final char ('0'..'O')
-_RLE_TEXT = re.compile(r"(?:[P-o]{0,6}[0-O])*")
+MAX_RLE_VALUE_CHARS = 7  # 35 bits: more than any run of a 2^30-pixel mask needs
 
 
 def rle_counts_array(text: str) -> Any:
     """int64[N] run lengths of a compressed COCO RLE string, or None when it is malformed.
 
     The same decoding as pycocotools' ``rleFrString``, vectorised with NumPy; strings longer
-    than ``MAX_RLE_CHARS`` or outside the RLE alphabet are refused before any decoding.
+    than ``MAX_RLE_CHARS``, outside the RLE alphabet ('0'..'o'), ending inside a value or
+    with a value longer than 7 characters are refused before any value is built.
     """
     import numpy as np
 
-    if len(text) > MAX_RLE_CHARS or _RLE_TEXT.fullmatch(text) is None:
+    if len(text) > MAX_RLE_CHARS or not text.isascii():
         return None
     if not text:
         return np.zeros(0, np.int64)
-    codes = np.frombuffer(text.encode("ascii"), np.uint8).astype(np.int64) - 48
-    ends = np.flatnonzero((codes & 0x20) == 0)
-    starts = np.concatenate(([0], ends[:-1] + 1))
+    codes = np.frombuffer(text.encode("ascii"), np.uint8)
+    if codes.min() < 48 or codes.max() > 111:
+        return None
+    codes = codes.astype(np.int64) - 48
+    last = (codes & 0x20) == 0  # a value ends at a character without the continuation bit
+    if not last[-1]:
+        return None
+    ends = np.flatnonzero(last)
+    starts = np.empty_like(ends)
+    starts[0], starts[1:] = 0, ends[:-1] + 1
     lengths = ends - starts + 1
+    if lengths.max() > MAX_RLE_VALUE_CHARS:
+        return None
     place = np.arange(len(codes)) - np.repeat(starts, lengths)
     values = np.add.reduceat((codes & 0x1F) << (5 * place), starts)
     negative = (codes[ends] & 0x10) != 0
-    values = np.where(negative, values | np.left_shift(-1, 5 * lengths), values)
+    values[negative] |= np.left_shift(-1, 5 * lengths[negative])
     values[1::2] = np.cumsum(values[1::2])  # counts[i] += counts[i - 2] from i = 3 on
     values[2::2] = np.cumsum(values[2::2])
     return values

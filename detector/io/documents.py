@@ -54,8 +54,13 @@ def parse_json(data: bytes, *, file: str | os.PathLike | None = None) -> Any:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line = data.count(b"\n", 0, start) + 1
+        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
         raise AnnotationError(
-            f"not UTF-8 text (byte {exc.start}); is this really JSON?", file=file
+            f"not UTF-8 text (byte {start}); is this really JSON?",
+            file=file,
+            location=f"line {line}, column {column}",
         ) from None
     try:
         doc = json.loads(text)
