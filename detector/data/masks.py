@@ -36,7 +36,7 @@ def _valid_polygon(polygon: Any) -> bool:
         return False
     try:
         total = sum(polygon)  # TypeError for str/None/list/dict items; nan/inf propagate
-    except TypeError:
+    except (TypeError, OverflowError):  # a float plus an int past 1e308
         return False
     return -MAX_NUMBER * len(polygon) <= total <= MAX_NUMBER * len(polygon)
 

@@ -322,7 +322,7 @@ def _fast_box(bbox: Any) -> tuple[float, float, float, float] | None:
         return None
     try:
         total = sum(bbox)  # TypeError for non-numbers; a huge int stays an int (no overflow)
-    except TypeError:
+    except (TypeError, OverflowError):  # a float plus an int past 1e308
         return None
     if not -4 * MAX_NUMBER <= total <= 4 * MAX_NUMBER or not all(map(is_number, bbox)):
         return None

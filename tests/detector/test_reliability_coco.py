@@ -247,3 +247,12 @@ def test_rle_decoding_matches_pycocotools():
         flat = np.repeat(np.arange(len(runs)) % 2, runs).astype(np.uint8)
         assert np.array_equal(flat.reshape(mask.shape[::-1]).T, mask)
     assert decode_rle_counts("x") is None
+
+
+def test_float_next_to_a_huge_integer_does_not_overflow_the_sum(tmp_path):
+    """Found by the fuzzer: ``sum([1.5, 10**400])`` raises OverflowError."""
+    doc = base_doc()
+    doc["annotations"][0]["bbox"] = [1.5, 10**400, 2, 3]
+    doc["annotations"][0]["segmentation"] = [[1.5, 10**400, 30, 10, 30, 30]]
+    dataset = load_and_save(tmp_path, doc)
+    assert "bad_box" in kinds(dataset) and not dataset.objects
