@@ -78,6 +78,10 @@ def read_image_size(path: str | os.PathLike) -> tuple[int, int]:
             orientation = image.getexif().get(_EXIF_ORIENTATION_TAG, 1)
     except FileNotFoundError:
         raise ImageReadError(f"{file}: no such file") from None
+    except Image.DecompressionBombError:
+        raise ImageReadError(
+            f"{file}: declares far more pixels than any real image (a decompression bomb?)"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError):
         height, width = read_image(file).shape[:2]  # formats pillow cannot parse
         return width, height

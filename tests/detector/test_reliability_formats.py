@@ -160,3 +160,19 @@ def test_voc_huge_size_and_far_box_are_flagged(tmp_path):
     dataset = load_voc(folder)
     assert {"unknown_size", "box_clipped"} <= kinds(dataset)
     save_coco(dataset, tmp_path / "out.json", backup=False)
+
+
+def test_image_declaring_200000_squared_pixels_is_an_image_read_error(tmp_path):
+    from detector.errors import ImageReadError
+    from detector.io.images import read_image, read_image_size
+
+    header = io.BytesIO()
+    Image.new("1", (1, 1)).save(header, format="PNG")
+    data = bytearray(header.getvalue())
+    data[16:24] = (200000).to_bytes(4, "big") * 2
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ImageReadError, match="bomb"):
+        read_image_size(path)
+    with pytest.raises(ImageReadError):
+        read_image(path)
