@@ -19,6 +19,7 @@ from detector.io.documents import is_number
 from detector.io.limits import (
     MAX_NESTING,
     MAX_NUMBER,
+    MAX_POLYGON_PERIMETER,
     coordinate_bounds,
     name_problem,
     nesting_depth_exceeds,
@@ -36,6 +37,7 @@ class Reader:
     def __init__(self, dataset: Dataset, file: str | None) -> None:
         self.dataset = dataset
         self.file = file
+        self.bounds: dict[int, tuple[float, ...]] = {}
 
     def flag(
         self,
@@ -199,17 +201,27 @@ class Reader:
             )
             return None
         image = self.dataset.images[image_id]
+        bounds = self.bounds.get(image_id) or self._bounds(image)
         segmentation = item.get("segmentation")
         if not segmentation:
             mask = None
-        elif type(segmentation) is list and polygons_fit(segmentation, image.width, image.height):
-            mask = segmentation  # the common case
+        elif _one_small_polygon(segmentation, bounds) or (
+            type(segmentation) is list and polygons_fit(segmentation, image.width, image.height)
+        ):
+            mask = segmentation
         else:
             mask = self._mask(segmentation, index)
         box = _fast_box(item.get("bbox")) or self._box_fallback(item, mask, index)
         if box is None:
             return None
-        box = self._within_bounds(box, image, index)
+        x1, y1, x2, y2 = box
+        if not (
+            bounds[0] <= x1 <= bounds[2]
+            and bounds[0] <= x2 <= bounds[2]
+            and bounds[1] <= y1 <= bounds[3]
+            and bounds[1] <= y2 <= bounds[3]
+        ):
+            box = self._clip_far_box(box, bounds, image, index)
         category_id = item.get("category_id")
         if type(category_id) is not int or category_id not in self.dataset.categories:
             category_id = self._unknown_category(category_id, index)
@@ -241,17 +253,17 @@ class Reader:
             extra,
         )
 
-    def _within_bounds(self, box: tuple, image: ImageRecord, index: int) -> tuple:
-        """``box`` clipped to the image plus its margin (flagged when that changes it)."""
+    def _bounds(self, image: ImageRecord) -> tuple[float, ...]:
+        """Per image: coordinate_bounds, then (low, high) over both axes (polygon check)."""
         x_min, y_min, x_max, y_max = coordinate_bounds(image.width, image.height)
+        bounds = (x_min, y_min, x_max, y_max, min(x_min, y_min), max(x_max, y_max))
+        self.bounds[image.id] = bounds
+        return bounds
+
+    def _clip_far_box(self, box: tuple, bounds: tuple, image: ImageRecord, index: int) -> tuple:
+        """``box`` clipped to the image plus its margin, flagged."""
+        x_min, y_min, x_max, y_max = bounds[:4]
         x1, y1, x2, y2 = box
-        if (
-            x_min <= x1 <= x_max
-            and x_min <= x2 <= x_max
-            and y_min <= y1 <= y_max
-            and (y_min <= y2 <= y_max)
-        ):
-            return box
         clipped = (
             min(max(x1, x_min), x_max),
             min(max(y1, y_min), y_max),
@@ -316,15 +328,39 @@ class Reader:
         return category_id
 
 
+def _one_small_polygon(segmentation: Any, bounds: tuple) -> bool:
+    """The common case, inline-fast: one polygon inside the bounds, short enough to skip
+    the exact perimeter check (the rest go through :func:`polygons_fit`)."""
+    if type(segmentation) is not list or len(segmentation) != 1:
+        return False
+    polygon = segmentation[0]
+    if type(polygon) is not list or len(polygon) < 6 or len(polygon) % 2:
+        return False
+    low, high = bounds[4], bounds[5]
+    try:
+        inside = low <= min(polygon) and max(polygon) <= high
+        total = sum(polygon)  # nan/inf propagate (min/max may skip a nan)
+    except (TypeError, OverflowError):
+        return False
+    return (
+        inside
+        and low * len(polygon) <= total <= high * len(polygon)
+        and len(polygon) // 2 * (high - low) <= MAX_POLYGON_PERIMETER
+    )
+
+
 def _fast_box(bbox: Any) -> tuple[float, float, float, float] | None:
     """COCO ``[x, y, w, h]`` as xyxy floats, or None unless it is 4 numbers within MAX_NUMBER."""
     if type(bbox) is not list or len(bbox) != 4:
         return None
-    try:
-        total = sum(bbox)  # TypeError for non-numbers; a huge int stays an int (no overflow)
-    except (TypeError, OverflowError):  # a float plus an int past 1e308
-        return None
-    if not -4 * MAX_NUMBER <= total <= 4 * MAX_NUMBER or not all(map(is_number, bbox)):
+    try:  # TypeError: not numbers; OverflowError: a float plus an int past 1e308
+        if not (
+            -MAX_NUMBER <= min(bbox)
+            and max(bbox) <= MAX_NUMBER
+            and -4 * MAX_NUMBER <= sum(bbox) <= 4 * MAX_NUMBER  # nan fails here
+        ):
+            return None
+    except (TypeError, OverflowError):
         return None
     x, y, w, h = bbox
     return (float(x), float(y), float(x + w), float(y + h))
