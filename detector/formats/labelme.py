@@ -26,7 +26,12 @@ from detector.data.masks import polygons_fit
 from detector.errors import AnnotationError
 from detector.formats._common import clip_far_boxes, image_size_or_none, relative_name
 from detector.io.documents import is_number, read_json
-from detector.io.limits import name_problem, valid_image_size
+from detector.io.limits import (
+    MAX_NESTING,
+    name_problem,
+    nesting_depth_exceeds,
+    valid_image_size,
+)
 
 OBJECT_SHAPES = ("rectangle", "polygon", "circle", "mask")
 
@@ -57,6 +62,8 @@ def _read_file(dataset: Dataset, file: Path, image_id: int) -> None:
             else ""
         )
         raise AnnotationError(f"not a LabelMe file: no 'shapes' list{hint}", file=file)
+    if nesting_depth_exceeds(doc, MAX_NESTING):
+        raise AnnotationError(f"values nest more than {MAX_NESTING} levels deep", file=file)
     name = _image_name(dataset, file, doc.get("imagePath"))
     problem = name_problem(name)
     if problem:

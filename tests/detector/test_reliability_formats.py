@@ -176,3 +176,12 @@ def test_image_declaring_200000_squared_pixels_is_an_image_read_error(tmp_path):
         read_image_size(path)
     with pytest.raises(ImageReadError):
         read_image(path)
+
+
+def test_labelme_nesting_past_the_limit_is_refused(tmp_path):
+    nested: list = []
+    for _ in range(300):
+        nested = [nested]
+    doc = labelme_doc(rect(flags={"deep": nested}))
+    with pytest.raises(AnnotationError, match="levels deep"):
+        load_labelme(write_labelme(tmp_path, doc))
