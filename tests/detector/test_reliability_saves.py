@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -93,3 +94,19 @@ def test_a_symlinked_file_stays_a_symlink(tmp_path):
     link.symlink_to(real)
     atomic_write_bytes(link, b'{"x": 1}')
     assert link.is_symlink() and real.read_text() == '{"x": 1}'
+
+
+def test_convert_output_follows_the_umask_not_0600(tmp_path):
+    """``convert`` (and ``detect --out``) write through atomic_write_*: 0666 less the umask."""
+    from main import main
+
+    source = tmp_path / "in.json"
+    doc = {"images": [{"id": 1, "file_name": "a.png", "width": 10, "height": 10}],
+           "categories": [{"id": 1, "name": "cat"}], "annotations": []}  # fmt: skip
+    source.write_text(json.dumps(doc))
+    old = os.umask(0o022)
+    try:
+        assert main(["convert", str(source), str(tmp_path / "out.json")]) == 0
+    finally:
+        os.umask(old)
+    assert mode(tmp_path / "out.json") == 0o644
