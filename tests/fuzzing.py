@@ -273,7 +273,10 @@ def _load_yolo(rng: random.Random, workdir: Path):
 
     labels = workdir / "labels"
     classes = b"cat\ndog\n"
-    if rng.random() < 0.3:
+    roll = rng.random()
+    if roll < 0.1:  # class lists that must be refused: a gap shifts ids, a name twice
+        classes = rng.choice([b"cat\n\ndog\n", b"cat\ncat\n", b"\n\ncat\n"])
+    elif roll < 0.4:
         classes = mutate_text(rng, classes)
     (labels / "classes.txt").write_bytes(classes)
     (labels / "a.txt").write_bytes(yolo_lines(rng))
