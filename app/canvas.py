@@ -67,7 +67,7 @@ class ImageCanvas(QGraphicsView):
         """Show ``image`` (RGB array); ``qimage``: the same pixels prepared off the GUI thread.
 
         ``levels``: reduced copies (``app.overlays.reduced_levels``) drawn when zoomed out.
-        Every overlay is cleared: layers redraw on the window's ``image_changed``.
+        Every overlay is cleared: layers redraw on the state's ``image_loaded``.
         """
         self.image = image
         if image is None:

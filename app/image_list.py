@@ -1,22 +1,33 @@
 """The image list dock: every image of the dataset with its status, a filter box, a count.
 
-Rows are keyed by image id. Other docks narrow the list with :meth:`ImageListDock.set_filter`
-(a predicate or a list of image ids, an optional sort key and a label shown above the list);
-the name filter box applies on top of it.
+A model/view list (no widget per row): :class:`ImageListModel` holds the shown image ids
+in one array and asks for a row's status text only when the view paints that row
+(``status_of``, lazy), so a 100,000-image folder lists as fast as its names can be put in
+an array. Files that could not be read stay in the list, greyed at the end, with the
+reason on hover (they are in ``dataset.issues``, not in ``dataset.images``).
+
+A view of :class:`app.state.AppState`: it lists the dataset of ``dataset_opened``,
+highlights ``current_image_id`` (``current_image_changed``) and writes the user's pick back
+with ``state.set_current_image``; the rows it shows, top to bottom, become ``state.order``
+(what A / D step through). Other docks narrow the list with :meth:`ImageListDock.set_filter`
+(a predicate or a list of image ids, an optional sort key and a label shown above the
+list); the name filter box applies on top of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import Qt, Signal
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
+    QListView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -24,16 +35,81 @@ from PySide6.QtWidgets import (
 
 IdFilter = Callable[[int], bool] | Iterable[int] | None
 ID_ROLE = Qt.ItemDataRole.UserRole
+PROBLEM_ID = -1  # the id role of a greyed row: a file that is not an image of the dataset
+GREY = QBrush(QColor(150, 150, 150))
+
+
+class ImageListModel(QAbstractListModel):
+    """Rows: the shown image ids (``ids``), then the problem files (greyed, not selectable)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.names: dict[int, str] = {}
+        self.ids = np.zeros(0, np.int64)
+        self.row_of: dict[int, int] = {}
+        self.problems: list[tuple[str, str]] = []  # (file name, why it is not listed as image)
+        self.status_of: Callable[[int], str] = lambda _image_id: ""
+        self.unreadable: Callable[[int], str | None] = lambda _image_id: None
+
+    def set_rows(self, ids: np.ndarray, problems: list[tuple[str, str]]) -> None:
+        self.beginResetModel()
+        self.ids = ids
+        self.row_of = {int(image_id): row for row, image_id in enumerate(ids.tolist())}
+        self.problems = problems
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.ids) + len(self.problems)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        row = index.row()
+        if row >= len(self.ids):
+            return self._problem_data(row - len(self.ids), role)
+        image_id = int(self.ids[row])
+        if role == Qt.ItemDataRole.DisplayRole:
+            status = self.status_of(image_id)
+            return f"{self.names[image_id]}  {status}" if status else self.names[image_id]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            reason = self.unreadable(image_id)
+            return f"{self.names[image_id]}\n{reason}" if reason else self.names[image_id]
+        if role == Qt.ItemDataRole.ForegroundRole and self.unreadable(image_id):
+            return GREY
+        if role == ID_ROLE:
+            return image_id
+        return None
+
+    def _problem_data(self, index: int, role):
+        name, reason = self.problems[index]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{name}  ⚠ {reason}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{name}: {reason}"
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return GREY
+        if role == ID_ROLE:
+            return PROBLEM_ID
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if index.row() >= len(self.ids):
+            return Qt.ItemFlag.ItemIsEnabled  # listed, not selectable: there is nothing to show
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def row_changed(self, image_id: int) -> None:
+        row = self.row_of.get(image_id)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
 
 
 class ImageListDock(QDockWidget):
-    """Emits ``image_selected(image_id)`` when the user (or :meth:`select`) picks a row."""
+    """The user's pick goes to ``state.set_current_image``; ``filter_changed`` after a filter."""
 
-    image_selected = Signal(int)
     filter_changed = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, state, parent=None) -> None:
         super().__init__("Images", parent)
+        self.state = state
         self.setObjectName("ImageListDock")
         body = QWidget()
         layout = QVBoxLayout(body)
@@ -49,39 +125,58 @@ class ImageListDock(QDockWidget):
         self.external_row = QWidget()
         self.external_row.setLayout(external)
         self.external_row.setVisible(False)
-        self.list_widget = QListWidget()
+        self.model = ImageListModel(self)
+        self.model.unreadable = lambda image_id: state.unreadable_reason(image_id)
+        self.view = QListView()
+        self.view.setModel(self.model)
+        self.view.setUniformItemSizes(True)  # rows are never measured one by one
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         # a long name loses its middle, never the "6 obj · 3 pred" counts at the end
-        self.list_widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.count_label = QLabel("No folder open")
-        for widget in (self.filter_edit, self.external_row, self.list_widget, self.count_label):
-            layout.addWidget(widget, 1 if widget is self.list_widget else 0)
+        for widget in (self.filter_edit, self.external_row, self.view, self.count_label):
+            layout.addWidget(widget, 1 if widget is self.view else 0)
         self.setWidget(body)
-        self._names: dict[int, str] = {}
-        self._status: dict[int, str] = {}
-        self._order: list[int] = []
-        self._rows: dict[int, int] = {}
+        self._order = np.zeros(0, np.int64)  # every image id, dataset order
+        self._lower: dict[int, str] = {}
+        self._problems: list[tuple[str, str]] = []
         self._external: Callable[[int], bool] | None = None
         self._sort_key: Callable[[int], object] | None = None
+        self._ids_after_external = self._order
         self.filter_edit.textChanged.connect(lambda _t: self._refresh())
         self.clear_filter_button.clicked.connect(lambda: self.set_filter(None))
-        self.list_widget.currentItemChanged.connect(self._on_current_changed)
+        self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        state.dataset_opened.connect(self._on_dataset_opened)
+        state.current_image_changed.connect(self._show_current)
 
     # ----- content -----------------------------------------------------------------------
-    def set_images(self, names: dict[int, str]) -> None:
-        """``names``: image id -> file name, in dataset order. Clears any external filter."""
-        self._names = dict(names)
-        self._order = list(names)
-        self._status = {}
+    def _on_dataset_opened(self, dataset) -> None:
+        problems = [
+            (str(issue.location or issue.file), issue.message)
+            for issue in dataset.issues
+            if issue.kind == "unreadable_image"
+        ]
+        self.set_images({i: r.file_name for i, r in dataset.images.items()}, problems)
+
+    def set_images(self, names: dict[int, str], problems: list[tuple[str, str]] = ()) -> None:
+        """``names``: image id -> file name, in dataset order; ``problems``: files listed
+        greyed with the reason they are not images here. Clears any external filter."""
+        self.model.names = dict(names)
+        self._order = np.fromiter(names, np.int64, len(names))
+        self._lower = {image_id: name.lower() for image_id, name in names.items()}
+        self._problems = list(problems)
         self._external, self._sort_key = None, None
         self.external_row.setVisible(False)
         self._rebuild()
 
-    def set_status(self, image_id: int, text: str) -> None:
-        self._status[image_id] = text
-        item = self._item(image_id)
-        if item is not None:
-            item.setText(self._row_text(image_id))
+    def set_status_source(self, status_of: Callable[[int], str]) -> None:
+        """Where a row's status text comes from (asked only for the rows on screen)."""
+        self.model.status_of = status_of
+
+    def set_status(self, image_id: int, _text: str = "") -> None:
+        """The status of ``image_id`` changed: repaint its row (the text is asked again)."""
+        self.model.row_changed(image_id)
 
     def set_filter(
         self, which: IdFilter, sort_key: Callable[[int], object] | None = None, label: str = ""
@@ -102,65 +197,73 @@ class ImageListDock(QDockWidget):
 
     def visible_ids(self) -> list[int]:
         """Image ids as listed now (filtered and sorted), top to bottom."""
-        rows = range(self.list_widget.count())
-        items = [self.list_widget.item(row) for row in rows]
-        return [int(item.data(ID_ROLE)) for item in items if not item.isHidden()]
+        return self.model.ids.tolist()
+
+    def row_count(self) -> int:
+        """Rows listed: images shown plus the greyed problem files."""
+        return self.model.rowCount()
+
+    def row_text(self, row: int) -> str:
+        return self.model.data(self.model.index(row))
+
+    def current_text(self) -> str | None:
+        index = self.view.currentIndex()
+        return self.model.data(index) if index.isValid() else None
 
     def select(self, image_id: int) -> None:
-        item = self._item(image_id)
-        if item is not None and not item.isHidden():
-            self.list_widget.setCurrentItem(item)
-        elif item is not None or image_id in self._names:
-            self.image_selected.emit(image_id)  # filtered out: show it anyway
+        """Make ``image_id`` the current image (shown even when filtered out)."""
+        self.state.set_current_image(image_id)
 
     def current_id(self) -> int | None:
-        item = self.list_widget.currentItem()
-        return None if item is None else int(item.data(ID_ROLE))
+        index = self.view.currentIndex()
+        return None if not index.isValid() else int(self.model.data(index, ID_ROLE))
+
+    def _show_current(self, image_id: int | None) -> None:
+        """Highlight the state's current image (no row when there is none or it is hidden)."""
+        row = self.model.row_of.get(image_id) if image_id is not None else None
+        selection = self.view.selectionModel()
+        selection.blockSignals(True)
+        if row is None:
+            self.view.setCurrentIndex(QModelIndex())
+            selection.clearSelection()
+        else:
+            index = self.model.index(row)
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index)
+        selection.blockSignals(False)
+        self.view.viewport().update()
 
     # ----- internals ---------------------------------------------------------------------
-    def _row_text(self, image_id: int) -> str:
-        status = self._status.get(image_id, "")
-        return f"{self._names[image_id]}  {status}" if status else self._names[image_id]
-
-    def _item(self, image_id: int) -> QListWidgetItem | None:
-        row = self._rows.get(image_id)
-        return None if row is None else self.list_widget.item(row)
-
     def _rebuild(self) -> None:
-        current = self.current_id()
-        ids = [i for i in self._order if self._external is None or self._external(i)]
+        ids = self._order
+        if self._external is not None:
+            ids = np.fromiter((i for i in ids.tolist() if self._external(i)), np.int64)
         if self._sort_key is not None:
-            ids.sort(key=self._sort_key)
-        self.list_widget.blockSignals(True)
-        self.list_widget.clear()
-        self._rows = {}
-        for row, image_id in enumerate(ids):
-            item = QListWidgetItem(self._row_text(image_id))
-            item.setData(ID_ROLE, image_id)
-            item.setToolTip(self._names[image_id])
-            self.list_widget.addItem(item)
-            self._rows[image_id] = row
-        if current in self._rows:
-            self.list_widget.setCurrentRow(self._rows[current])
-        self.list_widget.blockSignals(False)
+            ids = np.array(sorted(ids.tolist(), key=self._sort_key), np.int64)
+        self._ids_after_external = ids
         self._refresh()
 
     def _refresh(self) -> None:
         needle = self.filter_edit.text().strip().lower()
-        shown = 0
-        for row in range(self.list_widget.count()):
-            item = self.list_widget.item(row)
-            hidden = bool(needle) and needle not in item.toolTip().lower()
-            item.setHidden(hidden)
-            shown += not hidden
-        total = len(self._order)
-        if not total and not self._names:
-            self.count_label.setText("No images")
+        ids = self._ids_after_external
+        if needle:
+            lower = self._lower
+            ids = np.fromiter((i for i in ids.tolist() if needle in lower[i]), np.int64)
+        problems = [p for p in self._problems if not needle or needle in p[0].lower()]
+        self.model.set_rows(ids, problems)
+        shown, total = len(ids), len(self._order)
+        extra = f" · {len(self._problems)} unreadable" if self._problems else ""
+        if not total and not self.model.names:
+            self.count_label.setText("No images" + extra)
         elif shown == total:
-            self.count_label.setText(f"{total} images")
+            self.count_label.setText(f"{total} images{extra}")
         else:
-            self.count_label.setText(f"{shown} of {total} images")
+            self.count_label.setText(f"{shown} of {total} images{extra}")
+        self._show_current(self.state.current_image_id)
+        self.state.set_order(self.visible_ids())
 
-    def _on_current_changed(self, current: QListWidgetItem | None, _previous) -> None:
-        if current is not None:
-            self.image_selected.emit(int(current.data(ID_ROLE)))
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            image_id = int(self.model.data(current, ID_ROLE))
+            if image_id != PROBLEM_ID:
+                self.state.set_current_image(image_id)

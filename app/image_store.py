@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from app.overlays import reduced_levels
-from app.workers import WorkerPool
+from app.workers import WorkerPool, describe_error
 
 CACHE_SIZE = 4
 
@@ -64,14 +64,16 @@ class ImageStore(QObject):
         self._pending: set[int] = set()
         self._wanted: int | None = None
         self._prefetch_next: int | None = None
-        self._generation = 0
 
     def set_paths(self, paths: dict[int, Path]) -> None:
+        """Another folder: forget the cache; decodes still running for the old one are
+        cancelled (their results never arrive)."""
+        for image_id in self._pending:
+            self._pool.cancel(("decode", image_id))
         self.paths = dict(paths)
         self._cache.clear()
         self._pending.clear()
         self._wanted = None
-        self._generation += 1
 
     def cached(self, image_id: int | None) -> Decoded | None:
         return None if image_id is None else self._cache.get(image_id)
@@ -93,17 +95,15 @@ class ImageStore(QObject):
         if image_id not in self.paths:
             return
         self._pending.add(image_id)
-        generation = self._generation
         self._pool.start(
             decode,
             self.paths[image_id],
-            on_finished=lambda image, i=image_id, g=generation: self._loaded(i, g, image),
-            on_failed=lambda message, i=image_id, g=generation: self._failed(i, g, message),
+            key=("decode", image_id),
+            on_returned=lambda image, i=image_id: self._loaded(i, image),
+            on_errored=lambda exc, i=image_id: self._failed(i, describe_error(exc)),
         )
 
-    def _loaded(self, image_id: int, generation: int, image: Decoded) -> None:
-        if generation != self._generation:
-            return  # a different folder was opened meanwhile
+    def _loaded(self, image_id: int, image: Decoded) -> None:
         self._pending.discard(image_id)
         self._cache[image_id] = image
         while len(self._cache) > CACHE_SIZE:
@@ -116,9 +116,7 @@ class ImageStore(QObject):
             self.image_ready.emit(image_id, image)
             self._load(self._prefetch_next)
 
-    def _failed(self, image_id: int, generation: int, message: str) -> None:
-        if generation != self._generation:
-            return
+    def _failed(self, image_id: int, message: str) -> None:
         self._pending.discard(image_id)
         if image_id == self._wanted:
             self.image_failed.emit(image_id, message)

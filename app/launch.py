@@ -54,7 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     window.models.choice = (model, device)
     if args.screenshot:
         window.resize(SCREENSHOT_SIZE[0], SCREENSHOT_SIZE[1])
-    window.show()
+        window.show()
+    else:
+        from app.settings import first_show
+
+        first_show(window)
+        window.first_run_hint.show_if_first_run()
     folder = Path(args.folder) if args.folder else SAMPLES
     if folder.is_dir():
         window.open_folder(folder)

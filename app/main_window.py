@@ -10,9 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QMessageBox
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMessageBox,
+)
 
 from app.annotate import file_actions, recovery
 from app.annotate.assist import ModelAssist
@@ -24,92 +30,127 @@ from app.annotate.object_layer import ObjectLayer
 from app.annotate.predictions_dock import PredictionsDock
 from app.annotate.shortcuts import ShortcutSheet, build_edit_actions
 from app.annotate.status import StatusBar
-from app.annotate.undo import UndoStack
 from app.canvas import ImageCanvas
+from app.help import FirstRunHint
 from app.image_list import ImageListDock
-from app.image_store import ImageStore
-from app.model_controller import ModelController
 from app.model_dock import ModelDock
 from app.settings import remember_folder, restore_layout, save_layout, settings
-from app.workers import WorkerPool
+from app.state import AppState
+from app.workspaces import Workspaces, scrollable
 from detector.store import open_dataset
 
 APP_NAME = "DetScope"
 
 
 class MainWindow(QMainWindow):
-    """The DetScope window. What docks (app/extensions.py) may use:
+    """The DetScope window: layout and actions around one image canvas.
 
-    * ``dataset``: the open :class:`detector.data.dataset.Dataset`, or None.
-      ``dataset_opened(dataset)`` when another one is opened; ``dataset_changed(change)``
-      re-emits every :class:`detector.data.dataset.Change` of whichever dataset is open.
-    * ``images``: image ids in list order; ``image_dock.set_filter(predicate | ids,
-      sort_key=None, label="...")`` narrows/sorts the list (None shows all again).
-    * ``canvas``: :class:`app.canvas.ImageCanvas` (``boxes_overlay(name, z)``,
-      ``mask_overlay(name, z)``, ``focus_box(box)``); overlays clear on every new image.
-    * ``image_changed(image_id)``: a new image is shown and its annotations are drawn.
-    * ``current_image_id`` (None before any) and ``current_image()`` (RGB numpy or None).
-    * ``go_to(image_id, box=None)``: show that image; with an xyxy box, zoom on it and
-      select the object there (or flash the box).
-    * ``pool`` (:class:`app.workers.WorkerPool`), ``models`` (ModelController, ``.model``),
-      ``undo.push(edit)`` for an undoable edit, ``show_error(title, message)``.
+    The window's model is ``state`` (:class:`app.state.AppState`: dataset, image order,
+    current image, model, undo, image store, workers); docks subscribe to it and write
+    through it. The window implements :class:`app.extensions.WindowHost` for dock modules
+    (``state``, ``canvas``, ``add_dock``, ``show_error``, ``go_to``, ``set_image_filter``);
+    ``docks`` holds every dock by object name. ``open_folder(path)`` is for scripts and tests.
+    The read-only properties (``dataset``, ``current_image_id``, ``models``, ...) forward to
+    ``state``.
     """
-
-    image_changed = Signal(int)
-    dataset_opened = Signal(object)
-    dataset_changed = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle(APP_NAME)
-        self.resize(1280, 800)
-        self.pool = WorkerPool(self)
-        self.store = ImageStore(self.pool, self)
-        self.models = ModelController(self.pool, self)
-        self.undo = UndoStack(self)
-        self.autosave = Autosave(self, pool=self.pool)  # saves in a worker, see autosave
-        self.dataset = None
-        self.folder: Path | None = None
-        self.images: list[int] = []
-        self.current_image_id: int | None = None
-        self.detections: dict[int, object] = {}  # image id -> raw Detections of the model
-        self.prediction_names: dict[int, str] = {}  # category ids predictions reserved
-        self.unreadable: set[int] = set()
+        self.resize(1280, 720)
+        self.state = AppState(self)
+        self.autosave = Autosave(self, pool=self.state.pool)  # saves in a worker, see autosave
+        self.docks: dict[str, QDockWidget] = {}
+        self._tab_anchor: dict[Qt.DockWidgetArea, QDockWidget] = {}
         self._pending_box = None
-        self._unsubscribe = None
         self.recovery_prompt = None  # the open "Restore unsaved work?" question, if any
         self.canvas = ImageCanvas(self)
         self.setCentralWidget(self.canvas)
         self.layer = ObjectLayer(self.canvas)
-        self.layer.prediction_names = self.prediction_names
+        self.layer.prediction_names = self.state.prediction_names
         self.editor = BoxEditor(self.canvas, self.layer, self.undo, self)
+        self.editor.prefer_predictions = self._reviewing_predictions
+        cycle = QAction("Next object under the cursor", self.canvas, shortcut="Tab")
+        cycle.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        cycle.triggered.connect(self.editor.cycle_under_cursor)
+        self.canvas.addAction(cycle)
         self.commands = EditCommands(self)
         self.assist = ModelAssist(self)
-        self._build_docks()
         self.status = StatusBar(self)
         self._build_actions()
+        self._build_docks()
+        self.image_dock.set_status_source(self.status.row_text)  # asked per row on screen
         self._connect()
         from app import extensions
 
         extensions.install_all(self)
+        for dock in self.docks.values():
+            scrollable(dock)  # no dock forces a minimum height: each scrolls in its room
+        self.workspaces = Workspaces(self, self.layer.set_overlays_visible)
+        self.view_menu.insertActions(self._view_first, list(self.workspaces.actions.values()))
+        self.view_menu.insertAction(self._view_first, self._reset_workspace_action())
+        self.view_menu.insertSeparator(self._view_first)
         restore_layout(self)  # after every dock exists, extensions' included
+        self.first_run_hint = FirstRunHint(self.canvas)  # its event filter runs first
+
+    # ----- the model, read-only (write through ``state``) --------------------------------
+    dataset = property(lambda self: self.state.dataset)
+    folder = property(lambda self: self.state.folder)
+    images = property(lambda self: self.state.images)
+    current_image_id = property(lambda self: self.state.current_image_id)
+    detections = property(lambda self: self.state.detections)
+    prediction_names = property(lambda self: self.state.prediction_names)
+    unreadable = property(lambda self: self.state.unreadable)
+    pool = property(lambda self: self.state.pool)
+    store = property(lambda self: self.state.store)
+    models = property(lambda self: self.state.models)
+    undo = property(lambda self: self.state.undo)
 
     # ----- construction ------------------------------------------------------------------
     def _build_docks(self) -> None:
-        self.image_dock = ImageListDock(self)
-        self.classes_dock = ClassesDock(self)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.image_dock = ImageListDock(self.state, self)
+        self.classes_dock = ClassesDock(self.state, self)
         self.predictions_dock = PredictionsDock(self)
         self.model_dock = ModelDock(self)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_dock)
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        for dock in (self.classes_dock, self.predictions_dock):
-            self.addDockWidget(right, dock)
-        # Predictions, Model (and the Evaluate dock, added by its module) share one tab group
-        self.tabifyDockWidget(self.predictions_dock, self.model_dock)
+        self.add_dock(self.image_dock, left)
+        self.add_dock(self.classes_dock, right)
+        # Predictions, Model (and tabbed extension docks such as Evaluate) share one tab group
+        self.add_dock(self.predictions_dock, right)
+        self._tab_anchor[right] = self.predictions_dock
+        self.add_dock(self.model_dock, right, tabbed=True)
         self.predictions_dock.raise_()
         self.resizeDocks(
             [self.image_dock, self.classes_dock], [260, 290], Qt.Orientation.Horizontal
         )
+
+    def add_dock(
+        self,
+        dock: QDockWidget,
+        area: Qt.DockWidgetArea,
+        *,
+        shortcut: str | None = None,
+        view_menu: bool = True,
+        tabbed: bool = False,
+    ) -> None:
+        """Place ``dock`` (see :class:`app.extensions.WindowHost`); its object name (which
+        the saved layout uses too) must be set and unique."""
+        name = dock.objectName()
+        if not name or name in self.docks:
+            raise ValueError(f"dock {dock.windowTitle()!r}: object name {name!r} unset or taken")
+        self.docks[name] = dock
+        self.addDockWidget(area, dock)
+        anchor = self._tab_anchor.get(area)
+        if tabbed and anchor is not None:
+            self.tabifyDockWidget(anchor, dock)
+            self.predictions_dock.raise_()
+        if shortcut:
+            dock.toggleViewAction().setShortcut(QKeySequence(shortcut))
+        if view_menu:
+            self.view_menu.addAction(dock.toggleViewAction())
+
+    def _reset_workspace_action(self) -> QAction:
+        return self._action("Reset This &Workspace's Layout", None, self.workspaces.reset)
 
     def _action(self, text: str, shortcut, slot) -> QAction:
         action = QAction(text, self)
@@ -141,20 +182,26 @@ class MainWindow(QMainWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         for name in ("undo", "redo", "draw", "delete", "duplicate", "copy", "paste", "relabel"):
             edit_menu.addAction(self.edit_actions[name])
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addActions([self.fit_action, self.actual_action, self.edit_actions["labels"]])
-        view_menu.addSeparator()
-        for dock in (self.image_dock, self.classes_dock, self.predictions_dock, self.model_dock):
-            view_menu.addAction(dock.toggleViewAction())
+        self.view_menu = self.menuBar().addMenu("&View")
+        self._view_first = self.fit_action  # workspaces go above it once they exist
+        self.view_menu.addActions(
+            [self.fit_action, self.actual_action, self.edit_actions["labels"]]
+        )
+        self.view_menu.addSeparator()
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_menu.addAction(self.detect_action)
         self.model_menu.addAction("Detect &All Images", self.assist.detect_all)
-        self.menuBar().addMenu("&Help").addAction(self.edit_actions["help"])
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu.addAction(self.edit_actions["help"])
+        self.help_menu.addAction("&About DetScope", self.show_about)
 
     def _connect(self) -> None:
-        self.image_dock.image_selected.connect(self.show_image)
-        self.store.image_ready.connect(self._on_image_ready)
-        self.store.image_failed.connect(self.mark_unreadable)
+        state = self.state
+        state.dataset_opened.connect(self._on_dataset_opened)
+        state.dataset_changed.connect(self._on_dataset_change)
+        state.current_image_changed.connect(self._on_current_image)
+        state.image_loaded.connect(self._on_image_loaded)
+        state.image_failed.connect(self._on_image_failed)
         self.canvas.cursor_moved.connect(self.status.show_cursor)
         self.canvas.space_tapped.connect(self.commands.toggle_verified)
         self.editor.box_drawn.connect(self.commands.add_box)
@@ -164,6 +211,7 @@ class MainWindow(QMainWindow):
         self.autosave.dirty_changed.connect(lambda _d: self._update_title())
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
         self.classes_dock.visibility_changed.connect(self._on_hidden_classes)
+        self.classes_dock.message.connect(lambda text: self.statusBar().showMessage(text, 4000))
         self.classes_dock.current_changed.connect(
             lambda i: setattr(self.commands, "current_category", i)
         )
@@ -173,7 +221,9 @@ class MainWindow(QMainWindow):
         dock.detect_all_requested.connect(self.assist.detect_all)
         dock.cancel_requested.connect(self.assist.cancel)
         dock.accept_requested.connect(self.commands.accept_selected)
-        dock.accept_all_requested.connect(lambda: self.commands.accept_above(dock.threshold()))
+        dock.accept_all_requested.connect(
+            lambda: self.commands.accept_above(dock.threshold(), dock.match_iou())
+        )
         dock.reject_requested.connect(self.commands.reject)
         dock.clear_requested.connect(lambda: self.set_predictions(self.current_image_id, []))
         self.model_dock.model_requested.connect(self.choose_model)
@@ -235,58 +285,39 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 8000)
 
     def set_dataset(self, dataset, folder: Path) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self.dataset, self.folder = dataset, Path(folder)
-        self.images = list(dataset.images)
-        self.detections.clear()
-        self.prediction_names.clear()
-        self.unreadable.clear()
-        self.current_image_id = None
-        self.undo.reset(dataset)
         self.autosave.attach(dataset)
-        self._unsubscribe = dataset.subscribe(self._on_dataset_change)
-        self.store.set_paths({i: dataset.image_path(i) for i in self.images})
-        self.image_dock.set_images({i: r.file_name for i, r in dataset.images.items()})
+        self.state.set_dataset(dataset, folder)
+        if not self.state.images:
+            self.statusBar().showMessage(f"No images in {folder}", 5000)
+
+    def _on_dataset_opened(self, dataset) -> None:
         self.status.refresh_all_rows()
-        self.classes_dock.refresh()
         self.layer.show(dataset, None)
         self.canvas.set_image(None)
         self._update_title()
         self.status.show_issues(dataset.issues)
-        self.dataset_opened.emit(dataset)
-        if self.images:
-            self.image_dock.select(self.images[0])
-        else:
-            self.statusBar().showMessage(f"No images in {folder}", 5000)
 
     def _on_dataset_change(self, change) -> None:
-        if change.categories:
-            self.classes_dock.refresh()
         for image_id in change.image_ids:
             self.status.refresh_row(image_id)
         if change.categories or self.current_image_id in change.image_ids:
             self.layer.redraw()
             self.editor.prune()
             self.status.show_counts()
-        self.dataset_changed.emit(change)
 
     def set_predictions(self, image_id: int | None, annotations) -> None:
         """Replace an image's unaccepted predictions (not ground truth: not saved)."""
-        if self.dataset is not None and image_id is not None:
-            self.dataset.set_predictions(image_id, annotations)
+        self.state.set_predictions(image_id, annotations)
 
     # ----- images ------------------------------------------------------------------------
     def show_image(self, image_id: int) -> None:
-        if self.dataset is None or image_id not in self.dataset.images:
+        self.state.set_current_image(image_id)
+
+    def _on_current_image(self, image_id: int | None) -> None:
+        if image_id is None:
             return
         self.autosave.save_in_background()
-        self.current_image_id = image_id
         self.editor.select([])
-        visible = self.image_dock.visible_ids() or self.images
-        position = visible.index(image_id) if image_id in visible else -1
-        following = visible[position + 1] if 0 <= position < len(visible) - 1 else None
-        self.store.request(image_id, prefetch=following)
 
     def go_to(self, image_id: int, box=None) -> None:
         """Show ``image_id``; with ``box`` (xyxy) zoom on it and select what is there."""
@@ -294,7 +325,11 @@ class MainWindow(QMainWindow):
         if image_id == self.current_image_id and self.canvas.image is not None:
             self._focus_pending()
         else:
-            self.image_dock.select(image_id)
+            self.state.set_current_image(image_id)
+
+    def set_image_filter(self, which, sort_key=None, label: str = "") -> None:
+        """Narrow and sort the image list (None shows every image again)."""
+        self.image_dock.set_filter(which, sort_key, label)
 
     def _focus_pending(self) -> None:
         box, self._pending_box = self._pending_box, None
@@ -307,19 +342,18 @@ class MainWindow(QMainWindow):
         else:
             self.layer.selection.set_state([box], handles=False)
 
-    def _on_image_ready(self, image_id: int, decoded) -> None:
-        if image_id != self.current_image_id:
-            return
+    def _on_image_loaded(self, image_id: int, decoded) -> None:
         self.canvas.set_image(decoded.array, decoded.qimage, levels=decoded.levels)
         self.layer.show(self.dataset, image_id)
         self.editor.refresh()
         self.status.show_counts()
         self._focus_pending()
-        self.image_changed.emit(image_id)
         self.assist.image_shown()
 
     def mark_unreadable(self, image_id: int, message: str) -> None:
-        self.unreadable.add(image_id)
+        self.state.mark_unreadable(image_id, message)
+
+    def _on_image_failed(self, image_id: int, message: str) -> None:
         self.status.refresh_row(image_id)
         if image_id == self.current_image_id:
             self.assist.image_failed()
@@ -328,22 +362,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message, 10000)
 
     def current_image(self) -> np.ndarray | None:
-        decoded = self.store.cached(self.current_image_id)
-        return None if decoded is None else decoded.array
+        return self.state.current_image()
 
     def current_path(self) -> Path | None:
         """The file of the current image (None before any)."""
-        if self.dataset is None or self.current_image_id is None:
-            return None
-        return self.dataset.image_path(self.current_image_id)
+        return self.state.current_path()
 
     def step_image(self, step: int) -> None:
-        visible = self.image_dock.visible_ids() or self.images
-        if not visible:
-            return
-        here = visible.index(self.current_image_id) if self.current_image_id in visible else -1
-        target = min(max(here + step, 0), len(visible) - 1)
-        self.image_dock.select(visible[target])
+        self.state.step(step)
 
     def previous_image(self) -> None:
         self.step_image(-1)
@@ -378,11 +404,24 @@ class MainWindow(QMainWindow):
         names = [c.name for c in self.dataset.categories.values()]
         dialog = QInputDialog(self, windowTitle="Relabel", labelText="Class:")
         dialog.setComboBoxItems(names)
+        current = self.dataset.categories.get(self._selected_category_id())
+        if current is not None:
+            dialog.setTextValue(current.name)  # the box's own class, not the first one
         dialog.textValueSelected.connect(
             lambda name: self.commands.relabel(self.dataset.category_by_name(name).id)
         )
         dialog.open()  # non-blocking
         self.relabel_dialog = dialog
+
+    def _selected_category_id(self) -> int | None:
+        object_id = next(iter(self.editor.selected), None)
+        annotation = self.dataset.objects.get(object_id) if object_id is not None else None
+        return annotation.category_id if annotation is not None else None
+
+    def show_about(self) -> None:
+        from app.help import show_about
+
+        self.about_box = show_about(self)
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self)
@@ -390,12 +429,17 @@ class MainWindow(QMainWindow):
 
     def _on_undo_applied(self, image_id) -> None:
         if image_id is not None and image_id != self.current_image_id:
-            self.image_dock.select(image_id)  # show where the undone edit happened
+            self.state.set_current_image(image_id)  # show where the undone edit happened
 
     def _on_hidden_classes(self, hidden: set) -> None:
         self.layer.hidden_categories = hidden
         self.layer.redraw()
         self.editor.prune()
+
+    def _reviewing_predictions(self) -> bool:
+        """The Predictions dock is on screen: a click on a prediction selects it first."""
+        dock = self.predictions_dock
+        return dock.isVisible() and not dock.visibleRegion().isEmpty()
 
     def _on_threshold(self, value: float) -> None:
         self.layer.threshold = value
@@ -432,5 +476,5 @@ class MainWindow(QMainWindow):
         self.autosave.flush()
         save_layout(self)
         self.assist.cancel()
-        self.pool.shutdown()
+        self.state.close()
         super().closeEvent(event)

@@ -1,13 +1,21 @@
-"""Owns the current detector: loads it and runs it in worker threads, never on the GUI thread."""
+"""Owns the current detector: loads it and runs it in worker threads, never on the GUI thread.
+
+``MODEL_LOCK`` is the one lock every user of the torch module takes while it runs it
+(Detect, Detect all, Evaluate, Inspect's traces and training view): a job that flips the
+module's mode or copies its weights never overlaps another one's forward pass.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.workers import WorkerPool
+from app.workers import WorkerPool, describe_error
+
+MODEL_LOCK = threading.Lock()
 
 
 def _load(name: str, device: str):
@@ -20,7 +28,8 @@ def _run_detect(model, image: np.ndarray):
     from detector.inference.run import detect
 
     started = time.perf_counter()
-    detections = detect(model, [image])[0]
+    with MODEL_LOCK:
+        detections = detect(model, [image])[0]
     return detections, time.perf_counter() - started, mask_rles(detections)
 
 
@@ -43,35 +52,42 @@ class ModelController(QObject):
     failed = Signal(str)
     busy_changed = Signal(bool)
 
+    lock = MODEL_LOCK  # take it around every use of ``model.module`` in a worker
+
     def __init__(self, pool: WorkerPool, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pool = pool
         self.model = None
         self.choice: tuple[str, str] = ("shapes", "auto")
-        self._loading: tuple[str, str] | None = None
         self._queued_detect: tuple[object, np.ndarray] | None = None
         self._busy = 0
 
+    @property
+    def loading(self) -> bool:
+        return self._pool.running("model.load")
+
     def load(self, name: str, device: str) -> None:
+        """Load ``name`` on ``device`` in a worker; a newer choice supersedes this one."""
         self.choice = (name, device)
-        self._loading = (name, device)
         self._set_busy(+1)
         self._pool.start(
             _load,
             name,
             device,
-            on_finished=lambda model, c=(name, device): self._loaded(c, model),
-            on_failed=self._load_failed,
+            key="model.load",
+            on_returned=self._loaded,
+            on_errored=self._load_failed,
+            on_finished=lambda: self._set_busy(-1),
         )
 
     def set_model(self, model) -> None:
         """Use an already built DetModel (scripts, tests, a model trained in-process)."""
-        self._loading = None
+        self._pool.cancel("model.load")
         self.model = model
         self.model_loaded.emit(model)
 
     def ensure_loaded(self) -> None:
-        if self.model is None and self._loading is None:
+        if self.model is None and not self.loading:
             self.load(*self.choice)
 
     def detect(self, token: object, image: np.ndarray) -> None:
@@ -85,15 +101,12 @@ class ModelController(QObject):
             _run_detect,
             self.model,
             image,
-            on_finished=lambda result, t=token: self._detected(t, result),
-            on_failed=self._detect_failed,
+            on_returned=lambda result, t=token: self._detected(t, result),
+            on_errored=lambda exc: self.failed.emit(describe_error(exc)),
+            on_finished=lambda: self._set_busy(-1),
         )
 
-    def _loaded(self, choice: tuple[str, str], model) -> None:
-        self._set_busy(-1)
-        if choice != self._loading:
-            return  # a newer choice is loading
-        self._loading = None
+    def _loaded(self, model) -> None:
         self.model = model
         self.model_loaded.emit(model)
         if self._queued_detect is not None:
@@ -101,20 +114,13 @@ class ModelController(QObject):
             self._queued_detect = None
             self.detect(token, image)
 
-    def _load_failed(self, message: str) -> None:
-        self._set_busy(-1)
-        self._loading = None
+    def _load_failed(self, exc: Exception) -> None:
         self._queued_detect = None
-        self.failed.emit(message)
+        self.failed.emit(describe_error(exc))
 
     def _detected(self, token: object, result) -> None:
-        self._set_busy(-1)
         detections, seconds, rles = result
         self.detections_ready.emit(token, detections, seconds, rles)
-
-    def _detect_failed(self, message: str) -> None:
-        self._set_busy(-1)
-        self.failed.emit(message)
 
     def _set_busy(self, delta: int) -> None:
         was = self._busy > 0

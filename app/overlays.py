@@ -99,17 +99,22 @@ class BoxesOverlay(QGraphicsItem):
         painter.setFont(font)
         metrics_height = 15 / scale
         below = self._set.labels_below
-        for (x1, y1, _x2, y2), color, text in zip(
-            self._set.boxes.tolist(), self._set.colors, self._set.labels, strict=False
+        wanted = []
+        for (x1, y1, _x2, y2), text in zip(
+            self._set.boxes.tolist(), self._set.labels, strict=False
         ):
-            if not text:
-                continue
-            width = painter.fontMetrics().horizontalAdvance(text) + 6 / scale
+            width = painter.fontMetrics().horizontalAdvance(text) + 6 / scale if text else 0.0
             if below:
                 top = y2
             else:
                 top = y1 - metrics_height if y1 - metrics_height > 0 else y1
-            background = QRectF(x1, top, width, metrics_height)
+            wanted.append(QRectF(x1, top, width, metrics_height))
+        placed = stack_labels(wanted, step=metrics_height, downward=not below)
+        for background, color, text in zip(
+            placed, self._set.colors, self._set.labels, strict=False
+        ):
+            if not text:
+                continue
             painter.fillRect(background, color)
             painter.setPen(QColor("black") if color.lightness() > 140 else QColor("white"))
             painter.drawText(
@@ -117,6 +122,27 @@ class BoxesOverlay(QGraphicsItem):
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                 text,
             )
+
+
+MAX_STACK = 12  # a label moves at most this many rows to find a free place
+
+
+def stack_labels(wanted: list[QRectF], *, step: float, downward: bool = True) -> list[QRectF]:
+    """Label rectangles moved (row by row, into the box or away from it) until none hides
+    another; an empty rectangle (no text) stays where it is and hides nothing."""
+    placed: list[QRectF] = []
+    taken: list[QRectF] = []
+    direction = step if downward else -step
+    for rect in wanted:
+        candidate = QRectF(rect)
+        if rect.width() > 0:
+            for _ in range(MAX_STACK):
+                if not any(candidate.intersects(other) for other in taken):
+                    break
+                candidate.translate(0, direction)
+            taken.append(candidate)
+        placed.append(candidate)
+    return placed
 
 
 PYRAMID_MIN_SIDE = 1024  # images whose longer side is at most this are drawn as they are

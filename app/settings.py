@@ -29,23 +29,32 @@ def remember_folder(folder: Path) -> None:
     store.setValue("recent_folders", recent[:MAX_RECENT])
 
 
-LAYOUT_VERSION = 1  # bump when the docks change so an old saved layout is not applied
-
-
 def save_layout(window) -> None:
-    """Window geometry and dock layout (``QMainWindow.saveState``)."""
-    store = settings()
-    store.setValue("geometry", window.saveGeometry())
-    store.setValue("window_state", window.saveState(LAYOUT_VERSION))
+    """Window geometry, and the dock arrangement of the current workspace."""
+    settings().setValue("geometry", window.saveGeometry())
+    window.workspaces.remember()
 
 
 def restore_layout(window) -> bool:
-    """Apply what ``save_layout`` stored last time (docks must exist already); True if any."""
+    """Last time's geometry and workspace (docks must exist already); True if any was saved."""
     store = settings()
-    geometry, state = store.value("geometry"), store.value("window_state")
-    restored = False
-    if geometry is not None:
-        restored = window.restoreGeometry(geometry)
-    if state is not None:
-        restored = window.restoreState(state, LAYOUT_VERSION) or restored
-    return restored
+    geometry = store.value("geometry")
+    restored = geometry is not None and window.restoreGeometry(geometry)
+    window.workspaces.switch(str(store.value("workspace/current", "annotate")))
+    return bool(restored)
+
+
+FIT_SCREEN = (1920, 1080)  # screens up to this size: the window opens maximised
+
+
+def first_show(window) -> None:
+    """Show the window: as it was last time, or, the first time, taking the whole screen
+    (maximised up to 1920x1080, a comfortable 1600x1000 on bigger screens)."""
+    screen = window.screen().availableGeometry()
+    if settings().value("geometry") is not None:
+        window.show()
+    elif screen.width() <= FIT_SCREEN[0] and screen.height() <= FIT_SCREEN[1]:
+        window.showMaximized()
+    else:
+        window.resize(1600, 1000)
+        window.show()

@@ -89,7 +89,6 @@ def install(dock, dataset, detections):
     started = time.perf_counter()
     evaluator = evaluate_snapshot(request, {}, {})
     seconds = time.perf_counter() - started
-    dock.link.dataset = lambda: dataset
     dock.live.watch(dataset)
     dock.live.set_evaluator(evaluator)
     return seconds
@@ -116,7 +115,7 @@ def wait_for(app, dock, action) -> float:
 def bench_edit(app, window, num_images: int, repeats: int = 20) -> None:
     from detector.data.edits import update_object
 
-    dock = window.evaluate_dock
+    dock = window.docks["EvaluateDock"]
     dock.show()
     dock.raise_()
     dataset, detections = synthetic_set(num_images)
@@ -145,7 +144,7 @@ def bench_edit(app, window, num_images: int, repeats: int = 20) -> None:
 
 
 def bench_open(app, window, num_images: int) -> None:
-    dock = window.evaluate_dock
+    dock = window.docks["EvaluateDock"]
     dock.hide()
     app.processEvents()
     dataset, detections = synthetic_set(num_images, seed=2)

@@ -66,7 +66,7 @@ def main() -> None:
     wait(app, lambda: window.current_image() is not None)
     model = load_model(sys.argv[1] if len(sys.argv) > 1 else "shapes", device="cpu")
     window.models.set_model(model)
-    dock = window.inspect_dock
+    dock = window.docks["inspect_dock"]
     dock.show()
     wait(app, lambda: dock.session.trace is not None and not dock.session.busy)
     print(f"model: {model.describe()}")

@@ -6,17 +6,45 @@ Predictions never become ground truth by themselves: they live in ``dataset.pred
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import QObject
 
 from app.annotate.predictions import category_ids, detect_all_job, to_annotations
+from app.model_controller import MODEL_LOCK
+from app.workers import Progress, describe_error, locked_steps
+
+DETECT_ALL = "assist.detect_all"
+
+
+@dataclass(frozen=True)
+class ImageDetections:
+    """One image of "detect all": its detections and mask RLEs, or why it failed."""
+
+    image_id: int
+    detections: object | None
+    rles: list | None = None
+    error: str | None = None
+
+
+def detect_all_results(model, files):
+    """Generator job: an :class:`ImageDetections` as each image is done, then its
+    :class:`Progress`; the model lock is held per image only."""
+    finished: dict = {}  # filled by detect_all_job, emptied here, in this worker thread
+    for done, total, message in locked_steps(detect_all_job(model, files, finished), MODEL_LOCK):
+        for image_id in list(finished):
+            result = finished.pop(image_id)
+            if isinstance(result, str):
+                yield ImageDetections(image_id, None, error=result)
+            else:
+                yield ImageDetections(image_id, *result)
+        yield Progress(done, total, message)
 
 
 class ModelAssist(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
-        self.detect_all_worker = None
-        self._sink: dict = {}
         self._detect_when_shown = False
 
     # ----- one image ---------------------------------------------------------------------
@@ -61,50 +89,56 @@ class ModelAssist(QObject):
         window.set_predictions(image_id, to_annotations(detections, rles, image_id, ids))
 
     # ----- all images --------------------------------------------------------------------
+    @property
+    def detecting_all(self) -> bool:
+        return self.window.pool.running(DETECT_ALL)
+
     def detect_all(self) -> None:
         window = self.window
-        if window.dataset is None or self.detect_all_worker is not None:
+        if window.dataset is None or self.detecting_all:
             return
         if window.models.model is None:
             window.models.ensure_loaded()
             window.statusBar().showMessage("Loading the model; press Detect all again", 5000)
             return
         files = [(i, window.dataset.image_path(i)) for i in window.images]
-        self._sink = {}
         dock = window.predictions_dock
         dock.set_progress(0, len(files), "starting")
-        self.detect_all_worker = window.pool.start(
-            detect_all_job,
+        window.status.show_job(0, len(files), "Detect all", self.cancel)
+        window.pool.start(
+            detect_all_results,
             window.models.model,
             files,
-            self._sink,
+            key=DETECT_ALL,
+            on_yielded=self._on_image,
             on_progress=self._progress,
-            on_finished=lambda _n: self._done("Detected all images"),
-            on_failed=lambda message: self._done(f"Detect all failed: {message}", error=True),
+            on_returned=lambda _n: self._done("Detected all images"),
+            on_errored=lambda exc: self._done(
+                f"Detect all failed: {describe_error(exc)}", error=True
+            ),
         )
 
     def cancel(self) -> None:
-        if self.detect_all_worker is not None:
-            self.detect_all_worker.cancel()
+        """Stop after the image in progress; what was detected so far stays."""
+        if self.detecting_all:
+            self.window.pool.cancel(DETECT_ALL, drop=False)  # finished images still arrive
             self._done("Detect all cancelled")
 
     def _progress(self, done: int, total: int, message: str) -> None:
-        self._drain()
-        self.window.predictions_dock.set_progress(done, total, message)
+        if self.detecting_all:
+            self.window.predictions_dock.set_progress(done, total, message)
+            self.window.status.show_job(done, total, "Detect all", self.cancel)
 
-    def _drain(self) -> None:
-        for image_id in list(self._sink):
-            result = self._sink.pop(image_id)
-            if isinstance(result, str):
-                self.window.mark_unreadable(image_id, result)
-            else:
-                self.window.detections[image_id] = result[0]
-                self.store(image_id, *result)
+    def _on_image(self, result: ImageDetections) -> None:
+        if result.error is not None:
+            self.window.mark_unreadable(result.image_id, result.error)
+        else:
+            self.window.detections[result.image_id] = result.detections
+            self.store(result.image_id, result.detections, result.rles)
 
     def _done(self, message: str, error: bool = False) -> None:
-        self._drain()
-        self.detect_all_worker = None
         self.window.predictions_dock.set_progress(0, 0, "")
+        self.window.status.show_job(0, 0, "")
         if error:
             self.window.show_error("Model error", message)
         else:

@@ -80,7 +80,7 @@ class Autosave(QObject):
             self.flush()
             return
         job = SaveJob(snapshot(self.dataset), self._edits, self.force_next)
-        worker = self.pool.start(run_job, job, on_finished=self._on_job_done)
+        worker = self.pool.start(run_job, job, on_returned=self._on_job_done)
         if worker is None:  # the window is closing: save here
             self.flush()
             return

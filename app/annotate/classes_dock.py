@@ -1,10 +1,15 @@
-"""The classes dock: add, rename, recolour, delete (with its objects), merge; visibility."""
+"""The classes dock: add, rename, recolour, delete (with its objects), merge; visibility.
+
+A view of :class:`app.state.AppState`: rows (and their object counts) follow
+``dataset_opened`` and every ``dataset_changed`` (relabel, draw, accept, undo, ...); edits go
+through ``state.undo``.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,11 +48,15 @@ class ClassesDock(QDockWidget):
 
     visibility_changed = Signal(set)  # hidden category ids
     current_changed = Signal(int)  # the class new boxes get
+    message = Signal(str)  # a hint for the status bar
 
-    def __init__(self, window) -> None:
-        super().__init__("Classes", window)
+    def __init__(self, state, parent=None) -> None:
+        super().__init__("Classes", parent)
         self.setObjectName("ClassesDock")
-        self.window = window
+        self.state = state
+        # edits arriving together (a drag, an undo of many objects) recount once
+        self._recount = QTimer(self, singleShot=True, interval=0)
+        self._recount.timeout.connect(self.refresh)
         body = QWidget()
         layout = QVBoxLayout(body)
         self.list_widget = QListWidget()
@@ -71,13 +80,22 @@ class ClassesDock(QDockWidget):
         self.hidden: set[int] = set()
         self.list_widget.itemChanged.connect(self._on_item_changed)
         self.list_widget.currentItemChanged.connect(self._on_current)
+        state.dataset_opened.connect(lambda _dataset: self.refresh())
+        state.dataset_changed.connect(self._on_change)
 
     @property
     def dataset(self):
-        return self.window.dataset
+        return self.state.dataset
+
+    def _on_change(self, change) -> None:
+        if change.categories:
+            self.refresh()
+        elif change.ground_truth:
+            self._recount.start()
 
     # ----- view --------------------------------------------------------------------------
     def refresh(self) -> None:
+        self._recount.stop()
         current = self.selected_ids()[:1]
         self.list_widget.blockSignals(True)
         self.list_widget.clear()
@@ -106,19 +124,19 @@ class ClassesDock(QDockWidget):
             name.strip(),
             palette_color(len(self.dataset.categories)),
         )
-        return category.id if self.window.undo.push(AddCategory(category)) else None
+        return category.id if self.state.undo.push(AddCategory(category)) else None
 
     def rename(self, category_id: int, name: str) -> bool:
-        return self.window.undo.push(rename_category(self.dataset, category_id, name.strip()))
+        return self.state.undo.push(rename_category(self.dataset, category_id, name.strip()))
 
     def recolor(self, category_id: int, color: str) -> bool:
-        return self.window.undo.push(recolor_category(self.dataset, category_id, color))
+        return self.state.undo.push(recolor_category(self.dataset, category_id, color))
 
     def delete(self, category_id: int) -> bool:
-        return self.window.undo.push(DeleteCategory(category_id))
+        return self.state.undo.push(DeleteCategory(category_id))
 
     def merge(self, source_ids: list[int], target_id: int) -> bool:
-        return self.window.undo.push(MergeCategories(tuple(source_ids), target_id))
+        return self.state.undo.push(MergeCategories(tuple(source_ids), target_id))
 
     def set_hidden(self, category_id: int, hidden: bool) -> None:
         (self.hidden.add if hidden else self.hidden.discard)(category_id)
@@ -166,7 +184,7 @@ class ClassesDock(QDockWidget):
     def _merge_selected(self) -> None:
         ids = self.selected_ids()
         if len(ids) < 2:
-            self.window.statusBar().showMessage("Select two or more classes to merge", 4000)
+            self.message.emit("Select two or more classes to merge")
             return
         self.merge(ids[1:], ids[0])
 

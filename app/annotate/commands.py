@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from detector.data.accept import MATCH_IOU, plan_accept
 from detector.data.dataset import Annotation, Category, palette_color
 from detector.data.edits import (
     AcceptPredictions,
@@ -15,6 +16,7 @@ from detector.data.edits import (
     set_verified,
 )
 from detector.data.masks import fit_mask_to_box
+from detector.geometry.boxes import round_box
 
 PASTE_OFFSET = 10.0
 
@@ -66,7 +68,8 @@ class EditCommands:
         if self.dataset is None or image_id is None:
             return
         category_id, steps = self.new_object_category()
-        annotation = Annotation(self.dataset.new_object_id(), image_id, category_id, tuple(box))
+        box = round_box(box)  # saved as drawn: two decimals, like COCO's own files
+        annotation = Annotation(self.dataset.new_object_id(), image_id, category_id, box)
         if self._push(Compound((*steps, AddObjects((annotation,))), "Draw box")):
             self.editor.select([annotation.id])
 
@@ -172,12 +175,54 @@ class EditCommands:
         if prediction is not None and self.accept([prediction]):
             self.editor.select([prediction])
 
-    def accept_above(self, threshold: float) -> int:
+    def accept_above(self, threshold: float, match_iou: float = MATCH_IOU) -> int:
+        """Accept the predictions scoring >= ``threshold`` that do not repeat an object already
+        annotated (same class, IoU >= ``match_iou``); ask first when they would add classes."""
         image_id = self.window.current_image_id
         if self.dataset is None or image_id is None:
             return 0
-        ids = [a.id for a in self.dataset.predictions_in(image_id) if (a.score or 0) >= threshold]
-        return len(ids) if self.accept(ids) else 0
+        plan = plan_accept(self.dataset, image_id, score_thresh=threshold, match_iou=match_iou)
+        skipped = (
+            f"; {len(plan.duplicates)} skipped: they match ground truth of their class "
+            f"(IoU ≥ {match_iou:.2f})"
+            if plan.duplicates
+            else ""
+        )
+        if plan.new_categories:
+            self._ask_new_classes(plan, skipped)
+            return 0
+        accepted = len(plan.accept) if self.accept(plan.accept) else 0
+        self._message(f"Accepted {accepted} prediction(s){skipped}")
+        return accepted
+
+    def _ask_new_classes(self, plan, skipped: str) -> None:
+        """Non-blocking: create the missing classes, or accept only the known ones."""
+        from PySide6.QtWidgets import QMessageBox
+
+        names = [self.window.prediction_names.get(i, f"class {i}") for i in plan.new_categories]
+        found = {a.id: a for a in self.dataset.predictions_in(self.window.current_image_id)}
+        known = [i for i in plan.accept if found[i].category_id in self.dataset.categories]
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Accept predictions",
+            f"{len(plan.accept) - len(known)} of the predictions are of classes this dataset "
+            f"does not have: {', '.join(names)}. Add these classes?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self.window,
+        )
+        box.button(QMessageBox.StandardButton.Yes).setText("Add the classes and accept all")
+        box.button(QMessageBox.StandardButton.No).setText("Accept only known classes")
+
+        def answered(button) -> None:
+            chosen = (
+                plan.accept if box.buttonRole(button) == QMessageBox.ButtonRole.YesRole else known
+            )
+            accepted = len(chosen) if self.accept(chosen) else 0
+            self._message(f"Accepted {accepted} prediction(s){skipped}")
+
+        box.buttonClicked.connect(answered)
+        box.open()
+        self.new_classes_prompt = box
 
     def reject(self) -> None:
         """Drop the selected prediction (predictions are not ground truth: no undo needed)."""

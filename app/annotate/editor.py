@@ -31,7 +31,9 @@ class BoxEditor(QObject):
         self.mode = "select"  # or "draw"
         self.selected: list[int] = []
         self.selected_prediction: int | None = None
+        self.prefer_predictions = lambda: False  # set by the window: Predictions dock showing
         self._drag: dict | None = None
+        self._last_point: QPointF | None = None  # where the last click was: Tab cycles there
         canvas.viewport().installEventFilter(self)
 
     # ----- state -------------------------------------------------------------------------
@@ -118,10 +120,15 @@ class BoxEditor(QObject):
         if handle is not None:
             self._start_edit("resize", point, handle)
             return True
-        hit = self.layer.object_at(point.x(), point.y())
+        self._last_point = point
         additive = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier) or bool(
             event.modifiers() & Qt.KeyboardModifier.ControlModifier
         )
+        prediction = self.layer.prediction_at(point.x(), point.y())
+        if prediction is not None and not additive and self.prefer_predictions():
+            self.select([], prediction)  # predictions come first while they are being reviewed
+            return True
+        hit = self.layer.object_at(point.x(), point.y())
         if hit is not None:
             if additive:
                 ids = (
@@ -138,9 +145,30 @@ class BoxEditor(QObject):
                 self.select([hit])
             self._start_edit("move", point, None)
             return True
-        prediction = self.layer.prediction_at(point.x(), point.y())
         self.select([] if not additive else self.selected, prediction)
         return True
+
+    def cycle_under_cursor(self) -> None:
+        """Tab: select the next of the objects and predictions under the last click
+        (smallest first), so a box hidden under another is reachable."""
+        if self._last_point is None:
+            return
+        x, y = self._last_point.x(), self._last_point.y()
+        stack = [("prediction", i) for i in self.layer.predictions_at(x, y)]
+        stack += [("object", i) for i in self.layer.objects_at(x, y)]
+        if not stack:
+            return
+        current = (
+            ("prediction", self.selected_prediction)
+            if self.selected_prediction is not None
+            else ("object", self.selected[0] if len(self.selected) == 1 else None)
+        )
+        index = stack.index(current) + 1 if current in stack else 0
+        kind, chosen = stack[index % len(stack)]
+        if kind == "prediction":
+            self.select([], chosen)
+        else:
+            self.select([chosen])
 
     def _handle_at(self, event: QMouseEvent) -> str | None:
         if len(self.selected) != 1:
@@ -225,14 +253,15 @@ class BoxEditor(QObject):
     def move_to(self, boxes: dict[int, tuple], verb: str) -> None:
         from detector.data.edits import UpdateObjects
         from detector.data.masks import fit_mask_to_box
+        from detector.geometry.boxes import round_box
 
         dataset = self.layer.dataset
         updated = []
-        for object_id, box in boxes.items():
-            old = dataset.objects[object_id]
+        for object_id, moved in boxes.items():
+            old, box = dataset.objects[object_id], round_box(moved)
             image = dataset.images[old.image_id]
-            mask = fit_mask_to_box(old.mask, old.box, tuple(box), image)
-            updated.append(replace(old, box=tuple(box), mask=mask))
+            mask = fit_mask_to_box(old.mask, old.box, box, image)
+            updated.append(replace(old, box=box, mask=mask))
         updated = tuple(updated)
         noun = "object" if len(updated) == 1 else f"{len(updated)} objects"
         self.undo.push(UpdateObjects(updated, f"{verb} {noun}"), self.layer.image_id)

@@ -39,6 +39,13 @@ class ObjectLayer:
         self.selection.setZValue(50)
         canvas.scene().addItem(self.selection)
 
+    def set_overlays_visible(self, visible: bool) -> None:
+        """Show or hide the annotation and prediction overlays (Inspect hides them)."""
+        self.canvas.boxes_overlay("objects", z=30).setVisible(visible)
+        self.canvas.boxes_overlay("predictions", z=20).setVisible(visible)
+        self.canvas.mask_overlay("masks", z=5).setVisible(visible)
+        self.selection.setVisible(visible)
+
     def show(self, dataset, image_id: int | None) -> None:
         self.dataset, self.image_id = dataset, image_id
         self.masks.reset()  # decoded masks are cached per image
@@ -108,6 +115,13 @@ class ObjectLayer:
     def prediction_at(self, x: float, y: float) -> int | None:
         return _smallest_containing(self.prediction_ids, self.prediction_boxes, x, y)
 
+    def objects_at(self, x: float, y: float) -> list[int]:
+        """Every object containing (x, y), smallest first."""
+        return _containing(self.object_ids, self.object_boxes, x, y)
+
+    def predictions_at(self, x: float, y: float) -> list[int]:
+        return _containing(self.prediction_ids, self.prediction_boxes, x, y)
+
 
 def _rgba(color: QColor, alpha: int) -> tuple[int, int, int, int]:
     return (color.red(), color.green(), color.blue(), alpha)
@@ -117,6 +131,17 @@ def _boxes(annotations) -> np.ndarray:
     if not annotations:
         return EMPTY
     return np.array([a.box for a in annotations], np.float32)
+
+
+def _containing(ids: np.ndarray, boxes: np.ndarray, x: float, y: float) -> list[int]:
+    if not len(ids):
+        return []
+    inside = (boxes[:, 0] <= x) & (x <= boxes[:, 2]) & (boxes[:, 1] <= y) & (y <= boxes[:, 3])
+    candidates = np.flatnonzero(inside)
+    areas = (boxes[candidates, 2] - boxes[candidates, 0]) * (
+        boxes[candidates, 3] - boxes[candidates, 1]
+    )
+    return [int(ids[i]) for i in candidates[np.argsort(areas, kind="stable")]]
 
 
 def _smallest_containing(ids: np.ndarray, boxes: np.ndarray, x: float, y: float) -> int | None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDockWidget,
     QGridLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
+
+from app.value_slider import ValueSlider
+from detector.data.accept import MATCH_IOU
 
 
 class PredictionsDock(QDockWidget):
@@ -32,9 +34,21 @@ class PredictionsDock(QDockWidget):
         self.setObjectName("PredictionsDock")
         body = QWidget()
         layout = QVBoxLayout(body)
-        self.threshold_label = QLabel()
-        self.slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=50)
-        self.slider.setToolTip("Predictions scoring below this are hidden (and not accepted)")
+        self.threshold_label = QLabel("Show scores ≥")
+        self.slider = ValueSlider(0.0, 1.0, decimals=2, default=0.5)
+        self.slider.setToolTip(
+            "Predictions scoring below this are hidden (and not accepted). "
+            "Type a value, or double-click the slider to reset to 0.50"
+        )
+        self.match_label = QLabel(
+            "Accept all skips predictions matching ground truth of their class at IoU ≥"
+        )
+        self.match_label.setWordWrap(True)
+        self.match_slider = ValueSlider(0.05, 1.0, decimals=2, default=MATCH_IOU)
+        self.match_slider.setToolTip(
+            "A prediction overlapping an existing object of the same class at least this much "
+            "is already annotated: Accept all leaves it out"
+        )
         self.count_label = QLabel("No predictions on this image")
         self.count_label.setWordWrap(True)
         grid = QGridLayout()
@@ -55,21 +69,29 @@ class PredictionsDock(QDockWidget):
         self.progress = QProgressBar(visible=False)
         self.cancel_button = QPushButton("Cancel", visible=False)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        for widget in (self.threshold_label, self.slider, self.count_label):
+        for widget in (
+            self.threshold_label,
+            self.slider,
+            self.count_label,
+            self.match_label,
+            self.match_slider,
+        ):
             layout.addWidget(widget)
         layout.addLayout(grid)
         layout.addWidget(self.progress)
         layout.addWidget(self.cancel_button)
         layout.addStretch(1)
         self.setWidget(body)
-        self.slider.valueChanged.connect(self._on_slider)
-        self._on_slider(self.slider.value())
+        self.slider.value_changed.connect(self.threshold_changed)
 
     def threshold(self) -> float:
-        return self.slider.value() / 100.0
+        return self.slider.value()
+
+    def match_iou(self) -> float:
+        return self.match_slider.value()
 
     def set_threshold(self, value: float) -> None:
-        self.slider.setValue(round(value * 100))
+        self.slider.set_value(value)
 
     def set_counts(self, shown: int, total: int) -> None:
         if total == 0:
@@ -84,7 +106,3 @@ class PredictionsDock(QDockWidget):
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
         self.progress.setFormat(f"%v / %m  {message}")
-
-    def _on_slider(self, value: int) -> None:
-        self.threshold_label.setText(f"Show scores ≥ {value / 100:.2f}")
-        self.threshold_changed.emit(value / 100.0)

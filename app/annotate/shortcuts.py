@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 # (name, menu text, shortcuts, window method / commands method path)
 EDIT_SHORTCUTS: list[tuple[str, str, tuple[str, ...], str]] = [
@@ -94,8 +100,11 @@ class ShortcutSheet(QDialog):
         table.resizeColumnsToContents()
         table.verticalHeader().setVisible(False)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
         layout.addWidget(table)
-        self.table = table
+        layout.addWidget(buttons)
+        self.table, self.buttons = table, buttons
         self.resize(460, 620)
         self.setWindowModality(Qt.WindowModality.NonModal)

@@ -45,8 +45,12 @@ class APTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.verticalHeader().setVisible(False)
         header = self.horizontalHeader()
+        # every column as wide as its content: class names in full (the table scrolls
+        # sideways in a narrow dock); a name longer than MAX_NAME_WIDTH is elided in the middle
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setSortingEnabled(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.itemClicked.connect(self._on_clicked)
@@ -83,6 +87,8 @@ class APTable(QTableWidget):
                 item = _Item()
                 self.setItem(index, column, item)
             item.setText(cell_text(value))
+            if column == 0:
+                item.setToolTip(str(value))  # the whole name, whatever the column shows
             item.setData(SORT_ROLE, value if column == 0 else float(value))
             item.setData(CATEGORY_ROLE, row.category_id)
             if column:

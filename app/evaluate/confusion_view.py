@@ -40,7 +40,9 @@ class ConfusionView(QWidget):
         self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # headers as wide as the class names (the table scrolls), full names in tooltips
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.caption = QLabel("Rows: ground truth · columns: prediction.")
         self.cell_label = QLabel("Click a cell to list its images.")
         self.image_list = QListWidget()
@@ -75,6 +77,9 @@ class ConfusionView(QWidget):
         self.table.setColumnCount(size)
         self.table.setVerticalHeaderLabels([f"GT {label}" for label in data.labels])
         self.table.setHorizontalHeaderLabels(list(data.labels))
+        for index, label in enumerate(data.labels):
+            self.table.horizontalHeaderItem(index).setToolTip(f"predicted {label}")
+            self.table.verticalHeaderItem(index).setToolTip(f"ground truth {label}")
         row_totals = np.maximum(data.matrix.sum(axis=1), 1)
         for row in range(size):
             for column in range(size):

@@ -3,6 +3,8 @@ and the Export menu (plot PNG / SVG, metrics CSV / JSON)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
@@ -117,6 +119,10 @@ class ControlBar(QWidget):
         self.headline.setText(f"mAP {value}")
         self.headline.setToolTip(f"{view.settings.describe()}, {view.num_images} images")
 
+    def clear_headline(self) -> None:
+        self.headline.setText("mAP –")
+        self.headline.setToolTip("")
+
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
@@ -150,8 +156,10 @@ class ExportButton(QToolButton):
         self.setMenu(menu)
 
     def _export(self, suffix: str) -> None:
+        dataset = self._dock.live.dataset
+        folder = dataset.root if dataset is not None else Path.home()
         name, _ = QFileDialog.getSaveFileName(
-            self, "Export", f"evaluation.{suffix}", f"{suffix.upper()} (*.{suffix})"
+            self, "Export", str(folder / f"evaluation.{suffix}"), f"{suffix.upper()} (*.{suffix})"
         )
         if name:
             self._dock.export(name)

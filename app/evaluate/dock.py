@@ -3,10 +3,14 @@ confusion matrix and error filters, kept live while the person annotates.
 
 This file is the coordinator (and the extension entry point): the views live in their
 own files; ``RunController`` runs the model off the GUI thread, ``LiveEvaluation`` keeps
-the numbers in step with edits.
+the numbers in step with edits. It follows the window's state (:class:`app.state.AppState`):
+another dataset opened resets everything shown (numbers, curves, canvas marks); a new
+current image redraws the marks.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -19,8 +23,15 @@ from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
+from app.evaluate.pr_walk_view import PRWalkView
 from app.evaluate.runner import RunController, RunOutput
-from app.evaluate.window_link import WindowLink
+from app.workers import describe_error
+
+if TYPE_CHECKING:
+    from app.extensions import WindowHost
+
+
+CONFUSION = "evaluate.confusion"
 
 
 class EvaluateDock(QDockWidget):
@@ -28,22 +39,23 @@ class EvaluateDock(QDockWidget):
 
     view_updated = Signal()
 
-    def __init__(self, window) -> None:
-        super().__init__("Evaluate", window)
+    def __init__(self, host: WindowHost) -> None:
+        super().__init__("Evaluate", host if isinstance(host, QWidget) else None)
         self.setObjectName("EvaluateDock")
-        self.link = WindowLink(window)
-        self.runner = RunController(window.pool, self)
+        self.host = host
+        self.state = host.state
+        self.runner = RunController(self.state.pool, self)
         self.live = LiveEvaluation(self)
         self.view: EvaluationView | None = None
         self.focus: tuple[int, object] | None = None  # (image id, xyxy box) picked on a curve
-        self._confusion_job = 0
         self._build()
-        self._connect(window)
+        self._connect()
 
     # ----- construction ------------------------------------------------------------------
     def _build(self) -> None:
         self.controls = ControlBar()
         self.plot = PRPlot()
+        self.plot.image_name = self._file_name  # file names, not ids, in the tooltips
         self.table = APTable()
         self.confusion = ConfusionView()
         self.errors = ErrorList()
@@ -56,6 +68,8 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
+        self.walk = PRWalkView(self)
+        self.tabs.addTab(self.walk, "PR walk")
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -65,7 +79,7 @@ class EvaluateDock(QDockWidget):
         self.setWidget(body)
         self.setMinimumWidth(380)
 
-    def _connect(self, window) -> None:
+    def _connect(self) -> None:
         controls = self.controls
         controls.run_button.clicked.connect(self.run)
         controls.cancel_button.clicked.connect(self.runner.cancel)
@@ -79,24 +93,26 @@ class EvaluateDock(QDockWidget):
         self.live.needs_run.connect(controls.status_label.setText)
         self.plot.point_clicked.connect(self.show_point)
         self.table.category_selected.connect(controls.select_category)
-        self.confusion.image_requested.connect(lambda i: self.link.go_to(i, None))
-        self.errors.image_requested.connect(lambda i: self.link.go_to(i, None))
+        self.confusion.image_requested.connect(lambda i: self.host.go_to(i, None))
+        self.errors.image_requested.connect(lambda i: self.host.go_to(i, None))
         self.errors.filter_changed.connect(self._apply_image_filter)
         self.tabs.currentChanged.connect(lambda _i: self._update_confusion())
         controls.marks_check.toggled.connect(lambda _on: self.draw_marks())
         self.visibilityChanged.connect(self._on_visibility_changed)
-        self.link.connect_image_changed(self.draw_marks)
-        window.models.model_loaded.connect(self._on_model_loaded)
+        self.host.canvas.image_shown.connect(self.draw_marks)
+        self.state.image_loaded.connect(lambda _id, _decoded: self.draw_marks())
+        self.state.model_changed.connect(self._on_model_loaded)
+        self.state.dataset_opened.connect(self.reset)
 
     # ----- running -----------------------------------------------------------------------
     def run(self) -> None:
         """Evaluate the annotated set with the current model (loading it first if needed)."""
-        dataset = self.link.dataset()
+        dataset = self.state.dataset
         if dataset is None:
             self.controls.status_label.setText("Open a folder with annotations first.")
             return
         self.live.watch(dataset)
-        models = self.link.window.models
+        models = self.state.models
         if models.model is None:
             self._run_when_loaded = True
             self.controls.status_label.setText("Loading the model…")
@@ -130,7 +146,23 @@ class EvaluateDock(QDockWidget):
 
     def _fail(self, title: str, message: str) -> None:
         self.controls.status_label.setText(message)
-        self.link.window.show_error(title, message)
+        self.host.show_error(title, message)
+
+    def reset(self, dataset=None) -> None:
+        """Forget the evaluation shown (another dataset was opened): numbers, curves, marks."""
+        self.runner.cancel()
+        self._run_when_loaded = False
+        self.live.watch(dataset)
+        self.view, self.focus = None, None
+        self._view_stale, self._confusion_stale = False, True
+        self.state.pool.cancel(CONFUSION)
+        self.controls.status_label.setText("")
+        self.controls.clear_headline()
+        self.plot.clear()
+        self.table.set_rows([])
+        self.errors.set_errors({}, {})
+        self.confusion.set_data(None, {})
+        self.draw_marks()
 
     # ----- views -------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -155,6 +187,7 @@ class EvaluateDock(QDockWidget):
         self._confusion_stale = True
         self._update_confusion()
         self.draw_marks()
+        self.walk.set_result(result)
         self.view_updated.emit()
 
     _confusion_stale = True
@@ -177,22 +210,22 @@ class EvaluateDock(QDockWidget):
         from detector.evaluation.confusion import confusion_matrix
 
         self._confusion_stale = False
-        self._confusion_job += 1
-        job = self._confusion_job
         settings = self.controls.settings()
         self.confusion.set_data(None, {})
-        self.link.window.pool.start(
+        self.state.pool.start(
             confusion_matrix,
             snapshot(result),
             settings.match_iou,
             settings.score_threshold,
-            on_finished=lambda data: self._on_confusion(job, data),
-            on_failed=lambda message: self._fail("Confusion matrix failed", message),
+            key=CONFUSION,  # a newer matrix supersedes this one
+            on_returned=lambda data: self.confusion.set_data(data, self._image_names()),
+            on_errored=lambda exc: self._fail("Confusion matrix failed", describe_error(exc)),
         )
 
-    def _on_confusion(self, job: int, data) -> None:
-        if job == self._confusion_job:
-            self.confusion.set_data(data, self._image_names())
+    def _file_name(self, image_id: int) -> str:
+        dataset = self.live.dataset
+        record = dataset.images.get(image_id) if dataset is not None else None
+        return record.file_name if record is not None else ""
 
     def _image_names(self) -> dict[int, str]:
         dataset = self.live.dataset
@@ -202,10 +235,10 @@ class EvaluateDock(QDockWidget):
 
     def _apply_image_filter(self, mode: str, image_ids: list[int]) -> None:
         if mode == "all":
-            self.link.set_image_filter(None)
+            self.host.set_image_filter(None)
             return
         order = {image_id: rank for rank, image_id in enumerate(image_ids)}
-        self.link.set_image_filter(
+        self.host.set_image_filter(
             image_ids, sort_key=lambda i: order.get(i, len(order)), label=FILTERS[mode]
         )
 
@@ -218,15 +251,15 @@ class EvaluateDock(QDockWidget):
         box = detection_box(result, point.image_id, point.detection_index)
         self.focus = (point.image_id, box)
         self.controls.status_label.setText(point.describe())
-        self.link.go_to(point.image_id, box)
+        self.host.go_to(point.image_id, None if box is None else tuple(float(v) for v in box))
         self.draw_marks()
 
     def draw_marks(self) -> None:
-        canvas = self.link.window.canvas
-        marks_overlay = canvas.boxes_overlay("evaluation", z=30)
-        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=31)
+        canvas = self.host.canvas
+        marks_overlay = canvas.boxes_overlay("evaluation", z=40)  # above the ground truth (30)
+        focus_overlay = canvas.boxes_overlay("evaluation_focus", z=45)
         result = self.live.result()
-        image_id = self.link.current_image_id()
+        image_id = self.state.current_image_id
         on = self.isVisible() and self.controls.marks_check.isChecked()
         if result is None or image_id is None or canvas.image is None or not on:
             marks_overlay.clear()
@@ -250,7 +283,8 @@ class EvaluateDock(QDockWidget):
             return
         try:
             if Path(path).suffix.lower() in (".png", ".svg"):
-                written = export_plot(self.plot.plot, path)
+                with self.plot.without_hover():
+                    written = export_plot(self.plot.plot, path)
             else:
                 written = export_metrics(self.view, result.stats_dict(), path, result)
         except OSError as exc:
@@ -274,18 +308,11 @@ def snapshot(result):
 
 
 # ----- extension entry points (app/extensions.py) --------------------------------------------
-def install(window) -> None:
-    dock = EvaluateDock(window)
-    window.evaluate_dock = dock
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    model_dock = getattr(window, "model_dock", None)
-    if model_dock is not None:
-        window.tabifyDockWidget(model_dock, dock)
-        getattr(window, "predictions_dock", model_dock).raise_()
-    for action in window.menuBar().actions():
-        if action.menu() is not None and action.text().replace("&", "") == "View":
-            action.menu().addAction(dock.toggleViewAction())
-    dock.toggleViewAction().setShortcut("Ctrl+Shift+E")
+def install(host: WindowHost) -> EvaluateDock:
+    dock = EvaluateDock(host)
+    area = Qt.DockWidgetArea.RightDockWidgetArea
+    host.add_dock(dock, area, tabbed=True)  # Ctrl+Shift+E: the Evaluate workspace
+    return dock
 
 
 def add_arguments(parser) -> None:
@@ -297,17 +324,25 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "evaluate", False):
-        dock = window.evaluate_dock
-        dock.show()
-        dock.raise_()
-        width = min(520, int(window.width() * 0.4))
-        window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
-        window.resizeDocks([dock], [900], Qt.Orientation.Vertical)
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if args.evaluate or walk:
+        dock = window.docks["EvaluateDock"]
+        window.workspaces.switch("evaluate")
+        if walk:
+            dock.tabs.setCurrentWidget(dock.walk)
         dock.run()
 
 
 def screenshot_ready(window, args) -> bool:
-    if not getattr(args, "evaluate", False):
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if not (args.evaluate or walk):
         return True
-    return window.evaluate_dock.shows_finished_evaluation()
+    dock = window.docks["EvaluateDock"]
+    if not dock.shows_finished_evaluation():
+        return False
+    if walk and not dock.walk.at_end:
+        if not dock.walk.ready:
+            return False
+        dock.walk.walk_to_end()
+        return False
+    return not window.pool.busy()

@@ -6,6 +6,7 @@ point per detection, in score order) and the interpolated curve whose area is th
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +35,14 @@ class OperatingPoint:
     true_positive: bool
     image_id: int
     detection_index: int
+    file_name: str = ""
 
     def describe(self) -> str:
         verdict = "TP" if self.true_positive else "FP"
+        where = self.file_name or f"image {self.image_id}"
         return (
             f"{self.name}: score ≥ {self.score:.3f} → precision {self.precision:.3f}, "
-            f"recall {self.recall:.3f} ({verdict} on image {self.image_id})"
+            f"recall {self.recall:.3f} ({verdict} on {where})"
         )
 
 
@@ -58,7 +61,14 @@ class PRPlot(QWidget):
         item.setYRange(0, 1.0, padding=0.02)
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
-        self.legend = item.addLegend(offset=(-10, -10), labelTextColor="k")
+        # bottom left: the corner a PR curve never visits (low recall, low precision), on a
+        # white card so a curve passing by never makes a name unreadable
+        self.legend = item.addLegend(
+            offset=(10, -10),
+            labelTextColor="k",
+            brush=pg.mkBrush(255, 255, 255, 235),
+            pen=pg.mkPen(180, 180, 180),
+        )
         self._raw: dict[int, pg.PlotDataItem] = {}
         self._interp: dict[int, pg.PlotDataItem] = {}
         self._marker = pg.ScatterPlotItem(size=14, pen=pg.mkPen("k", width=2), brush=None)
@@ -73,6 +83,7 @@ class PRPlot(QWidget):
         self._curves: dict[int, CurveData] = {}
         self._shown: list[int] = []
         self.hovered: OperatingPoint | None = None
+        self.image_name = lambda _image_id: ""  # image id -> file name, for the tooltips
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.plot.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -95,6 +106,16 @@ class PRPlot(QWidget):
             ap = f"{curve.ap:.3f}" if curve.ap >= 0 else "– (no GT)"
             self.legend.addItem(interp, f"{curve.name}  AP {ap}")
         self.plot.getPlotItem().setTitle(view.settings.describe(), color="k", size="10pt")
+        self._set_hover(None)
+
+    def clear(self) -> None:
+        """Show no curve (no evaluation yet)."""
+        self._curves, self._shown = {}, []
+        self.legend.clear()
+        for item in (*self._raw.values(), *self._interp.values()):
+            item.setData([], [])
+            item.setVisible(False)
+        self.plot.getPlotItem().setTitle("")
         self._set_hover(None)
 
     def _items(self, category_id: int, position: int) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
@@ -145,7 +166,18 @@ class PRPlot(QWidget):
             bool(curve.true_positive[index]),
             int(curve.image_ids[index]),
             int(curve.detection_indices[index]),
+            self.image_name(int(curve.image_ids[index])),
         )
+
+    @contextmanager
+    def without_hover(self):
+        """No hover ring or tooltip while exporting: the file shows the curves only."""
+        hovered = self.hovered
+        self._set_hover(None)
+        try:
+            yield
+        finally:
+            self._set_hover(hovered)
 
     def widget_pos(self, category_id: int, index: int) -> QPoint:
         """Where a curve point is on the plot's viewport (for tests and tooltips)."""

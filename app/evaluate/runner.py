@@ -3,7 +3,8 @@
 The GUI thread snapshots what the job needs (ground truth arrays, which images still need
 the model, the label mapping); the worker detects the rest with ``detect_files``, yielding
 progress after each image so Cancel stops it, then matches and accumulates the whole set.
-Detections land in a sink as they are made, so a cancelled run still fills the cache.
+Each image's detections are yielded as they are made and cached on the GUI thread, so a
+cancelled run still fills the cache.
 """
 
 from __future__ import annotations
@@ -63,37 +64,47 @@ def build_request(dataset, model, cache: DetectionCache) -> RunRequest:
     return RunRequest(model, key, todo, cached, gt, categories, mapping)
 
 
-def evaluation_job(request: RunRequest, sink: dict):
-    """Generator job: detect what is missing, then evaluate everything; returns RunOutput."""
+@dataclass(frozen=True)
+class Detected:
+    """One image the worker ran the model on (yielded as soon as it is done)."""
+
+    image_id: int
+    signature: tuple
+    detections: CachedDetections
+
+
+def evaluation_job(request: RunRequest):
+    """Generator job: detect what is missing (a :class:`Detected` and a :class:`Progress`
+    per image, the model lock held per image), then evaluate everything; returns RunOutput."""
+    from app.model_controller import MODEL_LOCK
+    from app.workers import Progress, locked_steps
+
     total = len(request.todo) + 1
+    detected: dict[int, CachedDetections] = {}
     unreadable: dict[int, str] = {}
-    yield (0, total, "Starting…")
+    yield Progress(0, total, "Starting…")
     if request.todo:
         from detector.inference.batch import detect_files
 
         paths = [path for _, path, _ in request.todo]
-        results = detect_files(request.model, paths, batch_size=1)
+        results = locked_steps(iter(detect_files(request.model, paths, batch_size=1)), MODEL_LOCK)
         for done, (item, result) in enumerate(zip(request.todo, results, strict=True), 1):
             image_id, path, signature = item
             if result.detections is None:
                 unreadable[image_id] = result.error or "unreadable"
             else:
-                sink[image_id] = (signature, CachedDetections.from_detections(result.detections))
-            yield (done, total, f"Detecting {done}/{total - 1}: {path.name}")
-    yield (total - 1, total, "Matching detections to ground truth…")
-    return RunOutput(
-        evaluate_snapshot(request, sink, unreadable),
-        len(request.todo),
-        len(request.cached),
-        unreadable,
-    )
+                detected[image_id] = CachedDetections.from_detections(result.detections)
+                yield Detected(image_id, signature, detected[image_id])
+            yield Progress(done, total, f"Detecting {done}/{total - 1}: {path.name}")
+    yield Progress(total - 1, total, "Matching detections to ground truth…")
+    evaluator = evaluate_snapshot(request, detected, unreadable)
+    return RunOutput(evaluator, len(request.todo), len(request.cached), unreadable)
 
 
-def evaluate_snapshot(request: RunRequest, sink: dict, unreadable: dict[int, str]):
+def evaluate_snapshot(request: RunRequest, detected: dict, unreadable: dict[int, str]):
     from detector.evaluation import IncrementalEvaluator, from_arrays
 
-    detections = dict(request.cached)
-    detections.update({image_id: dets for image_id, (_sig, dets) in sink.items()})
+    detections = {**request.cached, **detected}
     gt = {i: inst for i, inst in request.gt.items() if i not in unreadable}
     dt = {i: detections_instances(detections.get(i), request.mapping) for i in gt}
     evaluator = IncrementalEvaluator(from_arrays(gt, dt, request.categories))
@@ -101,8 +112,12 @@ def evaluate_snapshot(request: RunRequest, sink: dict, unreadable: dict[int, str
     return evaluator
 
 
+RUN = "evaluate.run"
+
+
 class RunController(QObject):
-    """One evaluation run at a time; signals arrive on the GUI thread."""
+    """One evaluation run at a time; signals arrive on the GUI thread. Each image's
+    detections go to the cache as they arrive, so a cancelled run still fills it."""
 
     progress = Signal(int, int, str)
     finished = Signal(object)  # RunOutput
@@ -113,61 +128,55 @@ class RunController(QObject):
         super().__init__(parent)
         self._pool = pool
         self.cache = DetectionCache()
-        self._worker = None
-        self._sink: dict = {}
         self._key = ""
-        self._run = 0  # callbacks of an older (cancelled) run are ignored
 
     @property
     def running(self) -> bool:
-        return self._worker is not None
+        return self._pool.running(RUN)
 
     def start(self, dataset, model) -> bool:
         if self.running:
             return False
         request = build_request(dataset, model, self.cache)
-        self._sink, self._key = {}, request.key
-        self._run += 1
-        run = self._run
-        self._worker = self._pool.start(
+        self._key = key = request.key
+        worker = self._pool.start(
             evaluation_job,
             request,
-            self._sink,
-            on_finished=lambda output: self._on_finished(run, output),
-            on_failed=lambda message: self._on_failed(run, message),
-            on_progress=lambda done, total, text: self._on_progress(run, done, total, text),
+            key=RUN,
+            on_yielded=lambda found: self.cache.put(
+                found.image_id, found.signature, key, found.detections
+            ),
+            on_progress=self._on_progress,
+            on_returned=self._on_finished,
+            on_errored=self._on_failed,
         )
-        if self._worker is None:
+        if worker is None:
             return False
         self.running_changed.emit(True)
         return True
 
     def cancel(self) -> None:
-        """Stop at the next image; what was detected so far stays in the cache."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self._end()
+        """Stop at the next image; what was detected so far still reaches the cache."""
+        if self.running:
+            self._pool.cancel(RUN, drop=False)
+            self.running_changed.emit(False)
 
-    def _keep_detections(self) -> None:
-        for image_id, (signature, dets) in list(self._sink.items()):
-            self.cache.put(image_id, signature, self._key, dets)
-        self._sink.clear()
-
-    def _end(self) -> None:
-        self._keep_detections()
-        self._worker = None
-        self.running_changed.emit(False)
-
-    def _on_progress(self, run: int, done: int, total: int, text: str) -> None:
-        if run == self._run and self.running:
+    def _on_progress(self, done: int, total: int, text: str) -> None:
+        if self.running:
             self.progress.emit(done, total, text)
 
-    def _on_finished(self, run: int, output: RunOutput) -> None:
-        if run == self._run and self.running:
-            self._end()
-            self.finished.emit(output)
+    def _on_finished(self, output: RunOutput) -> None:
+        if not self.running:
+            return  # cancelled just as it finished
+        self._pool.cancel(RUN)  # done: no longer running (the thread ends on its own)
+        self.running_changed.emit(False)
+        self.finished.emit(output)
 
-    def _on_failed(self, run: int, message: str) -> None:
-        if run == self._run and self.running:
-            self._end()
-            self.failed.emit(message)
+    def _on_failed(self, exc: Exception) -> None:
+        from app.workers import describe_error
+
+        if not self.running:
+            return
+        self._pool.cancel(RUN)
+        self.running_changed.emit(False)
+        self.failed.emit(describe_error(exc))

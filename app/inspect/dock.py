@@ -1,11 +1,15 @@
 """The Inspect dock: a pipeline of stages; choosing one draws it on the canvas.
 
 Coordinator only: the TraceSession traces in workers, the sliders set its thresholds, the
-stage list picks which ``Stage`` draws, and canvas hover / clicks go to that stage. Also the
-extension hooks (``install``, ``--stage``, ``screenshot_ready``).
+stage list picks which ``Stage`` draws, and canvas hover / clicks go to that stage. It follows
+the window's state (:class:`app.state.AppState`): a new current image is traced when the
+dock is shown; a hidden or closed dock draws nothing (its drawings leave the canvas). Also
+the extension hooks (``install``, ``--stage``, ``screenshot_ready``).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
@@ -22,12 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import tour
 from app.inspect.session import TraceSession
 from app.inspect.sliders import ThresholdSliders
 from app.inspect.stage import InspectContext, Stage
 from app.inspect.stages import STAGE_CLASSES
 
+if TYPE_CHECKING:
+    from app.extensions import WindowHost
+
 STAGE_KEYS = [cls.key for cls in STAGE_CLASSES]
+OTHER_DOCK_STAGES = ["pr_walk"]  # --stage values another dock shows (the Evaluate dock)
 
 
 class _ClickFilter(QObject):
@@ -49,12 +58,16 @@ class _ClickFilter(QObject):
 
 
 class InspectDock(QDockWidget):
-    def __init__(self, window) -> None:
-        super().__init__("Inspect", window)
+    """``window`` is the host (:class:`app.extensions.WindowHost`); ``state`` its model."""
+
+    def __init__(self, host: WindowHost) -> None:
+        super().__init__("Inspect", host if isinstance(host, QWidget) else None)
         self.setObjectName("inspect_dock")
-        self.window = window
-        self.session = TraceSession(window.pool, self)
-        self.context = InspectContext(window, self.session)
+        self.window = host
+        self.state = host.state
+        self.session = TraceSession(self.state.pool, self)
+        self.context = InspectContext(host, self.session)
+        self.example_shown = False  # --screenshot --stage: the stage's example was shown
         self.stages: list[Stage] = [cls(self.context) for cls in STAGE_CLASSES]
         self._build()
         self._connect()
@@ -92,13 +105,13 @@ class InspectDock(QDockWidget):
         self.stage_list.currentRowChanged.connect(self._on_stage_chosen)
         self.sliders.changed.connect(lambda values: self.session.set_settings(**values))
         self.session.trace_changed.connect(self._on_trace)
-        self.session.post_changed.connect(lambda: self.current_stage().post_changed())
+        self.session.post_changed.connect(self._on_post_changed)
         self.session.busy_changed.connect(self._on_busy)
         self.session.failed.connect(lambda msg: self.window.show_error("Inspect failed", msg))
         self.window.canvas.cursor_moved.connect(self._on_hover)
-        self.window.image_changed.connect(lambda _id: self._on_image_shown())
-        self.window.models.model_loaded.connect(lambda _m: self._auto_trace())
-        self.visibilityChanged.connect(lambda visible: visible and self._auto_trace())
+        self.state.image_loaded.connect(lambda _id, _decoded: self._on_image_shown())
+        self.state.model_changed.connect(lambda _m: self._auto_trace())
+        self.visibilityChanged.connect(self._on_visibility)
         self._click_filter = _ClickFilter(self)
         self.window.canvas.viewport().installEventFilter(self._click_filter)
 
@@ -116,6 +129,20 @@ class InspectDock(QDockWidget):
         self.panels.setCurrentIndex(max(row, 0))
         self.current_stage().refresh()
 
+    def _on_visibility(self, visible: bool) -> None:
+        """Shown: draw the current stage (tracing the image if needed); hidden or closed:
+        take every drawing of every stage off the canvas."""
+        self.context.shown = visible
+        if visible:
+            self.current_stage().refresh()
+            self._auto_trace()
+        else:
+            self.context.clear()
+
+    def _on_post_changed(self) -> None:
+        if self.context.shown:
+            self.current_stage().post_changed()
+
     def click(self, x: float, y: float) -> bool:
         if self.session.trace is None:
             return False
@@ -127,19 +154,19 @@ class InspectDock(QDockWidget):
 
     # ----- tracing -----------------------------------------------------------------------
     def trace_current(self) -> None:
-        image = self.window.current_image()
-        model = self.window.models.model
+        image = self.state.current_image()
+        model = self.state.models.model
         if image is None:
             self.status.setText("Open an image first.")
             return
         if model is None:
             self.status.setText("Loading the model…")
-            self.window.models.ensure_loaded()
+            self.state.models.ensure_loaded()
             return
         self.session.request(self.context.truth_source.image_key(), model, image)
 
     def _auto_trace(self) -> None:
-        if self.isVisible() and self.window.current_image() is not None:
+        if self.isVisible() and self.state.current_image() is not None:
             self.trace_current()
 
     def _on_image_shown(self) -> None:
@@ -162,56 +189,44 @@ class InspectDock(QDockWidget):
             self.status.setText(message)
 
 
-def install(window) -> None:
-    dock = InspectDock(window)
-    window.inspect_dock = dock
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    menu = getattr(window, "inspect_menu", None) or window.menuBar().addMenu("&Inspect")
-    action = dock.toggleViewAction()
-    action.setShortcut("Ctrl+I")
-    menu.addAction(action)
+def install(host: WindowHost) -> InspectDock:
+    dock = InspectDock(host)
+    host.add_dock(dock, Qt.DockWidgetArea.RightDockWidgetArea)  # Ctrl+I: the Inspect workspace
     dock.hide()
+    tour.install(host)  # Help > Getting started walks these stages (and the PR walk)
+    return dock
 
 
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--stage",
-        choices=STAGE_KEYS,
+        choices=[*STAGE_KEYS, *OTHER_DOCK_STAGES],
         default=None,
         help="open the Inspect dock at this stage of the first image",
     )
 
 
 def apply_arguments(window, args) -> None:
-    if getattr(args, "stage", None):
-        dock = window.inspect_dock
-        window.tabifyDockWidget(window.image_dock, dock)  # the full left column
-        dock.show()
-        dock.raise_()
-        window.resize(max(window.width(), 1600), max(window.height(), 1000))
-        right = [window.classes_dock, window.predictions_dock, window.model_dock]
-        right += [d for d in [getattr(window, "evaluate_dock", None)] if d is not None]
-        for other in right[1:]:  # one narrow column on the right: room for the canvas
-            window.tabifyDockWidget(right[0], other)
-        right[0].raise_()
-        horizontal = Qt.Orientation.Horizontal
-        window.resizeDocks([dock, right[0]], [420, 250], horizontal)
+    if args.stage in STAGE_KEYS:
+        dock = window.docks["inspect_dock"]
+        window.workspaces.switch("inspect")
         dock.select_stage(args.stage)
         window.models.ensure_loaded()
+    tour.first_run(window, args)
 
 
 def screenshot_ready(window, args) -> bool:
     """With ``--stage``: the first image is traced and its stage drawn."""
-    if not getattr(args, "stage", None):
+    if args.stage not in STAGE_KEYS:
         return True
-    dock = window.inspect_dock
-    if window.current_image() is None:
+    dock = window.docks["inspect_dock"]
+    if window.state.current_image() is None:
         return False
     if dock.session.trace is None or dock.session.busy:
         dock._auto_trace()
         return False
-    if not getattr(dock, "_example_shown", False):
-        dock._example_shown = True
+    if not dock.example_shown:
+        dock.example_shown = True
         dock.current_stage().show_example()
         return False
     return not window.pool.busy()

@@ -4,38 +4,41 @@
 a worker). ``set_settings(...)`` changes the post-processing thresholds: score / NMS changes
 are previewed at once in numpy (``preview.postprocess_preview``, no model) and then made
 exact (masks included) by ``Trace.rerun`` in a worker; RPN changes go to the worker only.
-A result that arrives after a newer request is dropped. At most one rerun is in flight: a
-slider moved meanwhile queues one more (the latest settings), so a slow drag never piles
-up workers that fight the GUI thread for the GIL and the two CPU cores.
+Every job runs under one worker key (``TRACE``): a newer request supersedes the older
+job, whose result never arrives. At most one rerun is in flight: a slider moved meanwhile
+queues one more (the latest settings), so a slow drag never piles up workers that fight
+the GUI thread for the GIL and the two CPU cores. Jobs hold the window's model lock
+(``app.model_controller.MODEL_LOCK``) while they use the module.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.inspect.preview import BoxPostprocess, from_trace, postprocess_preview
+from app.model_controller import MODEL_LOCK
+from app.workers import Progress, describe_error
 
 MAX_CACHED = 4
 MAX_PREVIEWS = 32  # slider positions remembered per trace (dragging back is instant)
 RERUN_DELAY_MS = 150
 BOX_SETTINGS = ("score_thresh", "nms_thresh")
 RPN_SETTINGS = ("rpn_nms_thresh", "rpn_post_nms_top_n")
-# one job at a time uses the model: the training view flips it to training mode meanwhile
-MODEL_LOCK = threading.Lock()
+TRACE = "inspect.trace"
+__all__ = ["MODEL_LOCK", "TraceSession"]  # MODEL_LOCK: the window's one model lock
 
 
 def _trace_job(model, image, settings: dict):
     from detector.trace import trace_image
 
-    yield 0, 3, "backbone, RPN and heads…"
+    yield Progress(0, 3, "backbone, RPN and heads…")
     with MODEL_LOCK:
         base = trace_image(model, image)
-    yield 1, 3, "NMS records…"
+    yield Progress(1, 3, "NMS records…")
     _ = base.rpn.nms, base.roi.nms  # computed here, not on the GUI thread
-    yield 2, 3, "thresholds…"
+    yield Progress(2, 3, "thresholds…")
     with MODEL_LOCK:
         return base, _rerun(base, settings)
 
@@ -65,7 +68,6 @@ class TraceSession(QObject):
         super().__init__(parent)
         self._pool = pool
         self._cache: OrderedDict[tuple, object] = OrderedDict()
-        self._token = 0
         self._running = 0
         self.key: tuple | None = None
         self.trace = None
@@ -94,7 +96,6 @@ class TraceSession(QObject):
         if key == self.key and (self.trace is not None or self._running):
             return
         self.key = key
-        self._token += 1
         base = self._cache.get(key)
         if base is not None:
             self._cache.move_to_end(key)
@@ -103,7 +104,7 @@ class TraceSession(QObject):
             self._start(_trace_job, model, image, dict(self.settings), "tracing…")
 
     def clear(self) -> None:
-        self._token += 1
+        self._pool.cancel(TRACE)
         self.key, self.trace, self.post = None, None, None
         self.trace_changed.emit(None)
 
@@ -116,7 +117,6 @@ class TraceSession(QObject):
             return
         if set(changed) <= set(BOX_SETTINGS) and self._rpn_settings_match():
             self.preview()
-        self._token += 1
         self._rerun_timer.start()
 
     def preview(self) -> None:
@@ -156,44 +156,37 @@ class TraceSession(QObject):
 
     def _start(self, job, *args, rerun: bool = False) -> None:
         message = args[-1]
-        token = self._token
         self._running += 1
         self.busy_changed.emit(True, message)
+        wanted = dict(self.settings)
         self._pool.start(
             job,
             *args[:-1],
-            on_finished=lambda result, t=token, k=self.key: self._finished(t, k, result, rerun),
-            on_failed=lambda message: self._failed(message, rerun),
+            key=TRACE,
+            on_returned=lambda result, k=self.key: self._finished(k, wanted, result, rerun),
+            on_errored=lambda exc: self.failed.emit(describe_error(exc)),
             on_progress=lambda done, total, text: self.busy_changed.emit(True, text),
+            on_finished=lambda: self._job_done(rerun),
         )
 
-    def _rerun_done(self, rerun: bool) -> None:
-        if not rerun:
-            return
-        self._rerun_running = False
-        if self._rerun_pending:
-            self._rerun_pending = False
-            self._start_rerun()
-
-    def _finished(self, token: int, key: tuple, result, rerun: bool = False) -> None:
-        self._job_done()
-        self._rerun_done(rerun)
+    def _finished(self, key: tuple, wanted: dict, result, rerun: bool) -> None:
         base, trace = result
         self._cache[key] = base
         self._cache.move_to_end(key)
         while len(self._cache) > MAX_CACHED:
             self._cache.popitem(last=False)
-        if token != self._token:
-            return
+        if key != self.key or (rerun and wanted != self.settings):
+            return  # another image, or a slider moved since: the queued rerun shows it
         self.trace = trace
         self.post = from_trace(trace)
         self.trace_changed.emit(trace)
 
-    def _failed(self, message: str, rerun: bool = False) -> None:
-        self._job_done()
-        self._rerun_done(rerun)
-        self.failed.emit(message)
-
-    def _job_done(self) -> None:
+    def _job_done(self, rerun: bool) -> None:
+        """Every job ends here (also a superseded one): busy, and the queued rerun."""
         self._running -= 1
         self.busy_changed.emit(self._running > 0, "")
+        if rerun:
+            self._rerun_running = False
+            if self._rerun_pending:
+                self._rerun_pending = False
+                self._start_rerun()

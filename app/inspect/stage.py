@@ -16,11 +16,16 @@ from app.overlays import BoxesOverlay, BoxSet
 
 
 class InspectContext:
+    """``window``: the host (:class:`app.extensions.WindowHost`); ``shown``: False while the
+    dock is hidden or closed (stages then draw nothing)."""
+
     def __init__(self, window, session) -> None:
         self.window = window
+        self.state = window.state
         self.canvas = window.canvas
         self.session = session
-        self.truth_source = GroundTruthSource(window)
+        self.shown = False
+        self.truth_source = GroundTruthSource(window.state)
         self._overlays: dict[str, BoxesOverlay] = {}
         self._items: dict[str, QGraphicsItem] = {}
         self._masks: dict[str, object] = {}
@@ -133,6 +138,8 @@ class Stage:
     def refresh(self) -> None:
         """Redraw (the dock calls it when the trace or a threshold changed)."""
         self.ctx.clear()
+        if not self.ctx.shown:
+            return
         if self.ctx.trace is None:
             self.info.setText("<i>No trace yet: press Trace (or open an image).</i>")
             return

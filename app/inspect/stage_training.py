@@ -33,6 +33,21 @@ def _training_job(model, image, boxes_image, labels, masks):
     return training_view(private, image, boxes_image, labels, masks, seed=0)
 
 
+def _known_to(truth, num_classes: int):
+    """(the ground truth of classes the model has, the names of the others, or "")."""
+    known = (truth.labels > 0) & (truth.labels < num_classes)
+    if known.all():
+        return truth, ""
+    lacking = sorted({name for name, ok in zip(truth.names, known, strict=True) if not ok})
+    kept = type(truth)(
+        truth.boxes_image[known],
+        truth.labels[known],
+        [n for n, ok in zip(truth.names, known, strict=True) if ok],
+        [m for m, ok in zip(truth.masks, known, strict=True) if ok] if truth.masks else [],
+    )
+    return kept, ", ".join(lacking)
+
+
 class TrainingStage(Stage):
     key = "training"
     title = "9 Training view"
@@ -52,11 +67,16 @@ class TrainingStage(Stage):
         self.view = None
         self._view_trace = None
         self.running = False
+        self.skipped = ""  # the classes of this image's objects that the model lacks
 
     def compute(self) -> None:
         trace, truth = self.ctx.trace, self.ctx.truth()
         model = self.ctx.window.models.model
         if trace is None or model is None or len(truth) == 0 or self.running:
+            return
+        truth, skipped = _known_to(truth, model.num_classes)
+        if len(truth) == 0:
+            self.info.setText(f"No object of this image is of a class the model knows ({skipped}).")
             return
         image = self.ctx.window.current_image()
         try:
@@ -65,6 +85,7 @@ class TrainingStage(Stage):
             masks = None
             self.ctx.window.show_error("Ground-truth mask ignored", str(error))
         self.running = True
+        self.skipped = f"Skipped objects of classes the model lacks: {skipped}." if skipped else ""
         self.info.setText("Computing the training view…")
         self.ctx.window.pool.start(
             _training_job,
@@ -73,8 +94,8 @@ class TrainingStage(Stage):
             truth.boxes_image,
             truth.labels,
             masks,
-            on_finished=lambda view, t=trace: self._done(t, view),
-            on_failed=self._failed,
+            on_returned=lambda view, t=trace: self._done(t, view),
+            on_errored=lambda exc: self._failed(str(exc)),
         )
 
     def _done(self, trace, view) -> None:
@@ -127,7 +148,7 @@ class TrainingStage(Stage):
             ),
         ]
         rows += loss_rows(view.losses, self._model_has_masks())
-        self.info.setText(table(rows))
+        self.info.setText(table(rows) + (f"<p>{self.skipped}</p>" if self.skipped else ""))
 
     def _model_has_masks(self) -> bool:
         model = self.ctx.window.models.model

@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="images per forward pass (default: 1 on CPU, 4 on CUDA)",
     )
+    parser.add_argument(
+        "--keep-shards",
+        action="store_true",
+        help="under torchrun: keep OUT.shards/ after merging (a rerun reuses complete shards)",
+    )
 
 
 def collect_inputs(inputs: list[str]) -> tuple[list[Path], Path | None]:
@@ -62,40 +67,93 @@ def collect_inputs(inputs: list[str]) -> tuple[list[Path], Path | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from detector.inference import distributed
+    from detector.inference.shard import job_fingerprint
+    from detector.models import load_model
+
+    world = distributed.current_world()
+    files, root = collect_inputs(args.inputs)
+    settings = {} if args.score_thresh is None else {"box_score_thresh": args.score_thresh}
+    weights = None if str(args.weights).lower() == "none" else args.weights
+    device = world.device(args.device)
+    model = load_model(args.model, weights=weights, device=device, **settings)
+    if not model.trained and world.is_main:
+        print(f"warning: {model.describe()}", file=sys.stderr)
+    job = {"model": args.model, "weights": str(args.weights), **settings}
+    fingerprint = job_fingerprint(files, job, world.world_size)
+    with distributed.session(world, device):
+        records = _records_of_shard(model, files, root, world, args, fingerprint)
+        totals = distributed.gather(world, len(records))
+        if world.is_main:
+            code = _merge_and_write(model, files, records, world, args, fingerprint, totals)
+        distributed.barrier(world)
+    return code if world.is_main else 0
+
+
+def _records_of_shard(model, files, root, world, args, fingerprint) -> list:
+    """Detect this rank's shard (or read it back when a previous run completed it)."""
+    from detector.inference.shard import read_shard, shard_indices, shard_path, write_shard
+
+    path = shard_path(args.out, world.rank, world.world_size)
+    if world.distributed and (done := read_shard(path, fingerprint)) is not None:
+        print(f"rank {world.rank}: shard already complete in {path}, skipped", file=sys.stderr)
+        return done
+    indices = list(shard_indices(len(files), world.rank, world.world_size))
+    records = list(_detect_records(model, files, indices, root, world, args))
+    if world.distributed:
+        write_shard(path, records, fingerprint, world.rank, world.world_size)
+    return records
+
+
+def _detect_records(model, files, indices, root, world, args):
     from tqdm import tqdm
 
     from detector.inference.batch import detect_files
     from detector.inference.detections import detections_to_coco
-    from detector.io.files import atomic_write_json
-    from detector.models import load_model
+    from detector.inference.shard import FileRecord
 
-    files, root = collect_inputs(args.inputs)
-    settings = {} if args.score_thresh is None else {"box_score_thresh": args.score_thresh}
-    weights = None if str(args.weights).lower() == "none" else args.weights
-    model = load_model(args.model, weights=weights, device=args.device, **settings)
-    if not model.trained:
-        print(f"warning: {model.describe()}", file=sys.stderr)
     batch_size = args.batch_size or (4 if model.device.type == "cuda" else 1)
-    images, annotations, failures = [], [], 0
-    progress = tqdm(total=len(files), unit="img", desc="detect", file=sys.stderr)
-    for result in detect_files(model, files, batch_size=batch_size):
+    label = f"detect rank {world.rank}/{world.world_size}" if world.distributed else "detect"
+    progress = tqdm(
+        total=len(indices), unit="img", desc=label, file=sys.stderr, position=world.rank
+    )
+    paths = [files[i] for i in indices]
+    results = detect_files(model, paths, batch_size=batch_size)
+    for index, result in zip(indices, results, strict=True):
         progress.update(1)
+        name = (result.path.relative_to(root) if root else result.path).as_posix()
         if result.error is not None:
-            failures += 1
             progress.write(f"skipped {result.error}", file=sys.stderr)
+            yield FileRecord(index, name, error=str(result.error))
             continue
-        image_id = len(images) + 1
-        name = result.path.relative_to(root) if root else result.path
-        images.append(
-            {
-                "id": image_id,
-                "file_name": name.as_posix(),
-                "width": result.width,
-                "height": result.height,
-            }
-        )
-        annotations += detections_to_coco(result.detections, image_id, len(annotations) + 1)
+        annotations = detections_to_coco(result.detections, 0, 0)
+        for annotation in annotations:
+            del annotation["id"], annotation["image_id"]
+        yield FileRecord(index, name, result.width, result.height, annotations)
     progress.close()
+
+
+def _merge_and_write(model, files, records, world, args, fingerprint, totals) -> int:
+    """Rank 0: gather the shards, merge them in file order, write one COCO file atomically."""
+    import shutil
+
+    from detector.inference.shard import (
+        check_complete,
+        merge_records,
+        read_shard,
+        shard_folder,
+        shard_path,
+    )
+    from detector.io.files import atomic_write_json
+
+    if world.distributed:
+        records = []
+        for rank in range(world.world_size):
+            shard = read_shard(shard_path(args.out, rank, world.world_size), fingerprint)
+            records += shard or []
+        print(f"merged {world.world_size} shards: {totals} files per rank", file=sys.stderr)
+    check_complete(records, len(files))
+    images, annotations, errors = merge_records(records)
     categories = [
         {"id": i, "name": n, "supercategory": ""}
         for i, n in enumerate(model.categories)
@@ -108,8 +166,10 @@ def run(args: argparse.Namespace) -> int:
         "categories": categories,
     }
     atomic_write_json(args.out, document)
+    if world.distributed and not args.keep_shards:
+        shutil.rmtree(shard_folder(args.out), ignore_errors=True)
     print(
         f"wrote {args.out}: {len(images)} images, {len(annotations)} detections"
-        + (f", {failures} unreadable files skipped" if failures else "")
+        + (f", {len(errors)} unreadable files skipped" if errors else "")
     )
     return 0 if images else 1

@@ -20,12 +20,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from detector.evaluation import evaluate, from_coco
+    from detector.evaluation import from_coco
     from detector.evaluation.report import per_class_table
+    from detector.inference import distributed
 
-    result = evaluate(
-        from_coco(_load(args.gt), _load(args.detections), args.iou_type), args.iou_type
-    )
+    world = distributed.current_world()
+    data = from_coco(_load(args.gt), _load(args.detections), args.iou_type)
+    result = _evaluate(data, args.iou_type, world)
+    if result is None:  # a rank other than 0 under torchrun: its shard went to rank 0
+        return 0
     print("\n".join(result.summary_lines()))
     if args.per_class or args.json is None:
         print()
@@ -41,6 +44,23 @@ def run(args: argparse.Namespace) -> int:
         write_pr_plot(result, args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _evaluate(data, iou_type: str, world):
+    """One process: evaluate. Under torchrun: match this rank's images, merge on rank 0."""
+    from detector.evaluation import EvalParams, evaluate
+    from detector.evaluation.shards import evaluate_shard, result_from_blocks, shard_image_ids
+    from detector.inference import distributed
+
+    if not world.distributed:
+        return evaluate(data, iou_type)
+    params = EvalParams()
+    with distributed.session(world, "cpu"):
+        image_ids = shard_image_ids(data, world.rank, world.world_size)
+        blocks = distributed.gather_to_main(
+            world, evaluate_shard(data, image_ids, iou_type, params)
+        )
+    return result_from_blocks(data, blocks, iou_type, params) if world.is_main else None
 
 
 def _load(path: Path):

@@ -150,3 +150,11 @@ def scale_boxes(boxes: np.ndarray, scale_x: float, scale_y: float) -> np.ndarray
     boxes = as_boxes(boxes)
     factors = np.array([scale_x, scale_y, scale_x, scale_y], dtype=np.float32)
     return boxes * factors
+
+
+BOX_DECIMALS = 2  # a hundredth of a pixel, as COCO's own files use
+
+
+def round_box(box, decimals: int = BOX_DECIMALS) -> tuple[float, float, float, float]:
+    """A box drawn or moved by hand, to ``decimals`` (a mouse gives 15 meaningless digits)."""
+    return tuple(round(float(v), decimals) for v in box)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QMessageBox
 
-from app.main_window import MainWindow
 from detector.store import save_dataset
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -39,19 +39,13 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, folder):
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1000, 700)
-    window.show()
-    window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
+def window(open_window, folder):
+    window = open_window(folder, size=(1000, 700))
     window.canvas.actual_size()  # 1 image pixel = 1 screen pixel, image at the origin
     window.canvas.horizontalScrollBar().setValue(window.canvas.horizontalScrollBar().minimum())
     window.canvas.verticalScrollBar().setValue(window.canvas.verticalScrollBar().minimum())
     window.canvas.setFocus()
-    yield window
-    window.close()
+    return window
 
 
 def view_point(window, x: float, y: float) -> QPoint:
@@ -159,7 +153,7 @@ def test_edit_shortcuts(qtbot, window):
     assert list(boxes(window).values()) == [(21.0, 30.0, 61.0, 60.0)]
     key(qtbot, window, Qt.Key.Key_Space)
     assert window.dataset.images[2].verified
-    assert "✓" in window.image_dock.list_widget.currentItem().text()
+    assert "✓" in window.image_dock.current_text()
     key(qtbot, window, Qt.Key.Key_T)
     assert not window.canvas.boxes_overlay("objects").show_labels
     key(qtbot, window, Qt.Key.Key_F1)
@@ -238,6 +232,9 @@ def test_accept_predictions_keeps_masks_and_never_saves_unaccepted(qtbot, window
     )
     window.predictions_dock.set_threshold(0.5)
     window.predictions_dock.accept_all_requested.emit()  # the zebra, a class the set lacks
+    prompt = window.commands.new_classes_prompt  # asked first, never created silently
+    assert "zebra" in prompt.text() and window.dataset.category_by_name("zebra") is None
+    qtbot.mouseClick(prompt.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     zebra = window.dataset.category_by_name("zebra")
     assert zebra is not None
     assert [
@@ -262,7 +259,7 @@ def test_detect_all_with_progress(qtbot, window):
     )
     window.models.set_model(model)
     window.assist.detect_all()
-    qtbot.waitUntil(lambda: window.assist.detect_all_worker is None, timeout=60000)
+    qtbot.waitUntil(lambda: not window.assist.detecting_all, timeout=60000)
     assert set(window.detections) == set(window.images)
     assert "Detected all" in window.statusBar().currentMessage()
 

@@ -12,54 +12,12 @@ import json
 
 import numpy as np
 import pytest
+from fakes import FakeModel, fake_detections
 from PySide6.QtCore import Qt
 
 from app.evaluate.inputs import CachedDetections, file_signature, model_key
 from detector.data.edits import update_object
 from detector.store import save_dataset
-
-SHAPE_NAMES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]
-
-
-class FakeModel:
-    """Enough of a DetModel for the cache key and the label mapping (never run here)."""
-
-    architecture = "fake"
-    source = "precomputed"
-    trained = True
-    settings = {"box_score_thresh": 0.05}
-    categories = SHAPE_NAMES
-    device = "cpu"
-
-    def module(self, _images):  # pragma: no cover - the test fails if it is ever called
-        raise AssertionError("the model ran although every image was cached")
-
-
-def fake_detections(dataset, seed: int = 0) -> dict[int, CachedDetections]:
-    rng = np.random.default_rng(seed)
-    out = {}
-    for image_id in sorted(dataset.images):
-        boxes, labels, scores = [], [], []
-        for obj in dataset.objects_in(image_id):
-            if rng.random() < 0.15:
-                continue  # a miss
-            box = np.array(obj.box) + rng.normal(0, 2.0, 4)
-            label = obj.category_id if rng.random() > 0.1 else rng.integers(1, 6)
-            boxes.append(box)
-            labels.append(label)
-            scores.append(rng.uniform(0.3, 1.0))
-        for _ in range(rng.integers(0, 3)):  # invented objects
-            x, y = rng.uniform(0, 200, 2)
-            boxes.append([x, y, x + 30, y + 30])
-            labels.append(rng.integers(1, 6))
-            scores.append(rng.uniform(0.05, 0.9))
-        order = np.argsort(-np.array(scores))
-        out[image_id] = CachedDetections(
-            np.array(boxes, np.float32).reshape(-1, 4)[order],
-            np.array(labels, np.int64)[order],
-            np.array(scores, np.float32)[order],
-        )
-    return out
 
 
 @pytest.fixture
@@ -73,21 +31,9 @@ def window(open_window, folder):
 
 
 @pytest.fixture
-def dock(qtbot, window):
+def dock(window, evaluated_dock):
     """The dock after a finished evaluation of the sample set with cached detections."""
-    dock = window.evaluate_dock
-    dock.show()
-    dock.raise_()
-    dataset = dock.link.dataset()
-    model = FakeModel()
-    window.models.model = model
-    for image_id, dets in fake_detections(dataset).items():
-        signature = file_signature(dataset.image_path(image_id))
-        dock.runner.cache.put(image_id, signature, model_key(model), dets)
-    with qtbot.waitSignal(dock.view_updated, timeout=20000):
-        dock.run()
-    qtbot.waitUntil(lambda: not window.pool.busy(), timeout=10000)
-    return dock
+    return evaluated_dock(window)
 
 
 def engine_result(dataset, detections):
@@ -111,7 +57,7 @@ def engine_result(dataset, detections):
 
 
 def test_table_equals_eval_cli_engine(dock):
-    dataset = dock.link.dataset()
+    dataset = dock.state.dataset
     expected = {row.name: row for row in engine_result(dataset, fake_detections(dataset)).per_class}
     rows = {row.name: row for row in dock.view.rows}
     assert set(rows) == {"circle", "square", "triangle", "star", "hexagon"}
@@ -154,7 +100,7 @@ def test_click_on_curve_point_lands_on_its_detection(qtbot, dock, window):
     assert dock.plot.hovered is not None and dock.plot.hovered.index == index
     assert "precision" in dock.plot.info_label.text()
     qtbot.mouseClick(dock.plot.plot.viewport(), Qt.MouseButton.LeftButton, pos=position)
-    qtbot.waitUntil(lambda: dock.link.current_image_id() == image_id, timeout=10000)
+    qtbot.waitUntil(lambda: dock.state.current_image_id == image_id, timeout=10000)
     qtbot.waitUntil(lambda: len(window.canvas.boxes_overlay("evaluation_focus").boxes) == 1)
     focus = window.canvas.boxes_overlay("evaluation_focus").boxes[0]
     dt = dock.live.result().data.detections(image_id)
@@ -167,7 +113,7 @@ def test_click_on_curve_point_lands_on_its_detection(qtbot, dock, window):
 
 
 def test_editing_a_box_changes_the_ap(qtbot, dock):
-    dataset = dock.link.dataset()
+    dataset = dock.state.dataset
     before = {row.name: row.ap for row in dock.view.rows}
     circle = next(o for o in dataset.iter_objects() if o.category_id == 1)
     with qtbot.waitSignal(dock.view_updated, timeout=5000):
@@ -183,7 +129,7 @@ def test_editing_a_box_changes_the_ap(qtbot, dock):
 
 def fake_detections_of(dock) -> dict[int, CachedDetections]:
     """The detections the dock evaluated, back from its cache."""
-    dataset, key = dock.link.dataset(), model_key(FakeModel())
+    dataset, key = dock.state.dataset, model_key(FakeModel())
     return {
         i: dock.runner.cache.get(i, file_signature(dataset.image_path(i)), key)
         for i in dataset.images
@@ -206,7 +152,7 @@ def test_error_filters_list_images_by_errors(qtbot, dock, window):
     target = dock.errors.shown_ids()[0]
     assert f"FN {errors[target][1]}" in first.data()
     dock.errors.list_view.clicked.emit(first)
-    qtbot.waitUntil(lambda: dock.link.current_image_id() == target, timeout=10000)
+    qtbot.waitUntil(lambda: dock.state.current_image_id == target, timeout=10000)
     marks = window.canvas.boxes_overlay("evaluation")
     qtbot.waitUntil(lambda: len(marks.boxes) > 0, timeout=5000)
     assert "" in marks.labels, "the image with the most misses shows its FN boxes"

@@ -47,8 +47,8 @@ def window(open_window, sample_folder):
 
 
 def test_cancel_keeps_what_was_detected_and_rerun_reuses_it(qtbot, window):
-    dock = window.evaluate_dock
-    dock.show()
+    dock = window.docks["EvaluateDock"]
+    window.workspaces.switch("evaluate")
     model = SlowModel()
     window.models.model = model
     progress: list[tuple[int, int]] = []
@@ -72,7 +72,7 @@ def test_cancel_keeps_what_was_detected_and_rerun_reuses_it(qtbot, window):
     assert finished[0].reused + finished[0].detected == 20
     assert model.calls <= 20 + 1  # at most the image in flight at cancel ran twice
 
-    dataset = dock.link.dataset()
+    dataset = dock.state.dataset
     obj = next(iter(dataset.iter_objects()))
     dataset.apply(update_object(dataset, obj.id, box=(1.0, 1.0, 30.0, 30.0)))
     calls = model.calls

@@ -6,24 +6,9 @@ import numpy as np
 import pytest
 
 
-@pytest.fixture(scope="module")
-def small_model():
-    from detector.models import load_model
-
-    return load_model(
-        "shapes", weights=None, device="cpu", min_size=256, max_size=256, box_score_thresh=0.05
-    )
-
-
 @pytest.fixture
-def dock(qtbot, small_model, open_window, sample_folder):
-    window = open_window(sample_folder)
-    window.models.set_model(small_model)
-    dock = window.inspect_dock
-    dock.show()
-    qtbot.waitUntil(lambda: dock.session.trace is not None and not dock.session.busy, timeout=60000)
-    yield dock
-    window.close()
+def dock(inspect_dock):
+    return inspect_dock
 
 
 def wait_idle(qtbot, dock) -> None:

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_inspect import dock, small_model, wait_idle  # noqa: F401  (fixtures)
 
 from app.inspect.stage_final import mask_layer
 from app.palette import class_color
 
 
-def test_one_rerun_in_flight_and_the_latest_settings_win(dock, qtbot):  # noqa: F811
+@pytest.fixture
+def dock(inspect_dock):
+    return inspect_dock
+
+
+def wait_idle(qtbot, dock) -> None:
+    qtbot.waitUntil(lambda: not dock.session.busy, timeout=60000)
+
+
+def test_one_rerun_in_flight_and_the_latest_settings_win(dock, qtbot):
     session = dock.session
     dock.select_stage("final")
     session.set_settings(score_thresh=0.3)
@@ -27,7 +35,7 @@ def test_one_rerun_in_flight_and_the_latest_settings_win(dock, qtbot):  # noqa: 
     assert session.exact
 
 
-def test_preview_of_a_slider_position_seen_before_is_reused(dock, qtbot):  # noqa: F811
+def test_preview_of_a_slider_position_seen_before_is_reused(dock, qtbot):
     dock.select_stage("nms")
     sliders = dock.sliders
     sliders.set_value("score_thresh", 0.3)
@@ -40,7 +48,7 @@ def test_preview_of_a_slider_position_seen_before_is_reused(dock, qtbot):  # noq
     wait_idle(qtbot, dock)
 
 
-def test_mask_layer_equals_composing_every_whole_mask(dock):  # noqa: F811
+def test_mask_layer_equals_composing_every_whole_mask(dock):
     trace = dock.session.trace
     assert trace.masks is not None and len(trace.detections)
     colors = [class_color(int(v)) for v in trace.detections.labels]
@@ -53,3 +61,17 @@ def test_mask_layer_equals_composing_every_whole_mask(dock):  # noqa: F811
     dock.select_stage("final")
     shown = dock.window.canvas.mask_overlay("inspect.final.masks")
     assert shown.isVisible()
+
+
+def test_a_rerun_overtaken_by_a_slider_move_is_not_shown(dock, qtbot):
+    session = dock.session
+    dock.select_stage("final")
+    shown = []
+    session.trace_changed.connect(lambda trace: shown.append(trace.settings.score_thresh))
+    session.set_settings(score_thresh=0.3)
+    session._rerun_timer.stop()
+    session._start_rerun()  # in flight at 0.3
+    session.set_settings(score_thresh=0.4)  # the slider moves on before it lands
+    wait_idle(qtbot, dock)
+    assert shown and all(value == pytest.approx(0.4) for value in shown)
+    assert session.exact

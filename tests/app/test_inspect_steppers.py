@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from test_inspect import dock, small_model  # noqa: F401  (fixtures)
+import pytest
 
 from app.inspect.nms_table import KEPT, KEPT_NOW, SUPPRESSED_NOW, WAITING, candidate_rows
 
 
-def rpn_drawn(dock) -> tuple[np.ndarray, np.ndarray]:  # noqa: F811 - the fixture's value
+@pytest.fixture
+def dock(inspect_dock):
+    return inspect_dock
+
+
+def rpn_drawn(dock) -> tuple[np.ndarray, np.ndarray]:
     canvas = dock.window.canvas
     return (
         canvas.boxes_overlay("inspect.rpn.current").boxes,
@@ -16,7 +21,7 @@ def rpn_drawn(dock) -> tuple[np.ndarray, np.ndarray]:  # noqa: F811 - the fixtur
     )
 
 
-def test_rpn_stepper_forward_and_back_follow_the_trace(dock):  # noqa: F811
+def test_rpn_stepper_forward_and_back_follow_the_trace(dock):
     dock.select_stage("rpn")
     stage = dock.current_stage()
     stage.view.setCurrentIndex(2)
@@ -60,7 +65,7 @@ def test_candidate_rows_states_at_each_step():
     assert [r.score for r in second] == [float(v) for v in scores]
 
 
-def test_nms_table_is_synchronised_with_the_step(dock):  # noqa: F811
+def test_nms_table_is_synchronised_with_the_step(dock):
     dock.select_stage("nms")
     stage = dock.current_stage()
     post = dock.session.post

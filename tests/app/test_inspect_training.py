@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_inspect import dock, small_model  # noqa: F401  (fixtures)
 
 from app.inspect.ground_truth import decode_mask
 from app.inspect.stage_training import LOSS_NAMES
 
 
-def computed_view(dock, qtbot):  # noqa: F811 - the fixture's value, passed on
+@pytest.fixture
+def dock(inspect_dock):
+    return inspect_dock
+
+
+def computed_view(dock, qtbot):
     dock.select_stage("training")
     stage = dock.current_stage()
     qtbot.waitUntil(lambda: stage.view is not None and not stage.running, timeout=60000)
     return stage
 
 
-def test_losses_shown_equal_training_view_with_gt_masks(dock, qtbot, small_model):  # noqa: F811
+def test_losses_shown_equal_training_view_with_gt_masks(dock, qtbot, small_model):
     from detector.trace.training_view import training_view
 
     stage = computed_view(dock, qtbot)
@@ -36,7 +40,7 @@ def test_losses_shown_equal_training_view_with_gt_masks(dock, qtbot, small_model
     assert "n/a" not in text
 
 
-def test_training_view_leaves_the_shared_module_alone(dock, qtbot, small_model):  # noqa: F811
+def test_training_view_leaves_the_shared_module_alone(dock, qtbot, small_model):
     calls = []
     handle = small_model.module.register_forward_pre_hook(lambda module, args: calls.append(1))
     try:
@@ -69,3 +73,31 @@ def _run_lengths(mask: np.ndarray) -> list[int]:
     bounds = np.concatenate([[0], edges, [len(flat)]])
     counts = np.diff(bounds).tolist()
     return counts if flat[0] == 0 else [0, *counts]
+
+
+def test_objects_of_classes_the_model_lacks_are_skipped_and_named(dock, qtbot, small_model):  # noqa: F811
+    from detector.data.dataset import Annotation, Category
+    from detector.data.edits import AddCategory, AddObjects, Compound
+    from detector.trace.training_view import training_view
+
+    window = dock.window
+    dataset = window.dataset
+    dog = Category(dataset.new_category_id(), "dog", "#aa5500")
+    stray = Annotation(dataset.new_object_id(), window.current_image_id, dog.id, (5, 5, 60, 50))
+    window.undo.push(Compound((AddCategory(dog), AddObjects((stray,))), "add a dog"))
+    stage = computed_view(dock, qtbot)
+    assert "dog" in stage.info.text() and "lacks" in stage.info.text()
+    truth = dock.context.truth()
+    known = truth.labels > 0
+    image = window.current_image()
+    kept = [m for m, ok in zip(truth.masks, known, strict=True) if ok]
+    masks = np.stack([decode_mask(m, *image.shape[:2]) for m in kept]).astype(np.uint8)
+    expected = training_view(
+        small_model,
+        image,
+        truth.boxes_image[known],
+        truth.labels[known],
+        masks,
+        seed=0,
+    )
+    assert stage.view.losses == pytest.approx(expected.losses, rel=0, abs=0)

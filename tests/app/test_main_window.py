@@ -30,7 +30,11 @@ def test_open_folder_detect_and_draw(qtbot, window, folder):
     from detector.models import load_model
 
     window.open_folder(folder)
-    assert window.image_dock.list_widget.count() == 3  # the corrupt file is skipped, with a message
+    dock = window.image_dock
+    assert dock.visible_ids() == window.images and len(window.images) == 3
+    assert dock.row_count() == 4  # the corrupt file stays listed, greyed, with the reason
+    assert "img_3_corrupt.png" in dock.row_text(3) and "⚠" in dock.row_text(3)
+    assert dock.count_label.text() == "3 images · 1 unreadable"
     assert "img_3_corrupt.png" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
     assert window.canvas.image.shape == (120, 160, 3)
@@ -68,7 +72,9 @@ def test_image_broken_after_opening_shows_message_and_others_still_open(qtbot, w
     window.image_dock.select(broken)
     qtbot.waitUntil(lambda: broken in window.unreadable, timeout=10000)
     assert "img_2.png" in window.statusBar().currentMessage()
-    assert "unreadable" in window.image_dock.list_widget.currentItem().text()
+    assert "unreadable" in window.image_dock.current_text()
+    row = window.image_dock.model.index(window.image_dock.model.row_of[broken])
+    assert "img_2.png" in window.image_dock.model.data(row, Qt.ItemDataRole.ToolTipRole)
     other = window.dataset.image_by_name("img_1.png").id
     window.image_dock.select(other)
     qtbot.waitUntil(lambda: window.canvas.image is not None, timeout=10000)
@@ -86,7 +92,7 @@ def test_bad_checkpoint_is_a_dialog_not_a_crash(qtbot, window, tmp_path):
 def test_filter_box_counts(qtbot, window, folder):
     window.open_folder(folder)
     qtbot.keyClicks(window.image_dock.filter_edit, "_1")
-    assert window.image_dock.count_label.text() == "1 of 3 images"
+    assert window.image_dock.count_label.text() == "1 of 3 images · 1 unreadable"
 
 
 def test_external_filter_and_go_to(qtbot, window, folder):
@@ -94,10 +100,10 @@ def test_external_filter_and_go_to(qtbot, window, folder):
     ids = window.images
     window.image_dock.set_filter([ids[2], ids[0]], sort_key=lambda i: -i, label="only two")
     assert window.image_dock.visible_ids() == [ids[2], ids[0]]
-    assert window.image_dock.count_label.text() == "2 of 3 images"
+    assert window.image_dock.count_label.text() == "2 of 3 images · 1 unreadable"
     assert window.image_dock.external_label.text() == "only two"
     shown = []
-    window.image_changed.connect(shown.append)
+    window.state.image_loaded.connect(lambda image_id, _decoded: shown.append(image_id))
     window.go_to(ids[1], box=(10, 10, 50, 40))  # filtered out: still shown
     qtbot.waitUntil(lambda: shown == [ids[1]], timeout=10000)
     assert window.canvas.scale_factor() > 2  # zoomed on the box

@@ -1,0 +1,43 @@
+"""The image list is a model/view list: 100,000 rows, lazy status, instant filtering."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+N = 100_000
+
+
+def test_a_hundred_thousand_rows_ask_status_only_for_what_is_on_screen(qtbot):
+    from app.image_list import ImageListDock
+    from app.state import AppState
+
+    state = AppState()
+    dock = ImageListDock(state)
+    qtbot.addWidget(dock)
+    asked = []
+    dock.set_status_source(lambda image_id: asked.append(image_id) or f"{image_id % 7} obj")
+    names = {i: f"photo_{i:06d}.jpg" for i in range(1, N + 1)}
+    dock.set_images(names, [("broken.jpg", "not a readable image; skipped")])
+    dock.resize(300, 600)
+    dock.show()
+    qtbot.waitExposed(dock)
+    dock.grab()  # paint it once, as the screen would
+    assert dock.row_count() == N + 1
+    assert 0 < len(set(asked)) < 200  # the rows painted, not a hundred thousand
+    assert state.order[:3] == [1, 2, 3] and len(state.order) == N
+    last = dock.model.index(dock.row_count() - 1)  # the problem row: listed, greyed, inert
+    assert "broken.jpg" in dock.model.data(last)
+    assert not (dock.model.flags(last) & Qt.ItemFlag.ItemIsSelectable)
+    qtbot.keyClicks(dock.filter_edit, "0999")
+    assert dock.visible_ids() == [i for i in names if "0999" in names[i]]
+    assert dock.count_label.text() == f"{len(dock.visible_ids())} of {N} images · 1 unreadable"
+
+
+def test_a_click_on_a_row_makes_it_the_current_image(qtbot, open_window, sample_folder):
+    window = open_window(sample_folder)
+    dock = window.image_dock
+    third = window.images[2]
+    rect = dock.view.visualRect(dock.model.index(2))
+    qtbot.mouseClick(dock.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: window.current_image_id == third)
+    assert dock.current_id() == third
