@@ -294,8 +294,8 @@ class MainWindow(QMainWindow):
         except (DetScopeError, OSError) as exc:
             self.show_error(f"Cannot import {kind}", str(exc))
             return
-        self.set_dataset(dataset, dataset.root)
-        self.autosave.mark_dirty()  # saves as COCO beside the images
+        self.set_dataset(dataset, dataset.root)  # nothing is written until the user edits
+        self.statusBar().showMessage(file_actions.import_message(kind, source, dataset), 15000)
 
     def export_annotations(self, kind: str, target: Path) -> None:
         from detector.errors import DetScopeError

@@ -9,7 +9,8 @@
 * A file that could not be parsed is never overwritten: a dataset remembers the state
   (size, mtime, SHA-256) of the file it was loaded from, and refuses to write over a file
   it did not load, or that changed on disk since (:class:`~detector.errors.FileChangedError`).
-* Nothing is written anywhere but the chosen path, its temp file and its ``~`` backup.
+* Nothing is written anywhere but the chosen path, its temp file and its ``~`` backup
+  (the backup only when the path lies inside the image folder).
 """
 
 from __future__ import annotations
@@ -122,6 +123,14 @@ def check_can_write(dataset: Dataset, target: Path, *, force: bool) -> None:
     )
 
 
+def _inside(root: Path, target: Path) -> bool:
+    try:
+        target.resolve().relative_to(Path(root).resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
 def save_dataset(
     dataset: Dataset, path: str | os.PathLike | None = None, *, force: bool = False
 ) -> Path:
@@ -134,8 +143,8 @@ def save_dataset(
     target = default_path(dataset) if path is None else Path(path)
     check_can_write(dataset, target, force=force)
     data = coco_bytes(dataset)
-    try:
-        atomic_write_bytes(target, data, backup=True)
+    try:  # the ~ backup only inside the image folder: never litter the user's other folders
+        atomic_write_bytes(target, data, backup=_inside(dataset.root, target))
     except OSError as exc:
         raise AnnotationError(f"cannot save ({exc.strerror or exc})", file=target) from None
     dataset.annotation_path = target

@@ -11,7 +11,11 @@ EXPORTERS = ("COCO", "VOC", "YOLO", "LabelMe")
 
 
 def import_dataset(kind: str, source: Path, image_root: Path | None):
-    """Load an annotation set in ``kind`` format; it saves as COCO beside the images."""
+    """Load an annotation set in ``kind`` format (read only: nothing is written here).
+
+    The first edit saves: a COCO import back into the file the user chose, any other format
+    as COCO ``annotations.json`` beside the images (the source is never rewritten).
+    """
     from detector.formats.coco import load_coco
     from detector.formats.labelme import load_labelme
     from detector.formats.voc import load_voc
@@ -23,6 +27,14 @@ def import_dataset(kind: str, source: Path, image_root: Path | None):
     if kind != "COCO":
         dataset.annotation_path = dataset.root / ANNOTATION_FILE
     return dataset
+
+
+def import_message(kind: str, source: Path, dataset) -> str:
+    """What the status bar says after an import: what was read and where edits will go."""
+    return (
+        f"Imported {len(dataset.images)} images from {kind} {source}; nothing is written "
+        f"until you edit, then edits are saved to {dataset.annotation_path}"
+    )
 
 
 def export_dataset(dataset, kind: str, target: Path, *, overwrite: bool = False) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from detector.evaluation.params import EvaluationError
@@ -78,9 +77,12 @@ def _evaluate(data, iou_type: str, world):
 
 
 def _load(path: Path):
+    """Parse a JSON file; every failure (syntax, huge numbers, nesting) as EvaluationError."""
+    from detector.errors import AnnotationError
+    from detector.io.documents import read_json
+
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise EvaluationError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EvaluationError(f"{path}: not readable JSON ({exc})") from None
+        return read_json(path)
+    except AnnotationError as exc:
+        where = "".join(f"{part}: " for part in (exc.file, exc.location) if part)
+        raise EvaluationError(f"{where}not readable JSON ({exc.message})") from None

@@ -7,13 +7,19 @@ Masks are treated as immutable values: an edit swaps in a new list/dict, never m
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from detector.data.dataset import Annotation, ImageRecord
+from detector.io.limits import (
+    MAX_NUMBER,
+    MAX_POLYGON_PERIMETER,
+    MAX_RLE_CHARS,
+    coordinate_bounds,
+    valid_image_size,
+)
 
 
 def _is_int(value: Any) -> bool:
@@ -25,50 +31,119 @@ def _positive_int(value: Any) -> bool:
 
 
 def _valid_polygon(polygon: Any) -> bool:
-    """A flat list of 3+ (x, y) pairs of finite numbers (sum() is the fast type check here)."""
+    """A flat list of 3+ (x, y) pairs of finite numbers (sum() is the fast type check here).
+
+    Shape only: :func:`polygons_fit` also bounds the coordinates by the image.
+    """
     if type(polygon) is not list or len(polygon) < 6 or len(polygon) % 2:
         return False
     try:
         total = sum(polygon)  # TypeError for str/None/list/dict items; nan/inf propagate
-    except TypeError:
+    except (TypeError, OverflowError):  # a float plus an int past 1e308
         return False
-    return math.isfinite(total)
+    return -MAX_NUMBER * len(polygon) <= total <= MAX_NUMBER * len(polygon)
+
+
+def polygons_fit(polygons: Any, width: int, height: int) -> bool:
+    """True for a non-empty list of valid polygons that pycocotools can rasterise safely.
+
+    Every coordinate lies within :func:`~detector.io.limits.coordinate_bounds` of the
+    ``width`` x ``height`` image and the polygons' summed edge length is within
+    ``MAX_POLYGON_PERIMETER``: pycocotools allocates per pixel of edge (5x upsampled) and
+    crashes the process when that allocation fails.
+    """
+    if type(polygons) is not list or not polygons:
+        return False
+    x_min, y_min, x_max, y_max = coordinate_bounds(width, height)
+    low, high = min(x_min, y_min), max(x_max, y_max)
+    rough_perimeter = 0.0
+    for polygon in polygons:
+        if not _valid_polygon(polygon):
+            return False
+        if min(polygon) < low or max(polygon) > high:
+            return False
+        rough_perimeter += len(polygon) // 2 * (high - low)
+    if rough_perimeter <= MAX_POLYGON_PERIMETER:
+        return True
+    return sum(_perimeter(p) for p in polygons) <= MAX_POLYGON_PERIMETER
+
+
+def _perimeter(polygon: list) -> float:
+    """Sum over the closed polygon's edges of max(|dx|, |dy|) (pycocotools' edge pixels)."""
+    import numpy as np
+
+    points = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+    steps = np.abs(np.diff(np.vstack([points, points[:1]]), axis=0))
+    return float(steps.max(axis=1).sum())
 
 
 def _valid_rle(rle: dict) -> bool:
-    """Size is [h, w] and the run lengths are non-negative and cover exactly h * w pixels."""
+    """Size [h, w] within the pixel budget; run lengths non-negative covering h * w pixels.
+
+    A compressed ``counts`` string is size-checked and its alphabet validated before it is
+    decoded (vectorised); pycocotools' C decoder trusts both and writes out of bounds when
+    the runs overshoot the mask.
+    """
     size, counts = rle.get("size"), rle.get("counts")
     if not (isinstance(size, list) and len(size) == 2 and all(_positive_int(v) for v in size)):
         return False
-    if isinstance(counts, str):
-        counts = decode_rle_counts(counts)
-    elif not (isinstance(counts, list) and all(_is_int(c) for c in counts)):
+    if not valid_image_size(size[1], size[0]):
         return False
-    return counts is not None and all(c >= 0 for c in counts) and sum(counts) == size[0] * size[1]
+    pixels = size[0] * size[1]
+    if isinstance(counts, str):
+        runs = rle_counts_array(counts)
+        if runs is None or len(runs) > pixels + 1:
+            return False
+        return bool((runs >= 0).all()) and int(runs.sum()) == pixels
+    if not isinstance(counts, list) or len(counts) > pixels + 1:
+        return False
+    if not all(_is_int(c) and c >= 0 for c in counts):
+        return False
+    return sum(counts) == pixels
+
+
+MAX_RLE_VALUE_CHARS = 7  # 35 bits: more than any run of a 2^30-pixel mask needs
+
+
+def rle_counts_array(text: str) -> Any:
+    """int64[N] run lengths of a compressed COCO RLE string, or None when it is malformed.
+
+    The same decoding as pycocotools' ``rleFrString``, vectorised with NumPy; strings longer
+    than ``MAX_RLE_CHARS``, outside the RLE alphabet ('0'..'o'), ending inside a value or
+    with a value longer than 7 characters are refused before any value is built.
+    """
+    import numpy as np
+
+    if len(text) > MAX_RLE_CHARS or not text.isascii():
+        return None
+    if not text:
+        return np.zeros(0, np.int64)
+    codes = np.frombuffer(text.encode("ascii"), np.uint8)
+    if codes.min() < 48 or codes.max() > 111:
+        return None
+    codes = codes.astype(np.int64) - 48
+    last = (codes & 0x20) == 0  # a value ends at a character without the continuation bit
+    if not last[-1]:
+        return None
+    ends = np.flatnonzero(last)
+    starts = np.empty_like(ends)
+    starts[0], starts[1:] = 0, ends[:-1] + 1
+    lengths = ends - starts + 1
+    if lengths.max() > MAX_RLE_VALUE_CHARS:
+        return None
+    place = np.arange(len(codes)) - np.repeat(starts, lengths)
+    values = np.add.reduceat((codes & 0x1F) << (5 * place), starts)
+    negative = (codes[ends] & 0x10) != 0
+    values[negative] |= np.left_shift(-1, 5 * lengths[negative])
+    values[1::2] = np.cumsum(values[1::2])  # counts[i] += counts[i - 2] from i = 3 on
+    values[2::2] = np.cumsum(values[2::2])
+    return values
 
 
 def decode_rle_counts(text: str) -> list[int] | None:
     """Run lengths of a compressed COCO RLE string (pycocotools' rleFrString), None if malformed."""
-    counts: list[int] = []
-    position = 0
-    while position < len(text):
-        value, shift, more = 0, 0, True
-        while more:
-            if position >= len(text):
-                return None
-            char = ord(text[position]) - 48
-            if not 0 <= char < 64:
-                return None
-            value |= (char & 0x1F) << shift
-            more = bool(char & 0x20)
-            position += 1
-            shift += 5
-            if not more and char & 0x10:
-                value |= -1 << shift
-        if len(counts) > 2:
-            value += counts[-2]
-        counts.append(value)
-    return counts
+    runs = rle_counts_array(text)
+    return None if runs is None else runs.tolist()
 
 
 def mask_to_rle(mask: Any, height: int, width: int) -> dict:

@@ -6,9 +6,10 @@ from collections import defaultdict
 
 import numpy as np
 
-from detector.data.masks import mask_to_rle, rle_areas
+from detector.data.masks import _valid_rle, mask_to_rle, polygons_fit, rle_areas
 from detector.evaluation.inputs import EvaluationInput, ImageInstances
 from detector.evaluation.params import EvaluationError, IouType
+from detector.io.limits import is_number, valid_image_size
 
 
 def from_coco(gt: dict, dt: list[dict] | dict, iou_type: IouType = "bbox") -> EvaluationInput:
@@ -29,7 +30,7 @@ def from_coco(gt: dict, dt: list[dict] | dict, iou_type: IouType = "bbox") -> Ev
         raise EvaluationError("detections must be a list of COCO result objects")
     sizes = {img_id: (img.get("height"), img.get("width")) for img_id, img in images.items()}
     gt_by_image = _group(gt_anns, images, "ground truth")
-    dt_by_image = _group(dt, images, "detections")
+    dt_by_image = _group(dt, images, "detections", is_dt=True)
     gt_out = {i: _instances(gt_by_image.get(i, []), i, sizes, iou_type, None) for i in images}
     results_mode = _results_mode(dt)
     dt_out = {i: _instances(a, i, sizes, iou_type, results_mode) for i, a in dt_by_image.items()}
@@ -45,11 +46,16 @@ def _check_iou_type(iou_type: str) -> None:
 def _dataset_parts(data: dict, what: str) -> tuple[dict[int, dict], dict[int, str], list[dict]]:
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise EvaluationError(f"{what}: not a COCO dataset (no 'images' list)")
-    try:
-        images = {int(img["id"]): img for img in data["images"]}
-        categories = {int(c["id"]): str(c.get("name", c["id"])) for c in data.get("categories", [])}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise EvaluationError(f"{what}: image or category without a valid 'id' ({exc})") from None
+    if not isinstance(data.get("categories", []), list):
+        raise EvaluationError(f"{what}: 'categories' must be a list")
+    images, categories = {}, {}
+    for index, img in enumerate(data["images"]):
+        images[
+            _id(img.get("id") if isinstance(img, dict) else None, f"{what}: images[{index}]")
+        ] = img
+    for index, cat in enumerate(data.get("categories", [])):
+        where = f"{what}: categories[{index}]"
+        categories[_id(cat.get("id") if isinstance(cat, dict) else None, where)] = _name(cat)
     annotations = data.get("annotations", [])
     if not isinstance(annotations, list):
         raise EvaluationError(f"{what}: 'annotations' must be a list")
@@ -80,11 +86,62 @@ def _results_from_dataset(data: dict, images: dict, categories: dict[int, str]) 
     return results
 
 
-def _group(anns: list[dict], images: dict, what: str) -> dict[int, list[tuple[int, dict]]]:
+def _id(value, where: str) -> int:
+    """An id as pycocotools keeps it: an int (not bool, str or float) that fits int64."""
+    if type(value) is not int or not -(2**63) <= value < 2**63:
+        shown = "a number too large for 64 bits" if type(value) is int else _shown(value)
+        raise EvaluationError(f"{where}: 'id' must be a 64-bit integer, got {shown}")
+    return value
+
+
+def _name(category: dict) -> str:
+    name = category.get("name", category["id"])
+    return name if isinstance(name, str) else _shown(name)
+
+
+def _shown(value, limit: int = 40) -> str:
+    """A short description of a bad value (never str() of a 5,000-digit int)."""
+    if type(value) is int:
+        return "a number too large for 64 bits"
+    if isinstance(value, (dict, list)):
+        return f"a {type(value).__name__}"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_fields(ann: dict, index: int, what: str, is_dt: bool) -> None:
+    """Types pycocotools relies on, refused with a clear message where it would crash."""
+    where = f"{what}: annotation {index}"
+    for key in ("image_id", "category_id"):
+        value = ann[key]
+        if type(value) is not int or not -(2**63) <= value < 2**63:
+            raise EvaluationError(f"{where}: '{key}' must be a 64-bit integer, got {_shown(value)}")
+    if is_dt and not is_number(ann.get("score")):
+        raise EvaluationError(
+            f"{where}: 'score' must be a finite number, got {_shown(ann.get('score'))}"
+        )
+    bbox = ann.get("bbox")
+    if (
+        bbox is not None
+        and bbox != []
+        and not (isinstance(bbox, list) and len(bbox) == 4 and all(map(is_number, bbox)))
+    ):
+        raise EvaluationError(f"{where}: 'bbox' must be 4 finite numbers, got {_shown(bbox)}")
+    segm = ann.get("segmentation")
+    if isinstance(segm, dict) and not _valid_rle(segm):
+        raise EvaluationError(f"{where}: 'segmentation' is not a valid RLE within the pixel budget")
+    if "area" in ann and not is_number(ann["area"]):
+        raise EvaluationError(f"{where}: 'area' must be a finite number, got {_shown(ann['area'])}")
+
+
+def _group(
+    anns: list[dict], images: dict, what: str, is_dt: bool = False
+) -> dict[int, list[tuple[int, dict]]]:
     grouped: dict[int, list[tuple[int, dict]]] = defaultdict(list)
     for index, ann in enumerate(anns):
         if not isinstance(ann, dict) or "image_id" not in ann or "category_id" not in ann:
             raise EvaluationError(f"{what}: annotation {index} lacks image_id / category_id")
+        _check_fields(ann, index, what, is_dt)
         if ann["image_id"] not in images:
             raise EvaluationError(
                 f"{what}: annotation {index} is on unknown image {ann['image_id']!r}"
@@ -128,7 +185,7 @@ def _instances(indexed, image_id, sizes, iou_type, results_mode) -> ImageInstanc
         )
     except EvaluationError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         what = "detection" if is_dt else "ground truth"
         raise EvaluationError(
             f"{what} on image {image_id}: malformed annotation ({exc!r})"
@@ -157,8 +214,21 @@ def _rle(ann: dict, size: tuple, results_mode: str | None) -> dict:
     if segm is None:
         raise EvaluationError("segm evaluation: an annotation has no 'segmentation'")
     height, width = size
-    if isinstance(segm, list) and (height is None or width is None):
-        raise EvaluationError("segm evaluation: polygon masks need image height and width")
+    if isinstance(segm, list):
+        if not valid_image_size(width, height):
+            raise EvaluationError(
+                "segm evaluation: polygon masks need a valid image height and width, "
+                f"got {_shown(height)} x {_shown(width)}"
+            )
+        if not polygons_fit(segm, width, height):
+            raise EvaluationError(
+                "segm evaluation: a polygon is malformed or far outside its image"
+            )
+        return mask_to_rle(segm, height, width)
+    if not isinstance(segm, dict) or not _valid_rle(segm):
+        raise EvaluationError(
+            "segm evaluation: a segmentation is not polygons or a valid RLE within the pixel budget"
+        )
     return mask_to_rle(segm, height, width)
 
 

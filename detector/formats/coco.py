@@ -13,31 +13,25 @@ one place every COCO document DetScope writes is built; they are re-exported her
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Any
 
-from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
-from detector.data.issues import Issue, Severity, box_issues
-from detector.data.masks import _valid_polygon, _valid_rle, bbox_from_mask
+from detector.data.dataset import Dataset
+from detector.data.issues import box_issues
 from detector.data.masks import decode_rle_counts as decode_rle_counts  # re-exported
 from detector.data.masks import mask_area as mask_area  # re-exported
 from detector.data.masks import rle_from_binary_mask as rle_from_binary_mask  # re-exported
-from detector.data.palette import palette_color
 from detector.errors import AnnotationError
-from detector.formats._common import image_size_or_none, relative_name
+from detector.formats.coco_reader import ANNOTATION_KEYS as ANNOTATION_KEYS  # re-exported
+from detector.formats.coco_reader import CATEGORY_KEYS as CATEGORY_KEYS  # re-exported
+from detector.formats.coco_reader import IMAGE_KEYS as IMAGE_KEYS  # re-exported
+from detector.formats.coco_reader import Reader
 from detector.formats.coco_write import coco_bytes as coco_bytes  # re-exported
 from detector.formats.coco_write import paused_gc
 from detector.formats.coco_write import save_coco as save_coco  # re-exported
 from detector.formats.coco_write import to_coco_dict as to_coco_dict  # re-exported
-from detector.io.documents import is_number, parse_json, read_bytes
-
-IMAGE_KEYS = frozenset({"id", "file_name", "width", "height", "verified"})
-CATEGORY_KEYS = frozenset({"id", "name", "color"})
-ANNOTATION_KEYS = frozenset(
-    {"id", "image_id", "category_id", "bbox", "segmentation", "area", "iscrowd", "score", "source"}
-)
+from detector.io.documents import parse_json, read_bytes
 
 
 # --------------------------------------------------------------------------- import
@@ -77,273 +71,13 @@ def from_coco_dict(
     for key in ("annotations", "categories"):
         if not isinstance(doc.get(key, []), list):
             raise AnnotationError(f"'{key}' must be a list", file=file)
-    reader = _Reader(Dataset(root=Path(image_root)), None if file is None else str(file))
+    reader = Reader(Dataset(root=Path(image_root)), None if file is None else str(file))
     reader.dataset.extra = {
         k: v for k, v in doc.items() if k not in ("images", "annotations", "categories")
     }
+    reader.check_kept(reader.dataset.extra, "top level")
     reader.read_images(doc["images"])
     reader.read_categories(doc.get("categories", []))
     reader.read_annotations(doc.get("annotations", []))
     reader.dataset.issues += box_issues(reader.dataset, reader.file)
     return reader.dataset
-
-
-class _Reader:
-    def __init__(self, dataset: Dataset, file: str | None) -> None:
-        self.dataset = dataset
-        self.file = file
-
-    def flag(
-        self,
-        kind: str,
-        message: str,
-        location: str,
-        severity: Severity = "warning",
-        image_id: int | None = None,
-        object_id: int | None = None,
-    ) -> None:
-        self.dataset.issues.append(
-            Issue(
-                kind=kind,
-                message=message,
-                file=self.file,
-                location=location,
-                severity=severity,
-                image_id=image_id,
-                object_id=object_id,
-            )
-        )
-
-    def fail(self, message: str, location: str) -> AnnotationError:
-        return AnnotationError(message, file=self.file, location=location)
-
-    def read_images(self, images: list) -> None:
-        root = self.dataset.root
-        for index, item in enumerate(images):
-            where = f"images[{index}]"
-            if not isinstance(item, dict):
-                raise self.fail("an image entry must be an object", where)
-            image_id, file_name = item.get("id"), item.get("file_name")
-            if not isinstance(image_id, int) or isinstance(image_id, bool):
-                raise self.fail(f"image 'id' must be an integer, got {image_id!r}", where)
-            if not isinstance(file_name, str) or not file_name:
-                raise self.fail(f"image {image_id}: 'file_name' must be a non-empty string", where)
-            if image_id in self.dataset.images:
-                raise self.fail(
-                    f"duplicate image id {image_id} (also "
-                    f"{self.dataset.images[image_id].file_name!r})",
-                    where,
-                )
-            name = relative_name(file_name, root)
-            width, height = item.get("width"), item.get("height")
-            if not _positive_int(width) or not _positive_int(height):
-                width, height = self._size_from_file(root / name, where, image_id)
-            extra = {k: v for k, v in item.items() if k not in IMAGE_KEYS} or None
-            self.dataset.add_image_record(
-                ImageRecord(
-                    id=image_id,
-                    file_name=name,
-                    width=int(width),
-                    height=int(height),
-                    verified=bool(item.get("verified", False)),
-                    extra=extra,
-                )
-            )
-
-    def _size_from_file(self, path: Path, where: str, image_id: int) -> tuple[int, int]:
-        size = image_size_or_none(path)
-        if size is None:
-            self.flag(
-                "unknown_size",
-                f"no width/height and {path} cannot be read",
-                where,
-                "error",
-                image_id,
-            )
-            return 0, 0
-        return size
-
-    def read_categories(self, categories: list) -> None:
-        for index, item in enumerate(categories):
-            where = f"categories[{index}]"
-            if not isinstance(item, dict):
-                raise self.fail("a category entry must be an object", where)
-            category_id, name = item.get("id"), item.get("name")
-            if not isinstance(category_id, int) or isinstance(category_id, bool):
-                raise self.fail(f"category 'id' must be an integer, got {category_id!r}", where)
-            if not isinstance(name, str):
-                name = str(name)
-                self.flag("bad_category", f"category {category_id}: name is not a string", where)
-            old = self.dataset.categories.get(category_id)
-            if old is not None:
-                if old.name != name:
-                    raise self.fail(
-                        f"duplicate category id {category_id} ({old.name!r} and {name!r})", where
-                    )
-                self.flag("duplicate_id", f"category {category_id} listed twice", where)
-                continue
-            color = item.get("color")
-            if not (isinstance(color, str) and color.startswith("#")):
-                color = palette_color(len(self.dataset.categories))
-            extra = {k: v for k, v in item.items() if k not in CATEGORY_KEYS} or None
-            self.dataset.categories[category_id] = Category(category_id, name, color, extra)
-
-    def read_annotations(self, annotations: list) -> None:
-        dataset = self.dataset
-        seen: set[int] = set()
-        needs_id: list[tuple[int, Annotation]] = []
-        for index, item in enumerate(annotations):
-            annotation = self._annotation(index, item)
-            if annotation is None:
-                dataset.orphans.append(item)
-                orphan_id = item.get("id")
-                if isinstance(orphan_id, int):
-                    dataset.reserve_id(orphan_id)  # new ids never collide with kept orphans
-                continue
-            if type(annotation.id) is not int or annotation.id in seen:
-                needs_id.append((index, annotation))
-                continue
-            seen.add(annotation.id)
-            dataset.add_object_record(annotation)
-        for index, annotation in needs_id:  # duplicate or missing ids: new ids after the others
-            new_id = dataset.new_object_id()
-            self.flag(
-                "duplicate_id",
-                f"annotation id {annotation.id!r} missing or duplicate; now {new_id}",
-                f"annotations[{index}]",
-                "warning",
-                annotation.image_id,
-                new_id,
-            )
-            dataset.add_object_record(_replace_id(annotation, new_id))
-
-    def _annotation(self, index: int, item: Any) -> Annotation | None:
-        """One annotation, or None (flagged) when it cannot be used. Hot loop: kept lean."""
-        if not isinstance(item, dict):
-            raise self.fail("an annotation entry must be an object", f"annotations[{index}]")
-        image_id = item.get("image_id")
-        if type(image_id) is not int or image_id not in self.dataset.images:
-            self.flag(
-                "orphan",
-                f"no image with id {image_id!r}; annotation kept aside",
-                f"annotations[{index}]",
-                "error",
-            )
-            return None
-        segmentation = item.get("segmentation")
-        if not segmentation:
-            mask = None
-        elif (
-            type(segmentation) is list
-            and len(segmentation) == 1
-            and _valid_polygon(segmentation[0])
-        ):
-            mask = segmentation  # the common case, checked inline
-        else:
-            mask = self._mask(segmentation, index)
-        box = _fast_box(item.get("bbox")) or self._box_fallback(item, mask, index)
-        if box is None:
-            return None
-        category_id = item.get("category_id")
-        if type(category_id) is not int or category_id not in self.dataset.categories:
-            category_id = self._unknown_category(category_id, index)
-        score = item.get("score")
-        extra = None
-        if not item.keys() <= ANNOTATION_KEYS:
-            extra = {k: v for k, v in item.items() if k not in ANNOTATION_KEYS}
-        source = item.get("source")
-        if source != "human" and source != "model":
-            if source is not None:
-                extra = {**(extra or {}), "source": source}
-            source = "human" if score is None else "model"
-        if mask is None and segmentation:
-            extra = {**(extra or {}), "segmentation": segmentation}  # unusable, kept
-        if score is not None:
-            score = float(score) if is_number(score) else None
-        iscrowd = item.get("iscrowd", 0)
-        return Annotation(  # positional: the hot path of a load (see Annotation)
-            item.get("id"),
-            image_id,
-            category_id,
-            box,
-            mask,
-            iscrowd is True or iscrowd == 1,
-            source,
-            score,
-            extra,
-        )
-
-    def _box_fallback(self, item: dict, mask: Any, index: int) -> tuple | None:
-        where = f"annotations[{index}]"
-        if mask is not None:
-            box = bbox_from_mask(mask, self.dataset.images[item["image_id"]])
-            if box is not None:
-                self.flag(
-                    "box_from_mask", "no usable 'bbox'; computed from the segmentation", where
-                )
-                return box
-        self.flag(
-            "bad_box",
-            f"'bbox' must be 4 finite numbers, got {item.get('bbox')!r}; annotation kept aside",
-            where,
-            "error",
-            item.get("image_id"),
-        )
-        return None
-
-    def _mask(self, segmentation: Any, index: int) -> Any:
-        if isinstance(segmentation, list):
-            if all(_valid_polygon(p) for p in segmentation):
-                return segmentation
-        elif isinstance(segmentation, dict) and _valid_rle(segmentation):
-            return segmentation
-        self.flag(
-            "bad_mask",
-            "segmentation is neither polygons nor RLE; kept as is, unused",
-            f"annotations[{index}]",
-        )
-        return None
-
-    def _unknown_category(self, category_id: Any, index: int) -> int:
-        if not _is_int(category_id):
-            category_id = -1
-        if category_id not in self.dataset.categories:
-            name = f"unknown-{category_id}"
-            self.dataset.categories[category_id] = Category(
-                category_id, name, palette_color(len(self.dataset.categories))
-            )
-            self.flag(
-                "unknown_category",
-                f"category id {category_id} is not in 'categories'; added as {name!r}",
-                f"annotations[{index}]",
-                "error",
-            )
-        return category_id
-
-
-def _fast_box(bbox: Any) -> tuple[float, float, float, float] | None:
-    """COCO ``[x, y, w, h]`` as xyxy floats, or None unless it is 4 finite numbers."""
-    if type(bbox) is not list or len(bbox) != 4:
-        return None
-    try:
-        if not math.isfinite(sum(bbox)):
-            return None
-    except TypeError:
-        return None
-    x, y, w, h = bbox
-    box = (float(x), float(y), float(x + w), float(y + h))
-    return box if math.isfinite(box[2] + box[3]) else None
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _positive_int(value: Any) -> bool:
-    return is_number(value) and value > 0 and float(value).is_integer()
-
-
-def _replace_id(annotation: Annotation, new_id: int) -> Annotation:
-    from dataclasses import replace
-
-    return replace(annotation, id=new_id)

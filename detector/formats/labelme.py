@@ -14,6 +14,8 @@ labels first appear (files in name order), from 1.
 from __future__ import annotations
 
 import base64
+import binascii
+import io
 import math
 import os
 from pathlib import Path
@@ -22,10 +24,17 @@ from typing import Any
 from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 from detector.data.flags import lift_flags
 from detector.data.issues import Issue, box_issues
+from detector.data.masks import polygons_fit
 from detector.data.palette import palette_color
 from detector.errors import AnnotationError
-from detector.formats._common import image_size_or_none, relative_name
+from detector.formats._common import clip_far_boxes, image_size_or_none, relative_name
 from detector.io.documents import is_number, read_json
+from detector.io.limits import (
+    MAX_NESTING,
+    name_problem,
+    nesting_depth_exceeds,
+    valid_image_size,
+)
 
 OBJECT_SHAPES = ("rectangle", "polygon", "circle", "mask")
 
@@ -42,6 +51,7 @@ def load_labelme(
     dataset = Dataset(root=Path(image_root) if image_root else folder)
     for image_id, file in enumerate(files, start=1):
         _read_file(dataset, file, image_id)
+    dataset.issues += clip_far_boxes(dataset)
     dataset.issues += box_issues(dataset)
     return dataset
 
@@ -55,9 +65,14 @@ def _read_file(dataset: Dataset, file: Path, image_id: int) -> None:
             else ""
         )
         raise AnnotationError(f"not a LabelMe file: no 'shapes' list{hint}", file=file)
+    if nesting_depth_exceeds(doc, MAX_NESTING):
+        raise AnnotationError(f"values nest more than {MAX_NESTING} levels deep", file=file)
     name = _image_name(dataset, file, doc.get("imagePath"))
+    problem = name_problem(name)
+    if problem:
+        raise AnnotationError(f"'imagePath' {problem}", file=file)
     width, height = doc.get("imageWidth"), doc.get("imageHeight")
-    if not (is_number(width) and is_number(height) and width > 0 and height > 0):
+    if not valid_image_size(width, height):
         width, height = image_size_or_none(dataset.root / name) or (0, 0)
         if not width:
             dataset.issues.append(
@@ -75,6 +90,19 @@ def _read_file(dataset: Dataset, file: Path, image_id: int) -> None:
     groups: dict[Any, list[tuple[int, dict]]] = {}
     for index, shape in enumerate(doc["shapes"]):
         key = shape.get("group_id") if isinstance(shape, dict) else None
+        if key is not None and (type(key) not in (int, str)):
+            dataset.issues.append(
+                Issue(
+                    "bad_group",
+                    f"group_id must be a number or text, not {type(key).__name__}; "
+                    "the shape is its own instance",
+                    str(file),
+                    f"shapes[{index}]",
+                    "warning",
+                    image_id,
+                )
+            )
+            key = None
         groups.setdefault(("group", key) if key is not None else ("shape", index), []).append(
             (index, shape)
         )
@@ -116,6 +144,17 @@ def _read_instance(
             )
             continue
         box, polygon, rle = parsed
+        if rle is None and shape.get("shape_type") == "mask":
+            dataset.issues.append(
+                Issue(
+                    "bad_mask",
+                    "mask is not a readable base64 PNG within the image; its box is kept",
+                    file,
+                    where,
+                    "warning",
+                    record.id,
+                )
+            )
         boxes.append(box)
         polygons += [polygon] if polygon else []
         if polygon is None and rle is None:  # a rectangle: a 4-gon if the group has a mask
@@ -145,6 +184,18 @@ def _read_instance(
         max(b[2] for b in boxes),
         max(b[3] for b in boxes),
     )
+    if polygons and not polygons_fit(polygons + rectangles, record.width, record.height):
+        dataset.issues.append(
+            Issue(
+                "bad_mask",
+                "polygon lies far outside the image or is too long; only its box is kept",
+                file,
+                f"shapes[{members[0][0]}]",
+                "warning",
+                record.id,
+            )
+        )
+        polygons = []
     mask = _merge_masks(polygons + rectangles, rles, record) if (polygons or rles) else None
     category = _category(dataset, labels[0])
     annotation = Annotation(
@@ -194,7 +245,13 @@ def _mask_rle(encoded: Any, box: tuple, record: ImageRecord) -> dict | None:
 
     if not isinstance(encoded, str) or record.width <= 0:
         return None
-    patch = cv2.imdecode(np.frombuffer(base64.b64decode(encoded), np.uint8), cv2.IMREAD_GRAYSCALE)
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not _patch_fits(data, record):
+        return None
+    patch = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if patch is None:
         return None
     full = np.zeros((record.height, record.width), np.uint8)
@@ -202,6 +259,18 @@ def _mask_rle(encoded: Any, box: tuple, record: ImageRecord) -> dict | None:
     region = full[y : y + patch.shape[0], x : x + patch.shape[1]]
     region[...] = patch[: region.shape[0], : region.shape[1]] > 0
     return rle_from_binary_mask(full)
+
+
+def _patch_fits(data: bytes, record: ImageRecord) -> bool:
+    """The PNG header's size is at most the image's: checked before decoding any pixel."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as patch:
+            width, height = patch.size
+    except Exception:  # noqa: BLE001 - not an image, or pillow's DecompressionBombError
+        return False
+    return 0 < width <= record.width and 0 < height <= record.height
 
 
 def _merge_masks(polygons: list, rles: list, record: ImageRecord) -> Any:

@@ -25,13 +25,16 @@ from detector.data.issues import Issue, box_issues
 from detector.data.palette import palette_color
 from detector.errors import AnnotationError
 from detector.formats._common import (
+    check_label_names,
+    clip_far_boxes,
     image_size_or_none,
+    output_paths,
     refuse_overwrite,
     relative_name,
-    safe_output_path,
 )
 from detector.formats.voc_masks import attach_voc_segmentation, save_voc_segmentation
 from detector.io.documents import read_bytes, sniff_format
+from detector.io.limits import name_problem, valid_image_size
 
 KEPT_FIELDS = ("pose", "truncated", "difficult", "occluded")
 
@@ -60,6 +63,7 @@ def load_voc(
     for image_id, xml_file in enumerate(files, start=1):
         _read_file(dataset, xml_file, image_id)
     attach_voc_segmentation(dataset, xml_dir)
+    dataset.issues += clip_far_boxes(dataset)
     dataset.issues += box_issues(dataset)
     return dataset
 
@@ -88,9 +92,12 @@ def _read_file(dataset: Dataset, xml_file: Path, image_id: int) -> None:
     root = parse_voc_xml(xml_file)
     file_name = (root.findtext("filename") or "").strip() or _find_image_name(dataset, xml_file)
     name = relative_name(file_name, dataset.root)
+    problem = name_problem(name)
+    if problem:
+        raise AnnotationError(f"<filename> {problem}", file=xml_file)
     width = _number(root.findtext("size/width"))
     height = _number(root.findtext("size/height"))
-    if not width or not height:
+    if not valid_image_size(width, height):
         size = image_size_or_none(dataset.root / name)
         if size is None:
             dataset.issues.append(
@@ -139,7 +146,8 @@ def _read_object(
         text = element.findtext(key)
         if text is not None and text.strip():
             value = text.strip()
-            extra[key] = int(value) if value.lstrip("-").isdigit() else value
+            is_int = value.lstrip("-").isdigit() and len(value) <= 18  # int64, no digit limit
+            extra[key] = int(value) if is_int else value
     box = (float(xmin) - 1.0, float(ymin) - 1.0, float(xmax), float(ymax))
     dataset.add_object_record(
         Annotation(
@@ -173,9 +181,8 @@ def save_voc(dataset: Dataset, out_dir: str | os.PathLike, *, overwrite: bool = 
     from detector.io.files import atomic_write_bytes
 
     target_dir = Path(out_dir)
-    targets = {
-        i: safe_output_path(target_dir, r.file_name, ".xml") for i, r in dataset.images.items()
-    }
+    check_label_names(dataset, "Pascal VOC XML", xml=True)
+    targets = output_paths(dataset, target_dir, ".xml")
     refuse_overwrite(list(targets.values()), overwrite, "XML files", target_dir)
     for image_id, record in dataset.images.items():
         xml = voc_xml(dataset, record, dataset.objects_in(image_id))

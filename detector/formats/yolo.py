@@ -14,19 +14,28 @@ of a classes file are an error, not a silent shift.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
 
 from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
 from detector.data.issues import Issue, box_issues
+from detector.data.masks import polygons_fit
 from detector.data.palette import palette_color
 from detector.errors import AnnotationError
-from detector.formats._common import image_size_or_none, refuse_overwrite, safe_output_path
+from detector.formats._common import (
+    check_label_names,
+    clip_far_boxes,
+    image_size_or_none,
+    output_paths,
+    refuse_overwrite,
+)
 from detector.io.documents import read_bytes
 from detector.io.images import list_images
 
 CLASS_FILES = ("classes.txt", "obj.names", "data.yaml", "dataset.yaml")
+MAX_CLASSES = 1_000_000  # a class index beyond this is a corrupt line, not a class
 
 
 def find_classes_file(labels_dir: Path) -> Path | None:
@@ -115,6 +124,7 @@ def load_yolo(
                 severity="error",
             )
         )
+    dataset.issues += clip_far_boxes(dataset)
     dataset.issues += box_issues(dataset)
     return dataset
 
@@ -146,9 +156,14 @@ def _read_image(dataset: Dataset, image_file: Path, label_file: Path | None) -> 
 def _read_line(
     dataset: Dataset, record: ImageRecord, parts: list[str], file: str, where: str
 ) -> None:
+    class_index, values = -1, []
     try:
         class_index, values = int(parts[0]), [float(v) for v in parts[1:]]
     except ValueError:
+        values = []
+    if not all(math.isfinite(v) and abs(v) <= 1e6 for v in values) or not (
+        0 <= class_index < MAX_CLASSES
+    ):
         values = []
     if len(values) not in (4, 5) and (len(values) < 6 or len(values) % 2):
         dataset.issues.append(
@@ -170,6 +185,8 @@ def _read_line(
         xs, ys = values[0::2], values[1::2]
         mask = [[round(v * (w if i % 2 == 0 else h), 4) for i, v in enumerate(values)]]
         box = (min(xs) * w, min(ys) * h, max(xs) * w, max(ys) * h)
+        if not polygons_fit(mask, w, h):
+            mask = None  # far outside the image: the box is kept (and clipped, flagged)
     else:
         cx, cy, bw, bh = values[:4]
         box = ((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h)
@@ -224,6 +241,7 @@ def save_yolo(
     from detector.io.files import atomic_write_bytes
 
     target_dir = Path(out_dir)
+    check_label_names(dataset, "YOLO classes.txt")
     order = sorted(dataset.categories)
     names = [dataset.categories[i].name for i in order]
     classes_path = target_dir / "classes.txt"
@@ -233,9 +251,7 @@ def save_yolo(
             "meaning of every label file already there",
             file=classes_path,
         )
-    targets = {
-        i: safe_output_path(target_dir, r.file_name, ".txt") for i, r in dataset.images.items()
-    }
+    targets = output_paths(dataset, target_dir, ".txt")
     refuse_overwrite(list(targets.values()), overwrite, "label files", target_dir)
     index_of = {category_id: index for index, category_id in enumerate(order)}
     if classes_file:

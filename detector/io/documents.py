@@ -6,12 +6,13 @@ Every failure becomes :class:`~detector.errors.AnnotationError` naming the file.
 from __future__ import annotations
 
 import json
-import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from detector.errors import AnnotationError
+from detector.io.limits import is_number as is_number  # re-exported
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -37,7 +38,12 @@ def read_bytes(path: str | os.PathLike) -> bytes:
 
 
 def parse_json(data: bytes, *, file: str | os.PathLike | None = None) -> Any:
-    """Parse JSON bytes; a syntax error becomes AnnotationError with its line and column."""
+    """Parse JSON bytes; every parser failure becomes AnnotationError with line and column.
+
+    Refused with a location: syntax errors, integers past Python's digit limit, nesting past
+    the interpreter's recursion limit, text that is not UTF-8, and lone UTF-16 surrogate
+    escapes (``"\\ud800"``), which load but can never be written back as UTF-8.
+    """
     kind = sniff_format(data)
     if kind == "xml":
         raise AnnotationError(
@@ -48,21 +54,75 @@ def parse_json(data: bytes, *, file: str | os.PathLike | None = None) -> Any:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        line = data.count(b"\n", 0, start) + 1
+        column = start - (data.rfind(b"\n", 0, start) + 1) + 1
         raise AnnotationError(
-            f"not UTF-8 text (byte {exc.start}); is this really JSON?", file=file
+            f"not UTF-8 text (byte {start}); is this really JSON?",
+            file=file,
+            location=f"line {line}, column {column}",
         ) from None
     try:
-        return json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         location = f"line {exc.lineno}, column {exc.colno}"
         raise AnnotationError(f"invalid JSON: {exc.msg}", file=file, location=location) from None
     except RecursionError:
-        raise AnnotationError("invalid JSON: nested too deeply", file=file) from None
+        location = _position(text, _deepest_offset(text))
+        raise AnnotationError(
+            "invalid JSON: nested too deeply", file=file, location=location
+        ) from None
+    except ValueError as exc:  # Python's int digit limit (CVE-2020-10735)
+        match = _LONG_INT.search(text)
+        location = _position(text, match.start()) if match else None
+        raise AnnotationError(
+            f"invalid JSON: a number is too long ({exc})", file=file, location=location
+        ) from None
+    _refuse_lone_surrogates(text, file)
+    return doc
+
+
+_LONG_INT = re.compile(r"\d{4300,}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _refuse_lone_surrogates(text: str, file: Any) -> None:
+    """A lone surrogate escape decodes to a str that cannot be encoded as UTF-8 again."""
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return
+    for match in _LONE_SURROGATE.finditer(text):
+        backslashes = len(text[: match.start()]) - len(text[: match.start()].rstrip("\\"))
+        if backslashes % 2 == 0:  # not itself an escaped backslash followed by 'u'
+            raise AnnotationError(
+                f"invalid text: a lone UTF-16 surrogate {match.group()!r} (not a character;"
+                " the file could never be saved again)",
+                file=file,
+                location=_position(text, match.start()),
+            )
+
+
+def _position(text: str, offset: int) -> str:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def _deepest_offset(text: str) -> int:
+    """Offset of the deepest bracket (strings not excluded: a location hint only)."""
+    depth = best = offset = 0
+    for index, char in enumerate(text):
+        if char in "[{":
+            depth += 1
+            if depth > best:
+                best, offset = depth, index
+        elif char in "]}":
+            depth -= 1
+    return offset
 
 
 def read_json(path: str | os.PathLike) -> Any:
     return parse_json(read_bytes(path), file=path)
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -22,6 +22,13 @@ from torch import nn
 
 from detector.errors import ModelError
 from detector.models import shapes  # noqa: F401  (registers the bundled architecture)
+from detector.models.checkpoints import (
+    build_checked,
+    check_detscope_checkpoint,
+    check_shapes,
+    check_state,
+    classes_in_state,
+)
 from detector.models.registry import (
     ARCHITECTURES,
     DetModel,
@@ -172,66 +179,37 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
 def _load_checkpoint_file(
     path: Path, name: str | None, num_classes: int | None, device: Any, settings: dict
 ) -> DetModel:
+    """Load a checkpoint validated field by field (:mod:`detector.models.checkpoints`)."""
     payload = read_checkpoint(path)
+    keypoint_names = None
     if payload.get("format") == CHECKPOINT_FORMAT:
-        recorded = payload["architecture"]
-        if name is not None and name != recorded:
-            raise ModelError(f"{path}: checkpoint is for {recorded}, not {name}")
-        name, state = recorded, payload["model"]
-        categories = list(payload["categories"])
-        settings = {**payload.get("settings", {}), **settings}
+        checked = check_detscope_checkpoint(payload, path)
+        if name is not None and name != checked.architecture:
+            raise ModelError(f"{path}: checkpoint is for {checked.architecture}, not {name}")
+        name, state, categories = checked.architecture, checked.state, checked.categories
+        settings = {**checked.settings, **settings}
+        keypoint_names = checked.keypoint_names
     else:
-        state = payload.get("model", payload) if isinstance(payload.get("model"), dict) else payload
-        found = _classes_in_state(state)
+        inner = payload.get("model")
+        state = check_state(inner if isinstance(inner, dict) else payload, path, "model")
+        found = classes_in_state(state, path)
         if num_classes is not None and found is not None and found != num_classes:
             raise ModelError(f"{path}: checkpoint has {found} classes, {num_classes} expected")
         plain = resolve_plain_checkpoint(path, state, name)  # architecture, names: sidecars
         name, categories = plain.architecture, plain.categories
     if name not in ARCHITECTURES:
         raise ModelError(f"{path}: unknown architecture {name!r} recorded in the checkpoint")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        module = ARCHITECTURES[name].build(len(categories), **settings)
-    _load_state(module, state, path, name)
-    return _finish(
-        module,
-        name,
-        categories,
-        device,
-        str(path),
-        True,
-        settings,
-        payload.get("keypoint_names") if isinstance(payload, dict) else None,
-    )
-
-
-def _classes_in_state(state: dict) -> int | None:
-    weight = state.get("roi_heads.box_predictor.cls_score.weight")
-    return int(weight.shape[0]) if isinstance(weight, torch.Tensor) else None
-
-
-def _load_state(module: nn.Module, state: dict, path: Path, name: str) -> None:
-    if not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ModelError(f"{path}: not a state dict of tensors")
+    module = build_checked(path, name, len(categories), settings)
     own = module.state_dict()
     # torchvision's pretrained files use FrozenBatchNorm2d: no num_batches_tracked buffers
     state = {**{k: v for k, v in own.items() if k.endswith("num_batches_tracked")}, **state}
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    if missing or unexpected:
-        sample = ", ".join((missing or unexpected)[:3])
-        raise ModelError(
-            f"{path}: checkpoint does not fit {name}: {len(missing)} missing and "
-            f"{len(unexpected)} unexpected weights (e.g. {sample})"
-        )
-    for key, value in state.items():
-        if own[key].shape != value.shape:
-            raise ModelError(
-                f"{path}: checkpoint does not fit {name}: {key} has shape "
-                f"{tuple(value.shape)}, the model expects {tuple(own[key].shape)} "
-                f"(another class count?)"
-            )
-    module.load_state_dict(state)
+    check_shapes(module, state, path, name)
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path}: checkpoint weights cannot be loaded ({reason})") from None
+    return _finish(module, name, categories, device, str(path), True, settings, keypoint_names)
 
 
 def save_checkpoint(model: DetModel, path: str | os.PathLike, **extra: Any) -> Path:
