@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.diagnosis._why import explain_missed, missed_ground_truth
 from detector.geometry.boxes import box_iou
+from detector.trace.why import explain_missed, missed_ground_truth
 
 STAGES = (
     "anchors",

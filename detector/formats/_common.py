@@ -132,13 +132,13 @@ def clip_far_boxes(dataset: Dataset, file: str | None = None) -> list[Issue]:
             dataset.replace_object_record(replace(obj, box=clipped))
             issues.append(
                 Issue(
-                    "box_clipped",
-                    "box lies far outside the image; clipped to the image plus one image side",
-                    file,
-                    f"object {obj.id} in {image.file_name}",
-                    "warning",
-                    obj.image_id,
-                    obj.id,
+                    kind="box_clipped",
+                    message="box lies far outside the image; clipped to the image plus one image side",
+                    file=file,
+                    location=f"object {obj.id} in {image.file_name}",
+                    severity="warning",
+                    image_id=obj.image_id,
+                    object_id=obj.id,
                 )
             )
     return issues

@@ -93,13 +93,13 @@ def _read_file(dataset: Dataset, file: Path, image_id: int) -> None:
         if key is not None and (type(key) not in (int, str)):
             dataset.issues.append(
                 Issue(
-                    "bad_group",
-                    f"group_id must be a number or text, not {type(key).__name__}; "
+                    kind="bad_group",
+                    message=f"group_id must be a number or text, not {type(key).__name__}; "
                     "the shape is its own instance",
-                    str(file),
-                    f"shapes[{index}]",
-                    "warning",
-                    image_id,
+                    file=str(file),
+                    location=f"shapes[{index}]",
+                    severity="warning",
+                    image_id=image_id,
                 )
             )
             key = None
@@ -147,12 +147,12 @@ def _read_instance(
         if rle is None and shape.get("shape_type") == "mask":
             dataset.issues.append(
                 Issue(
-                    "bad_mask",
-                    "mask is not a readable base64 PNG within the image; its box is kept",
-                    file,
-                    where,
-                    "warning",
-                    record.id,
+                    kind="bad_mask",
+                    message="mask is not a readable base64 PNG within the image; its box is kept",
+                    file=file,
+                    location=where,
+                    severity="warning",
+                    image_id=record.id,
                 )
             )
         boxes.append(box)
@@ -187,12 +187,12 @@ def _read_instance(
     if polygons and not polygons_fit(polygons + rectangles, record.width, record.height):
         dataset.issues.append(
             Issue(
-                "bad_mask",
-                "polygon lies far outside the image or is too long; only its box is kept",
-                file,
-                f"shapes[{members[0][0]}]",
-                "warning",
-                record.id,
+                kind="bad_mask",
+                message="polygon lies far outside the image or is too long; only its box is kept",
+                file=file,
+                location=f"shapes[{members[0][0]}]",
+                severity="warning",
+                image_id=record.id,
             )
         )
         polygons = []

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from detector import load_model, open_dataset, trace_image
-from detector.diagnosis._why import missed_ground_truth
 from detector.diagnosis.funnel import STAGE_INDEX, STAGES, lost_stages
 from detector.diagnosis.run import (
     DiagnosisItem,
@@ -20,6 +19,7 @@ from detector.diagnosis.run import (
     items_from_dataset,
 )
 from detector.io.images import read_image
+from detector.trace.why import missed_ground_truth
 
 SAMPLES = Path(__file__).resolve().parents[2] / "resources" / "samples" / "shapes"
 

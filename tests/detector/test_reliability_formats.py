@@ -97,7 +97,7 @@ def image_dataset(root: Path, names: list[str], category: str = "cat") -> Datase
     dataset = Dataset(root=root)
     dataset.add_category_record(Category(1, category))
     for image_id, name in enumerate(names, 1):
-        dataset.add_image_record(ImageRecord(image_id, name, 32, 32))
+        dataset.add_image_record(ImageRecord(id=image_id, file_name=name, width=32, height=32))
         dataset.add_object_record(Annotation(image_id, image_id, 1, (1.0, 1.0, 9.0, 9.0)))
     return dataset
 

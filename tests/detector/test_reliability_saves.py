@@ -38,7 +38,7 @@ def test_existing_file_keeps_its_mode(tmp_path):
 
 def test_dataset_save_keeps_a_group_readable_file_group_readable(tmp_path):
     dataset = Dataset(root=tmp_path)
-    dataset.add_image_record(ImageRecord(1, "a.png", 10, 10))
+    dataset.add_image_record(ImageRecord(id=1, file_name="a.png", width=10, height=10))
     dataset.add_category_record(Category(1, "cat"))
     target = save_dataset(dataset)
     os.chmod(target, 0o644)
