@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from app.evaluate.inputs import CachedDetections, file_signature, model_key
+from detector.evaluation.from_dataset import CachedDetections, file_signature, model_key
 from pycocotools import mask as mask_utils
 
 from detector.data.edits import UpdateObjects, update_object
