@@ -71,7 +71,9 @@ def make_folder(folder: Path, images: int, boxes: int, unlisted: int) -> None:
             f'"segmentation":[]}}'
         )
     categories = ",".join(f'{{"id":{c},"name":"class_{c}"}}' for c in range(1, 11))
-    text = f'{{"images":[{image_rows}],"annotations":[{",".join(rows)}],"categories":[{categories}]}}'
+    text = (
+        f'{{"images":[{image_rows}],"annotations":[{",".join(rows)}],"categories":[{categories}]}}'
+    )
     (folder / "annotations.json").write_text(text)
 
 
@@ -211,7 +213,11 @@ def run_stage(name: str, folder: Path) -> dict:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "DETSCOPE_NO_AUTOLOAD": "1", "DETSCOPE_SETTINGS_DIR": str(folder.parent)},
+        env={
+            **os.environ,
+            "DETSCOPE_NO_AUTOLOAD": "1",
+            "DETSCOPE_SETTINGS_DIR": str(folder.parent),
+        },
     )
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode != 0 or not lines:

@@ -34,7 +34,6 @@ def open_dataset(
     """
     from detector.formats._common import image_size_or_none
     from detector.formats.coco import load_coco
-    from detector.io.images import list_images
 
     root = Path(folder)
     if not root.is_dir():
@@ -45,9 +44,8 @@ def open_dataset(
     else:
         dataset = Dataset(root=root, annotation_path=path)
     known = {record.file_name for record in dataset.images.values()}
-    for image_file in list_images(root):
-        if image_file.name in known:
-            continue
+    present = _image_names(root)
+    for image_file in _new_images(root, present, known):
         size = image_size_or_none(image_file)
         if size is None:
             dataset.issues.append(
@@ -63,8 +61,40 @@ def open_dataset(
         dataset.add_image_record(
             ImageRecord(dataset.new_image_id(), image_file.name, size[0], size[1])
         )
-    dataset.issues += missing_file_issues(dataset, str(path))
+    dataset.issues += _missing_file_issues(dataset, str(path), present)
     return dataset
+
+
+# ---- large folders (100,000 images): one directory scan, no Path or stat per image ----
+def _image_names(root: Path) -> set[str]:
+    """Names of the image files directly in ``root`` (as :func:`list_images` finds them)."""
+    from detector.io.images import IMAGE_EXTENSIONS
+
+    with os.scandir(root) as entries:
+        return {
+            entry.name
+            for entry in entries
+            if os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS and entry.is_file()
+        }
+
+
+def _new_images(root: Path, present: set[str], known: set[str]) -> list[Path]:
+    """The image files of ``root`` not named in the annotations, in list_images' order."""
+    from detector.io.images import _natural_key
+
+    return sorted((root / name for name in present - known), key=_natural_key)
+
+
+def _missing_file_issues(dataset: Dataset, file: str, present: set[str]) -> list[Issue]:
+    """:func:`missing_file_issues`, answered from the directory scan for files directly in
+    the folder: only names the scan did not find (or in subfolders) are looked up."""
+    absent = [
+        r for r in dataset.images.values() if r.file_name not in present or "/" in r.file_name
+    ]
+    if not absent:
+        return []
+    partial = Dataset(root=dataset.root, images={r.id: r for r in absent})
+    return missing_file_issues(partial, file)
 
 
 def default_path(dataset: Dataset) -> Path:
