@@ -191,7 +191,9 @@ def autosave_figures(app, window, qtimer) -> dict:
     timer = qtimer(interval=5)
     timer.timeout.connect(lambda: beats.append(time.perf_counter()))
     timer.start()
-    wait(app, lambda: len(beats) > 5)
+    idle_started = time.perf_counter()  # the loaded machine's own stalls, no save running
+    wait(app, lambda: time.perf_counter() - idle_started > 3.0)
+    idle = max(later - earlier for earlier, later in zip(beats, beats[1:], strict=False))
     started = time.perf_counter()
     window.autosave.save_in_background()
     wait(app, lambda: not window.autosave.dirty and window.autosave._job is None)
@@ -201,7 +203,12 @@ def autosave_figures(app, window, qtimer) -> dict:
     during = [b for b in beats if b >= started - 0.005]
     gaps = [later - earlier for earlier, later in zip(during, during[1:], strict=False)]
     stall = max([during[0] - started if during else save_s, *gaps]) if gaps else save_s
-    return {"stall_ms": 1000 * stall, "save_s": save_s, "saved": not window.autosave.dirty}
+    return {
+        "stall_ms": 1000 * stall,
+        "idle_stall_ms": 1000 * idle,
+        "save_s": save_s,
+        "saved": not window.autosave.dirty,
+    }
 
 
 STAGES = {"baseline": stage_baseline, "coco": stage_coco, "window": stage_window}
@@ -247,6 +254,9 @@ def report(figures: dict, images: int, boxes: int) -> None:
     line("(f) autosave: GUI stall (save took)",
          f"{figures['stall_ms']:.1f} ms ({figures['save_s']:.2f} s)",
          figures["stall_ms"] / TARGET_STALL_MS)  # fmt: skip
+    print(
+        f"    heartbeat's longest gap with no save running (3 s): {figures['idle_stall_ms']:.1f} ms"
+    )
     print(f"    COCO(path) took {figures['coco_s']:.2f} s; saved: {figures['saved']}")
 
 
