@@ -183,17 +183,17 @@ def autosave_figures(app, window, qtimer) -> dict:
 
     from detector.data.edits import UpdateObjects
 
-    dataset = window.dataset
-    first = next(iter(dataset.objects.values()))
-    x1, y1, x2, y2 = first.box
-    window.undo.push(UpdateObjects((replace(first, box=(x1 + 1, y1, x2 + 1, y2)),)))
     beats = [time.perf_counter()]
     timer = qtimer(interval=5)
     timer.timeout.connect(lambda: beats.append(time.perf_counter()))
     timer.start()
-    idle_started = time.perf_counter()  # the loaded machine's own stalls, no save running
+    idle_started = time.perf_counter()  # the loaded machine's own stalls, nothing running
     wait(app, lambda: time.perf_counter() - idle_started > 3.0)
     idle = max(later - earlier for earlier, later in zip(beats, beats[1:], strict=False))
+    dataset = window.dataset
+    first = next(iter(dataset.objects.values()))
+    x1, y1, x2, y2 = first.box
+    window.undo.push(UpdateObjects((replace(first, box=(x1 + 1, y1, x2 + 1, y2)),)))
     started = time.perf_counter()
     window.autosave.save_in_background()
     wait(app, lambda: not window.autosave.dirty and window.autosave._job is None)
