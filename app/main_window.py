@@ -34,7 +34,7 @@ from app.canvas import ImageCanvas
 from app.image_list import ImageListDock
 from app.model_dock import ModelDock
 from app.settings import remember_folder, restore_layout, save_layout, settings
-from app.state import AppState
+from app.state import AppState, loading_frozen
 from app.workspaces import Workspaces, scrollable
 from detector.store import open_dataset
 
@@ -249,7 +249,8 @@ class MainWindow(QMainWindow):
         folder = Path(folder)
         self.autosave.flush()
         try:
-            dataset = open_dataset(folder)
+            with loading_frozen():
+                dataset = open_dataset(folder)
         except (DetScopeError, OSError) as exc:
             self.show_error("Cannot open folder", f"{folder}: {exc}")
             self.recovery_prompt = recovery.offer(self, folder)  # the recovery file may do

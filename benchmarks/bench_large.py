@@ -64,10 +64,10 @@ def make_folder(folder: Path, images: int, boxes: int, unlisted: int) -> None:
     rows = []
     for a in range(boxes):
         image_id = a // per_image % images + 1
-        x, y = a % 40, a % 30
-        rows.append(
+        x, y, w, h = a % 40 + a % 89 / 100, a % 30 + a % 83 / 100, 10 + a % 7 / 8, 8 + a % 5 / 4
+        rows.append(  # float pixels, as real COCO files have (not small cached ints)
             f'{{"id":{a + 1},"image_id":{image_id},"category_id":{a % 10 + 1},'
-            f'"bbox":[{x},{y},{10 + a % 7},{8 + a % 5}],"area":80.0,"iscrowd":0,'
+            f'"bbox":[{x},{y},{w},{h}],"area":{w * h},"iscrowd":0,'
             f'"segmentation":[]}}'
         )
     categories = ",".join(f'{{"id":{c},"name":"class_{c}"}}' for c in range(1, 11))
