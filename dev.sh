@@ -24,10 +24,18 @@ ensure_venv() {
     fi
     [ -x .venv/bin/python ] || "$(find_python)" -m venv .venv
     echo "Installing DetScope's dependencies into .venv (first run takes a few minutes)..." >&2
+    # opencv-contrib-python-headless replaced opencv-python-headless (same cv2 package): in a
+    # venv that has the old one, remove it and rewrite cv2 from the contrib wheel
+    if .venv/bin/python -m pip show -q opencv-python-headless >/dev/null 2>&1; then
+        .venv/bin/python -m pip uninstall -y -q opencv-python-headless
+        .venv/bin/python -m pip install -q --force-reinstall --no-deps opencv-contrib-python-headless
+    fi
     # torch>=2.5 in pyproject lets pip take a matching torch + torchvision pair from the registry.
     # (the filter drops pip's notes about index folders that this machine's pip config names)
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    # the TIDE test oracle, without the opencv-python it asks for (see pyproject's dev extra)
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps tidecv==1.0.1
     echo "$want" > "$stamp"
 }
 

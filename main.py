@@ -1,7 +1,7 @@
 """DetScope: open the GUI (default) or run a command-line tool.
 
 python main.py [FOLDER] [--screenshot OUT.png ...]   the desktop program
-python main.py detect|eval|convert|synth|train ...   command-line tools (--help on each)
+python main.py detect|eval|diagnose|convert|synth|train ...   command-line tools (--help on each)
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from importlib import import_module
 COMMANDS: dict[str, tuple[str, str]] = {
     "detect": ("detector.cli.detect", "run a detector over images or a folder, write COCO JSON"),
     "eval": ("detector.cli.evaluate", "evaluate detections against ground truth (COCO AP, PR)"),
+    "diagnose": (
+        "detector.cli.diagnose",
+        "what costs AP (TIDE, COCO analyze) and where the pipeline loses objects",
+    ),
     "convert": ("detector.cli.convert", "convert annotations between COCO, VOC, YOLO, LabelMe"),
     "synth": ("detector.cli.synth", "write a synthetic 'shapes' dataset with exact masks"),
     "train": ("detector.cli.train", "train or fine-tune a detector on a COCO folder"),

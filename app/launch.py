@@ -23,6 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="open, wait until the first image is drawn, save a screenshot, exit",
     )
     parser.add_argument(
+        "--size",
+        metavar="WxH",
+        default=None,
+        help="with --screenshot: the window size (default 1600x1000; 1366x768 is a laptop)",
+    )
+    parser.add_argument(
         "--detect",
         action="store_true",
         help="run the model on the first image (with --screenshot: before saving)",
@@ -31,6 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     extensions.add_arguments(parser)
     return parser
+
+
+def _size(text: str | None) -> tuple[int, int]:
+    if not text:
+        return SCREENSHOT_SIZE
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1366x768") from None
+    return width, height
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,12 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     window.model_dock.set_choice(model, device)
     window.models.choice = (model, device)
     if args.screenshot:
-        window.resize(SCREENSHOT_SIZE[0], SCREENSHOT_SIZE[1])
+        window.resize(*_size(args.size))
         window.show()
     else:
         from app.settings import first_show
 
         first_show(window)
+        window.first_run_hint.show_if_first_run()
+        from app import tour
+
+        tour.first_run(window, args)
     folder = Path(args.folder) if args.folder else SAMPLES
     if folder.is_dir():
         window.open_folder(folder)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
+from app import tour
 from app.annotate import file_actions, recovery
 from app.annotate.assist import ModelAssist
 from app.annotate.autosave import Autosave
@@ -31,6 +32,7 @@ from app.annotate.predictions_dock import PredictionsDock
 from app.annotate.shortcuts import ShortcutSheet, build_edit_actions
 from app.annotate.status import StatusBar
 from app.canvas import ImageCanvas
+from app.help import FirstRunHint
 from app.image_list import ImageListDock
 from app.model_dock import ModelDock
 from app.settings import remember_folder, restore_layout, save_layout, settings
@@ -83,6 +85,7 @@ class MainWindow(QMainWindow):
         from app import extensions
 
         extensions.install_all(self)
+        tour.install(self)  # Help > Getting started walks the docks' stages
         for dock in self.docks.values():
             scrollable(dock)  # no dock forces a minimum height: each scrolls in its room
         self.workspaces = Workspaces(self, self.layer.set_overlays_visible)
@@ -90,6 +93,7 @@ class MainWindow(QMainWindow):
         self.view_menu.insertAction(self._view_first, self._reset_workspace_action())
         self.view_menu.insertSeparator(self._view_first)
         restore_layout(self)  # after every dock exists, extensions' included
+        self.first_run_hint = FirstRunHint(self.canvas)  # its event filter runs first
 
     # ----- the model, read-only (write through ``state``) --------------------------------
     dataset = property(lambda self: self.state.dataset)
@@ -189,7 +193,9 @@ class MainWindow(QMainWindow):
         self.model_menu = self.menuBar().addMenu("&Model")
         self.model_menu.addAction(self.detect_action)
         self.model_menu.addAction("Detect &All Images", self.assist.detect_all)
-        self.menuBar().addMenu("&Help").addAction(self.edit_actions["help"])
+        self.help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu.addAction(self.edit_actions["help"])
+        self.help_menu.addAction("&About DetScope", self.show_about)
 
     def _connect(self) -> None:
         state = self.state
@@ -241,16 +247,20 @@ class MainWindow(QMainWindow):
         for folder in settings().value("recent_folders", []) or []:
             self.recent_menu.addAction(folder, lambda f=folder: self.open_folder(Path(f)))
 
-    def open_folder(self, folder: Path) -> bool:
-        """Open the images of ``folder`` and its annotations.json, then offer to restore
-        unsaved work left by a crash or a failed save (``recovery_prompt``, non-blocking)."""
+    def open_folder(self, folder: Path, split: str | None = None) -> bool:
+        """Open the images of ``folder`` and its annotations (annotations.json or any
+        exported layout; a folder with several splits asks which, unless ``split``), then
+        offer to restore unsaved work left by a crash or a failed save (non-blocking)."""
         from detector.errors import DetScopeError
 
         folder = Path(folder)
         self.autosave.flush()
         try:
+            split = split if split is not None else self._choose_split(folder)
+            if split == "":
+                return False  # the chooser was cancelled
             with loading_frozen():
-                dataset = open_dataset(folder)
+                dataset = open_dataset(folder, split=split)
         except (DetScopeError, OSError) as exc:
             self.show_error("Cannot open folder", f"{folder}: {exc}")
             self.recovery_prompt = recovery.offer(self, folder)  # the recovery file may do
@@ -259,6 +269,19 @@ class MainWindow(QMainWindow):
         remember_folder(folder)
         self.recovery_prompt = recovery.offer(self, folder)
         return True
+
+    def _choose_split(self, folder: Path) -> str | None:
+        """None for a layout with one split, else the split the user picks ('' cancelled)."""
+        from detector.formats.layouts import detect_layout
+
+        layout = detect_layout(folder)
+        if len(layout.splits) < 2:
+            return None
+        names = layout.split_names
+        dialog = QInputDialog(self, windowTitle="Choose a split", labelText=layout.describe())
+        dialog.setComboBoxItems(names)
+        dialog.setTextValue(names[0])
+        return dialog.textValue() if dialog.exec() else ""
 
     def import_annotations(self, kind: str, source: Path, image_root: Path | None) -> None:
         from detector.errors import DetScopeError
@@ -414,6 +437,11 @@ class MainWindow(QMainWindow):
         object_id = next(iter(self.editor.selected), None)
         annotation = self.dataset.objects.get(object_id) if object_id is not None else None
         return annotation.category_id if annotation is not None else None
+
+    def show_about(self) -> None:
+        from app.help import show_about
+
+        self.about_box = show_about(self)
 
     def show_shortcuts(self) -> None:
         self.shortcut_sheet = ShortcutSheet(self)

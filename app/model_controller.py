@@ -35,11 +35,9 @@ def _run_detect(model, image: np.ndarray):
 
 def mask_rles(detections) -> list | None:
     """COCO RLE of each mask at 0.5 (what an accepted prediction keeps), or None."""
-    if detections.masks is None:
+    if not detections.has_masks:
         return None
-    from detector.data.masks import encode_mask_rle
-
-    return [encode_mask_rle(mask > 0.5) for mask in detections.masks]
+    return [detections.mask_rle(i) for i in range(len(detections))]
 
 
 class ModelController(QObject):

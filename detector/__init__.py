@@ -22,6 +22,8 @@ _LAZY = {
     "evaluate": "detector.evaluation",
     "from_coco": "detector.evaluation",
     "read_image": "detector.io.images",
+    "load_image": "detector.io.images",
+    "detect_layout": "detector.formats.layouts",
     "Detections": "detector.inference.detections",
     "detect": "detector.inference.run",
     "trace_image": "detector.trace",

@@ -1,6 +1,9 @@
 """Where a dataset lives on disk: open a folder, save safely, notice outside changes.
 
-* A dataset lives in ``annotations.json`` beside its images (or a path the user picks).
+* A dataset lives in ``annotations.json`` beside its images (or a path the user picks), or
+  in whatever an exporter wrote (Roboflow, CVAT, COCO, Label Studio, YOLO, VOC: see
+  :mod:`detector.formats.layouts`); edits are saved back to that same file or folder, in
+  its format. Opening never writes.
 * Every save is atomic (temp file in the same folder, fsync, rename; see
   :mod:`detector.io.files`) and keeps the previous version as ``annotations.json~``.
 * A file that could not be parsed is never overwritten: a dataset remembers the state
@@ -24,25 +27,45 @@ ANNOTATION_FILE = "annotations.json"
 
 
 def open_dataset(
-    folder: str | os.PathLike, annotation_path: str | os.PathLike | None = None
+    folder: str | os.PathLike,
+    annotation_path: str | os.PathLike | None = None,
+    *,
+    split: str | None = None,
 ) -> Dataset:
     """Images of ``folder`` plus its annotations; images not yet annotated are added.
 
-    Raises AnnotationError when the annotation file exists but cannot be used (the file
-    is left untouched). Image files named in the annotations but missing are kept and
-    flagged in ``dataset.issues``.
+    ``folder`` may be any layout :func:`detector.formats.layouts.detect_layout` knows;
+    ``split`` picks one of its splits (needed when it has several). Raises AnnotationError
+    when the annotation file exists but cannot be used (the file is left untouched). Image
+    files named in the annotations but missing are kept and flagged in ``dataset.issues``.
     """
-    from detector.formats._common import image_size_or_none
     from detector.formats.coco import load_coco
+    from detector.formats.layouts import detect_layout, open_split
 
     root = Path(folder)
     if not root.is_dir():
         raise AnnotationError("not a folder", file=root)
-    path = root / ANNOTATION_FILE if annotation_path is None else Path(annotation_path)
-    if path.exists():
-        dataset = load_coco(path, image_root=root)
+    if annotation_path is not None:
+        path = Path(annotation_path)
+        dataset = load_coco(path, image_root=root) if path.exists() else None
+        dataset = dataset or Dataset(root=root, annotation_path=path)
+        add_unannotated_images(dataset)
     else:
-        dataset = Dataset(root=root, annotation_path=path)
+        chosen = detect_layout(root).split(split)
+        dataset = open_split(chosen)
+        if chosen.format == "coco" or (chosen.format == "voc" and chosen.extra is None):
+            add_unannotated_images(dataset)
+        path = dataset.annotation_path or chosen.images
+    dataset.issues += _missing_file_issues(dataset, str(path), _image_names(dataset.root))
+    return dataset
+
+
+def add_unannotated_images(dataset: Dataset) -> None:
+    """Add a record for every image directly in ``dataset.root`` not named yet (unreadable
+    ones are flagged in ``dataset.issues`` instead)."""
+    from detector.formats._common import image_size_or_none
+
+    root = dataset.root
     known = {record.file_name for record in dataset.images.values()}
     present = _image_names(root)
     for image_file in _new_images(root, present, known):
@@ -61,8 +84,6 @@ def open_dataset(
         dataset.add_image_record(
             ImageRecord(dataset.new_image_id(), image_file.name, size[0], size[1])
         )
-    dataset.issues += _missing_file_issues(dataset, str(path), present)
-    return dataset
 
 
 # ---- large folders (100,000 images): one directory scan, no Path or stat per image ----
@@ -70,12 +91,15 @@ def _image_names(root: Path) -> set[str]:
     """Names of the image files directly in ``root`` (as :func:`list_images` finds them)."""
     from detector.io.images import IMAGE_EXTENSIONS
 
-    with os.scandir(root) as entries:
-        return {
-            entry.name
-            for entry in entries
-            if os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS and entry.is_file()
-        }
+    try:
+        with os.scandir(root) as entries:
+            return {
+                entry.name
+                for entry in entries
+                if os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS and entry.is_file()
+            }
+    except OSError:
+        return set()  # then every name is looked up one by one
 
 
 def _new_images(root: Path, present: set[str], known: set[str]) -> list[Path]:
@@ -136,6 +160,8 @@ def save_dataset(
     from detector.formats.coco import coco_bytes
     from detector.io.files import atomic_write_bytes
 
+    if path is None and dataset.annotation_format != "coco":
+        return _save_folder_format(dataset)
     target = default_path(dataset) if path is None else Path(path)
     check_can_write(dataset, target, force=force)
     data = coco_bytes(dataset)
@@ -145,5 +171,29 @@ def save_dataset(
         raise AnnotationError(f"cannot save ({exc.strerror or exc})", file=target) from None
     dataset.annotation_path = target
     dataset.file_state = fingerprint(target, data)
+    dataset.mark_saved()
+    return target
+
+
+def _save_folder_format(dataset: Dataset) -> Path:
+    """Write a YOLO labels folder or VOC Annotations folder back where it was read."""
+    target = Path(dataset.annotation_path)
+    if dataset.annotation_format == "yolo":
+        from detector.formats.yolo import read_classes, save_yolo
+
+        names = [dataset.categories[i].name for i in sorted(dataset.categories)]
+        if dataset.classes_path is not None and read_classes(dataset.classes_path) != names:
+            raise AnnotationError(
+                "the categories changed, and YOLO class names live in this shared file; "
+                "save as COCO instead (Save As, or main.py convert)",
+                file=dataset.classes_path,
+            )
+        save_yolo(dataset, target, overwrite=True, classes_file=dataset.classes_path is None)
+    elif dataset.annotation_format == "voc":
+        from detector.formats.voc import save_voc
+
+        save_voc(dataset, target, overwrite=True)
+    else:
+        raise AnnotationError(f"cannot save format {dataset.annotation_format!r}", file=target)
     dataset.mark_saved()
     return target

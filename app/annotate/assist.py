@@ -104,6 +104,7 @@ class ModelAssist(QObject):
         files = [(i, window.dataset.image_path(i)) for i in window.images]
         dock = window.predictions_dock
         dock.set_progress(0, len(files), "starting")
+        window.status.show_job(0, len(files), "Detect all", self.cancel)
         window.pool.start(
             detect_all_results,
             window.models.model,
@@ -126,6 +127,7 @@ class ModelAssist(QObject):
     def _progress(self, done: int, total: int, message: str) -> None:
         if self.detecting_all:
             self.window.predictions_dock.set_progress(done, total, message)
+            self.window.status.show_job(done, total, "Detect all", self.cancel)
 
     def _on_image(self, result: ImageDetections) -> None:
         if result.error is not None:
@@ -136,6 +138,7 @@ class ModelAssist(QObject):
 
     def _done(self, message: str, error: bool = False) -> None:
         self.window.predictions_dock.set_progress(0, 0, "")
+        self.window.status.show_job(0, 0, "")
         if error:
             self.window.show_error("Model error", message)
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QProgressBar
+from PySide6.QtWidgets import QLabel, QProgressBar, QToolButton
 
 from app.annotate.commands import iou
 
@@ -16,9 +16,31 @@ class StatusBar:
         self.selection_label = QLabel("")
         self.model_label = QLabel("model: not loaded")
         self.busy_bar = QProgressBar(maximumWidth=120, maximum=0, visible=False)
+        # a long job's progress, whichever dock or menu started it (the dock may be hidden)
+        self.job_bar = QProgressBar(maximumWidth=220, visible=False)
+        self.job_cancel = QToolButton(text="Cancel", visible=False)
+        self._cancel_job = None
+        self.job_cancel.clicked.connect(lambda: self._cancel_job and self._cancel_job())
         bar = window.statusBar()
-        for widget in (self.selection_label, self.cursor_label, self.model_label, self.busy_bar):
+        for widget in (
+            self.selection_label,
+            self.cursor_label,
+            self.model_label,
+            self.busy_bar,
+            self.job_bar,
+            self.job_cancel,
+        ):
             bar.addPermanentWidget(widget)
+
+    def show_job(self, done: int, total: int, message: str, cancel=None) -> None:
+        """Progress of a long job in the status bar, with Cancel; ``total`` 0 hides it."""
+        running = total > 0 and done < total
+        self.job_bar.setVisible(running)
+        self.job_cancel.setVisible(running and cancel is not None)
+        self._cancel_job = cancel if running else None
+        self.job_bar.setMaximum(max(total, 1))
+        self.job_bar.setValue(done)
+        self.job_bar.setFormat(f"{message} %v / %m" if message else "%v / %m")
 
     def show_cursor(self, x: float, y: float) -> None:
         image = self.window.canvas.image

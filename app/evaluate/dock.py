@@ -20,10 +20,12 @@ from app.evaluate.ap_table import APTable
 from app.evaluate.canvas_marks import detection_box, focus_box_set, image_marks, marks_box_set
 from app.evaluate.confusion_view import ConfusionView
 from app.evaluate.controls import ControlBar, ExportButton
+from app.evaluate.diagnose_tab import DiagnoseTab
 from app.evaluate.error_list import FILTERS, ErrorList
 from app.evaluate.live import LiveEvaluation
 from app.evaluate.metrics import EvaluationView, build_view
 from app.evaluate.pr_plot import OperatingPoint, PRPlot
+from app.evaluate.pr_walk_view import PRWalkView
 from app.evaluate.runner import RunController, RunOutput
 from app.workers import describe_error
 
@@ -84,6 +86,10 @@ class EvaluateDock(QDockWidget):
         self.tabs.addTab(split, "PR curves && AP")
         self.tabs.addTab(self.confusion, "Confusion")
         self.tabs.addTab(self.errors, "Errors")
+        self.diagnose = DiagnoseTab(self.host)
+        self.tabs.addTab(self.diagnose, "Diagnose")
+        self.walk = PRWalkView(self)
+        self.tabs.addTab(self.walk, "PR walk")
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -201,6 +207,7 @@ class EvaluateDock(QDockWidget):
         self._confusion_stale = True
         self._update_confusion()
         self.draw_marks()
+        self.walk.set_result(result)
         self.view_updated.emit()
 
     _confusion_stale = True
@@ -336,13 +343,25 @@ def add_arguments(parser) -> None:
 
 
 def apply_arguments(window, args) -> None:
-    if args.evaluate:
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if args.evaluate or walk:
         dock = window.docks["EvaluateDock"]
         window.workspaces.switch("evaluate")
+        if walk:
+            dock.tabs.setCurrentWidget(dock.walk)
         dock.run()
 
 
 def screenshot_ready(window, args) -> bool:
-    if not args.evaluate:
+    walk = getattr(args, "stage", None) == "pr_walk"
+    if not (args.evaluate or walk):
         return True
-    return window.docks["EvaluateDock"].shows_finished_evaluation()
+    dock = window.docks["EvaluateDock"]
+    if not dock.shows_finished_evaluation():
+        return False
+    if walk and not dock.walk.at_end:
+        if not dock.walk.ready:
+            return False
+        dock.walk.walk_to_end()
+        return False
+    return not window.pool.busy()

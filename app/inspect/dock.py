@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from app.extensions import WindowHost
 
 STAGE_KEYS = [cls.key for cls in STAGE_CLASSES]
+OTHER_DOCK_STAGES = ["pr_walk"]  # --stage values another dock shows (the Evaluate dock)
 
 
 class _ClickFilter(QObject):
@@ -197,14 +198,14 @@ def install(host: WindowHost) -> InspectDock:
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--stage",
-        choices=STAGE_KEYS,
+        choices=[*STAGE_KEYS, *OTHER_DOCK_STAGES],
         default=None,
         help="open the Inspect dock at this stage of the first image",
     )
 
 
 def apply_arguments(window, args) -> None:
-    if args.stage:
+    if args.stage in STAGE_KEYS:
         dock = window.docks["inspect_dock"]
         window.workspaces.switch("inspect")
         dock.select_stage(args.stage)
@@ -213,7 +214,7 @@ def apply_arguments(window, args) -> None:
 
 def screenshot_ready(window, args) -> bool:
     """With ``--stage``: the first image is traced and its stage drawn."""
-    if not args.stage:
+    if args.stage not in STAGE_KEYS:
         return True
     dock = window.docks["inspect_dock"]
     if window.state.current_image() is None:

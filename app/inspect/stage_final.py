@@ -62,7 +62,7 @@ class FinalStage(Stage):
         index = min(self.detection.value(), len(trace.detections) - 1)
         if self._layer is None or self._layer[0] is not trace:
             colors = [class_color(int(v)) for v in trace.detections.labels]
-            layer = mask_layer(trace.masks.masks_image, trace.detections.boxes, colors)
+            layer = mask_layer(trace.detections, colors)
             self._layer = (trace, layer)
         self.ctx.masks("final.masks").set_rgba(self._layer[1])
         probs = trace.masks.mask_probs[index]
@@ -74,7 +74,7 @@ class FinalStage(Stage):
         self.ctx.boxes("final.selected", 34).set_boxes(
             BoxSet(box.reshape(1, 4), [QColor("#ffffff")], [f"mask grid {size}x{size}"], width=3)
         )
-        area = int((trace.masks.masks_image[index] > 0.5).sum())
+        area = trace.detections.mask_area(index)
         return [
             ("mask grid", f"{size} x {size} over the box"),
             ("mask probability min / max", f"{probs.min():.3f} / {probs.max():.3f}"),
@@ -83,18 +83,19 @@ class FinalStage(Stage):
         ]
 
 
-def mask_layer(
-    masks_image: np.ndarray, boxes_image: np.ndarray, colors: list[QColor], alpha: int = 110
-) -> np.ndarray:
-    """uint8[H, W, 4] RGBA of the pasted masks (on above 0.5), later ones on top: what
-    ``MaskOverlay.set_masks`` draws, but each mask is read only around its box (a pasted
-    mask is zero outside its box grown by 1/28 a side), ~50x less work for 100 detections."""
-    height, width = masks_image.shape[1:]
+def mask_layer(detections, colors: list[QColor], alpha: int = 110) -> np.ndarray:
+    """uint8[H, W, 4] RGBA of the detections' pasted masks (on above 0.5), later ones on
+    top: each mask is pasted one at a time over its box only (``Detections.mask_crop``)."""
+    height, width = detections.image_size
     rgba = np.zeros((height, width, 4), np.uint8)
-    for mask, box, color in zip(masks_image, boxes_image, colors, strict=False):
-        grow_x, grow_y = 0.1 * (box[2] - box[0]) + 2, 0.1 * (box[3] - box[1]) + 2
-        x1, y1 = max(int(box[0] - grow_x), 0), max(int(box[1] - grow_y), 0)
-        x2, y2 = min(int(box[2] + grow_x) + 1, width), min(int(box[3] + grow_y) + 1, height)
-        on = mask[y1:y2, x1:x2] > 0.5
-        rgba[y1:y2, x1:x2][on] = (color.red(), color.green(), color.blue(), alpha)
+    for index, color in zip(range(len(detections)), colors, strict=False):
+        crop = detections.mask_crop(index)
+        h, w = crop.values.shape
+        on = crop.binary
+        rgba[crop.y0 : crop.y0 + h, crop.x0 : crop.x0 + w][on] = (
+            color.red(),
+            color.green(),
+            color.blue(),
+            alpha,
+        )
     return rgba

@@ -25,3 +25,8 @@ STAGE_CLASSES = [
     TrainingStage,
     WhyStage,
 ]
+
+# The lecture's story before Faster R-CNN (sliding windows, proposals, R-CNN / Fast R-CNN).
+from app.inspect.lecture_stages import LECTURE_STAGES  # noqa: E402
+
+STAGE_CLASSES += LECTURE_STAGES

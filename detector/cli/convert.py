@@ -1,7 +1,9 @@
 """``python main.py convert SRC DST``: convert annotations between COCO, VOC, YOLO, LabelMe.
 
 SRC is a COCO JSON file, a folder of VOC XML, a YOLO labels folder (with its classes file)
-or a folder of LabelMe JSON (or one file). DST is a COCO JSON file or a VOC/YOLO folder.
+or a folder of LabelMe JSON (or one file), or an exported dataset folder of any layout
+:mod:`detector.formats.layouts` knows (Roboflow, CVAT, COCO, Label Studio, YOLO data.yaml,
+Pascal VOC; ``--split NAME`` when it has several). DST is a COCO JSON file or a VOC/YOLO folder.
 Formats are guessed from the paths when --from/--to are not given. Problems in the input
 are listed (never a traceback); nothing existing is overwritten without --force.
 """
@@ -41,12 +43,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the format lacks them; YOLO needs it unless images/ is beside labels/)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
+    parser.add_argument("--split", help="split of an exported dataset folder (train, valid...)")
 
 
 def run(args: argparse.Namespace) -> int:
-    src_format = args.src_format or guess_source_format(args.src)
+    dataset, src_format = _open_layout(args) if args.src_format is None else (None, "")
+    src_format = src_format or args.src_format or guess_source_format(args.src)
     dst_format = args.dst_format or guess_target_format(args.dst)
-    dataset = load_any(args.src, src_format, image_root=args.images)
+    if dataset is None:
+        dataset = load_any(args.src, src_format, image_root=args.images)
     warnings = save_any(dataset, args.dst, dst_format, overwrite=args.force)
     _report(dataset, warnings)
     print(
@@ -54,6 +59,19 @@ def run(args: argparse.Namespace) -> int:
         f"{len(dataset.objects)} objects, {len(dataset.categories)} categories -> {args.dst}"
     )
     return 0
+
+
+def _open_layout(args: argparse.Namespace) -> tuple[Dataset | None, str]:
+    """An exported dataset folder (not a bare folder of label files): its chosen split."""
+    from detector.formats.layouts import detect_layout, open_split
+
+    if not args.src.is_dir():
+        return None, ""
+    layout = detect_layout(args.src)
+    if layout.kind == "images":
+        return None, ""
+    split = layout.split(args.split)
+    return open_split(split), f"{layout.kind}{f' [{split.name}]' if split.name else ''}"
 
 
 def load_any(src: Path, fmt: str, *, image_root: Path | None = None) -> Dataset:

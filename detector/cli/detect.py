@@ -126,6 +126,8 @@ def _detect_records(model, files, indices, root, world, args):
             progress.write(f"skipped {result.error}", file=sys.stderr)
             yield FileRecord(index, name, error=str(result.error))
             continue
+        if result.note:
+            progress.write(f"{result.path}: {result.note}", file=sys.stderr)
         annotations = detections_to_coco(result.detections, 0, 0)
         for annotation in annotations:
             del annotation["id"], annotation["image_id"]

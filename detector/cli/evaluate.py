@@ -10,7 +10,9 @@ from detector.evaluation.params import EvaluationError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("gt", type=Path, help="ground truth: COCO dataset JSON")
+    parser.add_argument(
+        "gt", type=Path, help="ground truth: COCO dataset JSON, or a dataset folder of any layout"
+    )
     parser.add_argument(
         "detections", type=Path, help="COCO results list, or a COCO dataset JSON with scores"
     )
@@ -18,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--per-class", action="store_true", help="print the per-class AP table")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write all numbers as JSON")
     parser.add_argument("--plot", type=Path, metavar="PR.png", help="draw per-class PR curves")
+    parser.add_argument("--split", help="split of a ground-truth dataset folder (valid, test...)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from detector.inference import distributed
 
     world = distributed.current_world()
-    data = from_coco(_load(args.gt), _load(args.detections), args.iou_type)
+    data = from_coco(_ground_truth(args.gt, args.split), _load(args.detections), args.iou_type)
     result = _evaluate(data, args.iou_type, world)
     if result is None:  # a rank other than 0 under torchrun: its shard went to rank 0
         return 0
@@ -45,6 +48,16 @@ def run(args: argparse.Namespace) -> int:
         write_pr_plot(result, args.plot)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _ground_truth(path: Path, split: str | None):
+    """A COCO JSON file as parsed, or a dataset folder (any layout) as a COCO dict."""
+    if not path.is_dir():
+        return _load(path)
+    from detector.formats.coco import to_coco_dict
+    from detector.store import open_dataset
+
+    return to_coco_dict(open_dataset(path, split=split))
 
 
 def _evaluate(data, iou_type: str, world):

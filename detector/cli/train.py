@@ -7,7 +7,14 @@ import json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", nargs="?", help="COCO folder (images + annotations.json)")
+    parser.add_argument(
+        "data",
+        nargs="?",
+        help="dataset folder: images + annotations.json, or an export (Roboflow, CVAT, COCO, "
+        "Label Studio, YOLO data.yaml, Pascal VOC)",
+    )
+    parser.add_argument("--split", help="split of DATA to train on (train, ...)")
+    parser.add_argument("--val-split", help="split of --val to evaluate on (valid, val, ...)")
     parser.add_argument(
         "--synthetic",
         type=int,
@@ -77,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         threads=args.threads,
+        split=args.split,
         val_dir=args.val,
+        val_split=args.val_split,
         val_fraction=args.val_fraction,
         val_count=args.val_count,
         resume=args.resume,

@@ -127,6 +127,10 @@ class Dataset:
     edit_revision: int = 0  # ground-truth edits only: what a save writes
     saved_revision: int = 0  # edit_revision at the last load or save
     file_state: Any = None  # detector.store.FileState of annotation_path at load/save
+    # How annotation_path is written back: "coco" (a JSON file), "yolo" (a labels folder,
+    # names in classes_path), "voc" (an Annotations folder of XML); see formats.layouts.
+    annotation_format: str = "coco"
+    classes_path: Path | None = None
     _by_image: dict[int, dict[int, Annotation]] = field(default_factory=dict, repr=False)
     derived: dict[str, Any] = field(default_factory=dict, repr=False)  # caches (see formats.masks)
     _next_id: int = field(default=1, repr=False)

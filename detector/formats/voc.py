@@ -38,12 +38,17 @@ def load_voc(
     *,
     image_root: str | os.PathLike | None = None,
     categories: list[Category] | None = None,
+    stems: list[str] | None = None,
 ) -> Dataset:
-    """Read every ``*.xml`` in ``folder`` (sorted). ``image_root`` defaults to ``folder``."""
+    """Read every ``*.xml`` in ``folder`` (sorted), or only ``stems`` (an ImageSets list).
+    ``image_root`` defaults to ``folder``."""
     xml_dir = Path(folder)
     if not xml_dir.is_dir():
         raise AnnotationError("not a folder of VOC XML files", file=xml_dir)
     files = sorted(xml_dir.glob("*.xml"))
+    if stems is not None:
+        wanted = set(stems)
+        files = [f for f in files if f.stem in wanted]
     if not files:
         raise AnnotationError("no .xml files in this folder", file=xml_dir)
     dataset = Dataset(root=xml_dir if image_root is None else Path(image_root))

@@ -192,16 +192,21 @@ def _category_for(dataset: Dataset, class_index: int, file: str, where: str) -> 
 
 # --------------------------------------------------------------------------- export
 def save_yolo(
-    dataset: Dataset, out_dir: str | os.PathLike, *, overwrite: bool = False
+    dataset: Dataset,
+    out_dir: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    classes_file: bool = True,
 ) -> list[str]:
-    """Write ``<stem>.txt`` per image and ``classes.txt`` (categories in id order)."""
+    """Write ``<stem>.txt`` per image and ``classes.txt`` (categories in id order; not
+    when ``classes_file`` is False: the names live elsewhere, e.g. data.yaml)."""
     from detector.io.files import atomic_write_bytes
 
     target_dir = Path(out_dir)
     order = sorted(dataset.categories)
     names = [dataset.categories[i].name for i in order]
     classes_path = target_dir / "classes.txt"
-    if classes_path.is_file() and read_classes(classes_path) != names:
+    if classes_file and classes_path.is_file() and read_classes(classes_path) != names:
         raise AnnotationError(
             "exists with a different class list; writing would change the "
             "meaning of every label file already there",
@@ -212,7 +217,8 @@ def save_yolo(
     }
     refuse_overwrite(list(targets.values()), overwrite, "label files", target_dir)
     index_of = {category_id: index for index, category_id in enumerate(order)}
-    atomic_write_bytes(classes_path, ("\n".join(names) + "\n").encode("utf-8"))
+    if classes_file:
+        atomic_write_bytes(classes_path, ("\n".join(names) + "\n").encode("utf-8"))
     masks, warnings = 0, []
     for image_id, record in dataset.images.items():
         objects = dataset.objects_in(image_id)

@@ -13,36 +13,39 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from detector.errors import ImageReadError
 from detector.inference.detections import Detections
 from detector.inference.run import detect
-from detector.io.images import read_image
+from detector.io.images import LoadedImage, load_image
 from detector.models import DetModel
 
 
 @dataclass
 class FileResult:
-    """One input file: its detections and image size, or why it could not be read."""
+    """One input file: its detections and image size, or why it could not be read.
+
+    Images over the pixel budget are detected on a reduced decode; ``detections`` are
+    in the original pixel frame all the same, and ``note`` says so (else '').
+    """
 
     path: Path
     detections: Detections | None
     width: int = 0
     height: int = 0
     error: str | None = None
+    note: str = ""
 
 
-def _read(path: Path) -> np.ndarray | ImageReadError:
+def _read(path: Path) -> LoadedImage | ImageReadError:
     try:
-        return read_image(path)
+        return load_image(path)
     except ImageReadError as exc:
         return exc
 
 
 def _decoded(
     paths: Iterable[Path], lookahead: int, threads: int
-) -> Iterator[tuple[Path, np.ndarray | ImageReadError]]:
+) -> Iterator[tuple[Path, LoadedImage | ImageReadError]]:
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="decode") as pool:
         pending: deque[tuple[Path, Future]] = deque()
         for path in paths:
@@ -59,7 +62,7 @@ def detect_files(
     model: DetModel, paths: list[Path], *, batch_size: int = 1, decode_threads: int = 2
 ) -> Iterator[FileResult]:
     """Yield one FileResult per path, in order; unreadable files carry ``error``."""
-    batch: list[tuple[Path, np.ndarray]] = []
+    batch: list[tuple[Path, LoadedImage]] = []
     lookahead = max(2, 2 * batch_size)
     for path, image in _decoded(paths, lookahead, decode_threads):
         if isinstance(image, ImageReadError):
@@ -74,9 +77,14 @@ def detect_files(
     yield from _flush(model, batch)
 
 
-def _flush(model: DetModel, batch: list[tuple[Path, np.ndarray]]) -> Iterator[FileResult]:
+def _flush(model: DetModel, batch: list[tuple[Path, LoadedImage]]) -> Iterator[FileResult]:
     if not batch:
         return
-    outputs = detect(model, [image for _, image in batch])
+    outputs = detect(model, [image.pixels for _, image in batch])
     for (path, image), detections in zip(batch, outputs, strict=True):
-        yield FileResult(path, detections, image.shape[1], image.shape[0])
+        if image.reduced:
+            detections = detections.scaled(
+                image.scale_x, image.scale_y, (image.height, image.width)
+            )
+        note = f"detected on a reduced decode: {image.describe()}" if image.reduced else ""
+        yield FileResult(path, detections, image.width, image.height, note=note)

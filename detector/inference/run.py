@@ -1,9 +1,19 @@
-"""Run a DetModel on numpy images: the conversion every caller shares."""
+"""Run a DetModel on numpy images: the conversion every caller shares.
+
+``forward`` is ``GeneralizedRCNN.forward`` in eval mode with two memory savings that keep
+its numbers identical: the input is normalised in place and resized one image at a time
+(so a 12 MP photo costs one float copy, not three), and masks are returned as the head's
+M x M probabilities instead of being pasted N at a time into image-sized arrays
+(``Detections.mask(i)`` pastes one on demand, equal to torchvision's paste).
+"""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import torch
+from torchvision.models.detection.image_list import ImageList
 
 from detector.inference.detections import Detections
 from detector.models import DetModel
@@ -15,11 +25,56 @@ def image_to_tensor(image: np.ndarray, device: torch.device | str = "cpu") -> to
     return tensor.permute(2, 0, 1).float().div_(255.0)
 
 
+def prepare(transform, images: list[np.ndarray], device) -> tuple[ImageList, list[tuple]]:
+    """``transform(tensors)`` (GeneralizedRCNNTransform, eval) for uint8 images, one image
+    at a time and normalised in place: equal to ``transform([image_to_tensor(i)...])``.
+    Returns the batched ImageList and the original (height, width) of each image."""
+    resized, originals = [], []
+    for image in images:
+        tensor = image_to_tensor(image, device)
+        originals.append((int(tensor.shape[-2]), int(tensor.shape[-1])))
+        mean = torch.as_tensor(transform.image_mean, dtype=tensor.dtype, device=tensor.device)
+        std = torch.as_tensor(transform.image_std, dtype=tensor.dtype, device=tensor.device)
+        tensor.sub_(mean[:, None, None]).div_(std[:, None, None])  # = transform.normalize
+        small, _ = transform.resize(tensor, None)
+        del tensor
+        resized.append(small)
+    sizes = [(int(t.shape[-2]), int(t.shape[-1])) for t in resized]
+    batched = transform.batch_images(resized, size_divisible=transform.size_divisible)
+    return ImageList(batched, sizes), originals
+
+
+def forward(module: torch.nn.Module, images: list[np.ndarray], device) -> list[dict]:
+    """``module(tensors)`` in eval mode, except ``masks`` stay the head's probabilities
+    (float[N, 1, M, M] over each box); boxes and keypoints are in original pixels."""
+    image_list, originals = prepare(module.transform, images, device)
+    features = module.backbone(image_list.tensors)
+    if isinstance(features, torch.Tensor):
+        features = OrderedDict([("0", features)])
+    proposals, _ = module.rpn(image_list, features)
+    results, _ = module.roi_heads(features, proposals, image_list.image_sizes)
+    masks = [result.pop("masks", None) for result in results]
+    results = module.transform.postprocess(results, image_list.image_sizes, originals)
+    for result, mask in zip(results, masks, strict=True):
+        if mask is not None:
+            result["masks"] = mask
+    return results
+
+
 @torch.inference_mode()
 def detect(model: DetModel, images: list[np.ndarray]) -> list[Detections]:
-    """``model.module`` on a batch of images; outputs in original-image pixels."""
+    """``model.module`` on a batch of images; outputs in original-image pixels, masks as
+    probabilities over boxes (``Detections.mask(i)`` pastes one)."""
     if not images:
         return []
-    tensors = [image_to_tensor(image, model.device) for image in images]
-    outputs = model.module(tensors)
-    return [Detections.from_torch(output) for output in outputs]
+    module = model.module
+    if not all(hasattr(module, name) for name in ("transform", "backbone", "rpn", "roi_heads")):
+        # not a GeneralizedRCNN: any module with torchvision's call contract (masks, if
+        # any, come pasted: [N, 1, H, W] probabilities are not what Detections keeps)
+        outputs = module([image_to_tensor(image, model.device) for image in images])
+        return [Detections.from_torch(o, i.shape[:2]) for o, i in zip(outputs, images, strict=True)]
+    outputs = forward(module, images, model.device)
+    return [
+        Detections.from_torch(output, image.shape[:2])
+        for output, image in zip(outputs, images, strict=True)
+    ]

@@ -2,7 +2,9 @@
 
 Both run on the final detection boxes (resized frame), exactly as ``RoIHeads.forward`` does
 in eval mode; ``GeneralizedRCNNTransform.postprocess`` then maps boxes and keypoints to the
-original image and pastes the masks, so the output equals ``model.module([image])``.
+original image, so the output equals ``model.module([image])``. Masks are not pasted here
+(torchvision pastes all N into image-sized arrays): the detections keep the head's
+probabilities and ``Detections.mask(i)`` pastes one, equal to torchvision's paste.
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ class MaskStage:
 
     pool_level (int64[D]): the FPN level each detection box was RoIAligned from.
     mask_probs (float32[D, M, M]): sigmoid of the mask logits of the detection's class
-    (M = 28 in torchvision), over the detection box in the resized frame.
-    masks_image (float32[D, H, W]): those masks pasted into the original image (0-1), the
-    same array as ``Trace.detections.masks``.
+    (M = 28 in torchvision), over the detection box (the same array as
+    ``Trace.detections.mask_probs``; ``Trace.detections.mask(i)`` pastes one into the
+    original image).
     """
 
     pool_level: np.ndarray
     mask_probs: np.ndarray
-    masks_image: np.ndarray
 
 
 @dataclass
@@ -87,17 +88,18 @@ def run_keypoint_branch(
 def finish(
     module, features: dict, result: dict, image_sizes, original_size: tuple[int, int]
 ) -> tuple[dict, MaskStage | None, KeypointStage | None]:
-    """Mask and keypoint branches, then ``transform.postprocess``; returns the model's output
-    dict for the image and the recorded branch stages."""
+    """Mask and keypoint branches, then ``transform.postprocess`` (boxes, keypoints); returns
+    the model's output dict for the image (``masks``: unpasted probabilities) and the
+    recorded branch stages."""
     roi_heads = module.roi_heads
     mask_levels = run_mask_branch(roi_heads, features, result, image_sizes)
-    mask_probs = to_numpy(result["masks"][:, 0]) if mask_levels is not None else None
     keypoint_info = run_keypoint_branch(roi_heads, features, result, image_sizes)
+    masks = result.pop("masks", None)
     output = module.transform.postprocess([result], image_sizes, [original_size])[0]
     masks_stage = keypoint_stage = None
-    if mask_levels is not None:
-        masks_image = to_numpy(output["masks"][:, 0])
-        masks_stage = MaskStage(mask_levels, mask_probs, masks_image)
+    if masks is not None:
+        output["masks"] = masks  # probabilities [D, 1, M, M], pasted on demand
+        masks_stage = MaskStage(mask_levels, to_numpy(masks[:, 0]))
     if keypoint_info is not None:
         levels, heatmaps, keypoints_resized = keypoint_info
         keypoint_stage = KeypointStage(

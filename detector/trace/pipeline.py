@@ -24,7 +24,7 @@ import torch
 from detector.errors import DetScopeError, ModelError
 from detector.geometry.roi import RoiAlignGeometry, roi_align_geometry
 from detector.inference.detections import Detections
-from detector.inference.run import image_to_tensor
+from detector.inference.run import prepare
 from detector.models import DetModel
 from detector.trace.heads import KeypointStage, MaskStage, finish
 from detector.trace.records import (
@@ -212,9 +212,8 @@ def trace_image(model: DetModel, image: np.ndarray) -> Trace:
     if module.training:
         raise ModelError("the model is in training mode; trace needs module.eval()")
     with torch.inference_mode():
-        tensor = image_to_tensor(image, model.device)
-        original_size = (int(tensor.shape[-2]), int(tensor.shape[-1]))
-        images, _ = module.transform([tensor])
+        images, originals = prepare(module.transform, [image], model.device)
+        original_size = originals[0]
         features = module.backbone(images.tensors)
         if isinstance(features, torch.Tensor):
             features = OrderedDict([("0", features)])
@@ -276,7 +275,7 @@ def _assemble(
     )
     chain = provenance(roi, rpn.proposal_anchor, anchors.anchors_resized, rpn.deltas)
     return Trace(
-        Detections.from_torch(output),
+        Detections.from_torch(output, input_stage.original_size),
         settings,
         input_stage,
         levels,

@@ -33,20 +33,32 @@ Target = dict[str, torch.Tensor]
 
 
 class CocoFolder:
-    """A folder with ``annotations.json`` (COCO) and the images it names, in file order."""
+    """An annotated dataset folder, in any layout ``detector.formats.layouts`` knows
+    (``annotations.json``, Roboflow, CVAT, COCO, Label Studio, YOLO, VOC; ``split`` picks one
+    of several), and the images it names, in file order."""
 
-    def __init__(self, folder: str | Path, annotation_file: str = "annotations.json") -> None:
-        from detector.formats.coco import load_coco
+    def __init__(self, folder: str | Path, split: str | None = None) -> None:
+        from detector.formats.layouts import detect_layout, open_split
 
         self.folder = Path(folder)
-        if not self.folder.is_dir():
-            raise AnnotationError("not a folder", file=self.folder)
-        self.dataset: Dataset = load_coco(self.folder / annotation_file, image_root=self.folder)
+        layout = detect_layout(self.folder)
+        if layout.kind == "images":
+            raise AnnotationError(
+                "no annotations found: expected annotations.json or an exported dataset "
+                "(Roboflow / CVAT / COCO / Label Studio COCO, YOLO data.yaml, Pascal VOC)",
+                file=self.folder,
+            )
+        self.dataset: Dataset = open_split(layout.split(split))
         self.path = self.dataset.annotation_path
         self.categories = sorted(_file_categories(self.dataset), key=lambda c: c.id)
         self.category_names = [c.name for c in self.categories]
         self._label_of = {c.id: i + 1 for i, c in enumerate(self.categories)}
         self.image_ids = list(self.dataset.images)
+        self.has_masks = all(
+            o.mask is not None
+            for o in self.dataset.objects.values()
+            if not o.iscrowd and o.category_id in self._label_of
+        )
 
     def __len__(self) -> int:
         return len(self.image_ids)

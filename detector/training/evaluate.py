@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from detector.data.masks import encode_mask_rle
 from detector.inference.detections import Detections
 from detector.models import DetModel
 
@@ -62,7 +61,8 @@ def evaluate_coco(
                 progress(min(start + batch_size, len(images)), len(images))
     finally:
         model.module.train(was_training)
-    kinds = ["bbox", "segm"] if model.kind == "mask" else ["bbox"]
+    with_masks = all(a.get("segmentation") for a in ground_truth["annotations"])
+    kinds = ["bbox", "segm"] if model.kind == "mask" and with_masks else ["bbox"]
     return {
         f"{kind}_{name}": value
         for kind in kinds
@@ -83,8 +83,8 @@ def _to_results(image_id: int, found: Detections, category_ids: list[int]) -> li
             "bbox": [x1, y1, x2 - x1, y2 - y1],
             "score": float(found.scores[i]),
         }
-        if found.masks is not None:
-            row["segmentation"] = encode_mask_rle(found.masks[i] > 0.5)
+        if found.has_masks:
+            row["segmentation"] = found.mask_rle(i)
         rows.append(row)
     return rows
 

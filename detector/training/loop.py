@@ -21,6 +21,7 @@ import torch
 
 from detector.errors import AnnotationError, DetScopeError, ModelError
 from detector.models import DetModel, load_model, read_checkpoint, save_checkpoint
+from detector.training.branches import MASKS_OFF_MESSAGE, mask_branch_off
 from detector.training.data import CocoFolder, SyntheticStream, Target, split_indices
 from detector.training.evaluate import evaluate_coco, format_metrics
 
@@ -51,7 +52,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     threads: int | None = None
-    val_dir: str | None = None  # a COCO folder to evaluate on at the end
+    split: str | None = None  # split of ``data`` when its layout has several
+    val_dir: str | None = None  # a dataset folder to evaluate on at the end
+    val_split: str | None = None  # its split
     val_fraction: float = 0.1  # else held out from ``data``
     val_count: int = 100  # synthetic held-out images (another seed) when streaming
     val_size: int = 512  # side of those images
@@ -106,7 +109,7 @@ class _Data:
             self.category_names = list(self.stream.category_names)
             self.train_indices: list[int] = []
         elif config.data is not None:
-            self.folder = CocoFolder(config.data)
+            self.folder = CocoFolder(config.data, config.split)
             if not len(self.folder):
                 raise AnnotationError("holds no images", file=self.folder.path)
             self.category_names = self.folder.category_names
@@ -118,7 +121,9 @@ class _Data:
                 self.train_indices = list(range(len(self.folder)))
         else:
             raise DetScopeError("give a COCO folder, or --synthetic SEED to stream shapes")
-        self.val_folder = None if config.val_dir is None else CocoFolder(config.val_dir)
+        self.val_folder = (
+            None if config.val_dir is None else CocoFolder(config.val_dir, config.val_split)
+        )
 
     def batch(
         self, step: int, size: int, seed: int, masks: bool
@@ -205,8 +210,12 @@ def train(
     losses_seen: list[float] = []
     started = time.perf_counter()
     window: dict[str, list[float]] = {}
+    masks_off = model.kind == "mask" and data.folder is not None and not data.folder.has_masks
+    if masks_off:
+        message = MASKS_OFF_MESSAGE.format(arch=config.architecture)
+        report(TrainProgress(step, config.steps, {}, config.lr, 0.0, message))
     try:
-        with _training_size(module, train_size):
+        with _training_size(module, train_size), mask_branch_off(module, masks_off):
             while step < config.steps:
                 if should_stop is not None and should_stop():
                     raise KeyboardInterrupt
@@ -251,7 +260,8 @@ def _train_step(
 ) -> dict[str, float]:
     from detector.inference.run import image_to_tensor
 
-    batch = data.batch(step, config.batch_size, config.seed, model.kind == "mask")
+    masks = model.kind == "mask" and model.module.roi_heads.has_mask()
+    batch = data.batch(step, config.batch_size, config.seed, masks)
     images = [image_to_tensor(image, model.device) for image, _ in batch]
     targets = [{k: v.to(model.device) for k, v in target.items()} for _, target in batch]
     model.module.train()

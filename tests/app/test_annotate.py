@@ -187,14 +187,15 @@ def test_classes_dock_add_rename_recolor_merge_delete_and_hide(qtbot, window):
     assert window.dataset.objects[1].category_id == 2
 
 
-def _fake_detections(window, boxes_xyxy, scores, labels, masks=None):
+def _fake_detections(window, boxes_xyxy, scores, labels, mask_probs=None, image_size=None):
     from detector.inference.detections import Detections
 
     return Detections(
         np.array(boxes_xyxy, np.float32),
         np.array(labels, np.int64),
         np.array(scores, np.float32),
-        masks,
+        mask_probs=mask_probs,
+        image_size=image_size,
     )
 
 
@@ -207,14 +208,15 @@ def test_accept_predictions_keeps_masks_and_never_saves_unaccepted(qtbot, window
     from app.model_controller import mask_rles
 
     window.models.model = _Model()
-    masks = np.zeros((3, 200, 300), np.float32)
-    masks[0, 100:120, 100:140] = 1
+    mask_probs = np.zeros((3, 28, 28), np.float32)
+    mask_probs[0] = 1  # the first detection's mask fills its box
     detections = _fake_detections(
         window,
         [[100, 100, 140, 120], [200, 50, 260, 90], [10, 150, 30, 170]],
         [0.9, 0.7, 0.2],
         [1, 2, 1],
-        masks,
+        mask_probs,
+        (200, 300),
     )
     image_id = window.current_image_id
     window.assist.on_detections(image_id, detections, 0.01, mask_rles(detections))

@@ -82,10 +82,12 @@ def test_prediction_masks_are_faint_and_accepted_ones_keep_their_mask(qtbot, win
         device = "cpu"
 
     window.models.model = Model()
-    masks = np.zeros((1, 120, 160), np.float32)
-    masks[0, 5:15, 110:150] = 1
-    detections = Detections(
-        np.array([[110, 5, 150, 15]], np.float32), np.array([1]), np.array([0.9], np.float32), masks
+    detections = Detections(  # a mask filling its box [110, 5, 150, 15] of a 160 x 120 image
+        np.array([[110, 5, 150, 15]], np.float32),
+        np.array([1]),
+        np.array([0.9], np.float32),
+        mask_probs=np.ones((1, 28, 28), np.float32),
+        image_size=(120, 160),
     )
     image_id = window.current_image_id
     window.assist.on_detections(image_id, detections, 0.01, mask_rles(detections))

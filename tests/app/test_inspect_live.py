@@ -52,11 +52,11 @@ def test_mask_layer_equals_composing_every_whole_mask(dock):
     trace = dock.session.trace
     assert trace.masks is not None and len(trace.detections)
     colors = [class_color(int(v)) for v in trace.detections.labels]
-    expected = np.zeros((*trace.masks.masks_image.shape[1:], 4), np.uint8)
-    for mask, color in zip(trace.masks.masks_image, colors, strict=True):
-        expected[mask > 0.5] = (color.red(), color.green(), color.blue(), 110)
+    expected = np.zeros((*trace.detections.image_size, 4), np.uint8)
+    for index, color in enumerate(colors):
+        expected[trace.detections.mask(index)] = (color.red(), color.green(), color.blue(), 110)
     assert (expected[..., 3] > 0).any()
-    layer = mask_layer(trace.masks.masks_image, trace.detections.boxes, colors)
+    layer = mask_layer(trace.detections, colors)
     np.testing.assert_array_equal(layer, expected)
     dock.select_stage("final")
     shown = dock.window.canvas.mask_overlay("inspect.final.masks")

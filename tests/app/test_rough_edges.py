@@ -168,3 +168,43 @@ def test_labels_of_a_crowd_never_hide_each_other(qtbot):
         for b in placed[i + 1 :]:
             assert not a.intersects(b)
     assert placed[0] == wanted[0]  # the first label stays where it wanted to be
+
+
+def test_detect_all_from_the_menu_shows_progress_and_cancel_in_the_status_bar(
+    qtbot, open_window, sample_folder, small_model
+):
+    window = open_window(sample_folder)
+    window.models.set_model(small_model)
+    window.workspaces.switch("evaluate")  # the Predictions dock is not on screen
+    action = next(a for a in window.model_menu.actions() if a.text() == "Detect &All Images")
+    action.trigger()
+    status = window.status
+    qtbot.waitUntil(
+        lambda: status.job_bar.isVisible() and status.job_bar.value() >= 1, timeout=60000
+    )
+    assert "Detect all" in status.job_bar.format()
+    qtbot.mouseClick(status.job_cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not status.job_bar.isVisible(), timeout=10000)
+    assert not window.assist.detecting_all
+    qtbot.waitUntil(lambda: not window.state.pool.busy(), timeout=30000)
+
+
+def test_first_run_hint_shows_once_and_goes_at_the_first_click(qtbot, open_window, sample_folder):
+    window = open_window(sample_folder)
+    hint = window.first_run_hint
+    assert hint.show_if_first_run()
+    assert hint.label.isVisible() and "Ctrl+O" in hint.label.text()
+    qtbot.mouseClick(window.canvas.viewport(), Qt.MouseButton.LeftButton)
+    assert not hint.label.isVisible()
+    assert not hint.show_if_first_run()  # never again for this user
+
+
+def test_about_names_the_versions_a_bug_report_needs(qtbot, open_window):
+    import torch
+
+    window = open_window()
+    action = next(a for a in window.help_menu.actions() if "About" in a.text())
+    action.trigger()
+    text = window.about_box.text()
+    assert torch.__version__ in text and "torchvision" in text and "Qt" in text
+    window.about_box.close()

@@ -96,3 +96,28 @@ def test_interrupt_leaves_previous_output_intact(folder, tmp_path, monkeypatch):
 def test_missing_input_is_a_clear_error(tmp_path, capsys):
     assert _run([str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.json")]) == 1
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_detect_skips_bombs_and_reports_huge_images_in_original_pixels(
+    folder, tmp_path, capsys, monkeypatch
+):
+    import cv2
+
+    from detector.io import images as image_io
+    from tests.detector.test_image_budget import _bomb_png
+
+    (folder / "bomb.png").write_bytes(_bomb_png(50000, 50000))
+    y, x = np.mgrid[0:400, 0:600]
+    big = np.stack([x % 256, y % 256, (x * y) % 256], -1).astype(np.uint8)
+    cv2.imwrite(str(folder / "zbig.png"), big)
+    monkeypatch.setattr(image_io, "MAX_PIXELS", 20_000)  # zbig.png (240 000 px) is over it
+    out = tmp_path / "out.json"
+    assert _run(_random_model_args(str(folder), "shapes", out)) == 0
+    err = capsys.readouterr().err
+    assert "bomb.png" in err and "50000 x 50000" in err and "1/4" in err
+    coco = COCO(str(out))
+    big_image = next(i for i in coco.dataset["images"] if i["file_name"] == "zbig.png")
+    assert (big_image["width"], big_image["height"]) == (600, 400)
+    anns = coco.imgToAnns[big_image["id"]]
+    assert anns and max(a["bbox"][0] + a["bbox"][2] for a in anns) > 150  # not the 150 px frame
+    assert all(coco.annToMask(a).shape == (400, 600) for a in anns)

@@ -315,15 +315,3 @@ def test_mutated_documents_load_or_raise_our_error(doc):
         return
     json.dumps(to_coco_dict(dataset))  # whatever loaded can be written back
 
-
-def test_saved_boxes_carry_two_decimals(tmp_path):
-    from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
-    from detector.formats.coco import coco_bytes
-
-    dataset = Dataset(root=tmp_path)
-    dataset.add_image_record(ImageRecord(1, "a.png", 100, 80))
-    dataset.add_category_record(Category(1, "cat"))
-    dragged = (10.123456789012345, 5.000000000000001, 40.98765432101234, 30.3333333333)
-    dataset.add_object_record(Annotation(1, 1, 1, dragged))
-    saved = json.loads(coco_bytes(dataset))
-    assert saved["annotations"][0]["bbox"] == [10.12, 5.0, 30.86, 25.33]

@@ -30,7 +30,8 @@ def test_every_architecture_builds_and_runs(name):
     assert result.boxes[:, [0, 2]].max() <= 140 and result.boxes[:, [1, 3]].max() <= 100
     assert model.num_classes == len(model.categories) and model.categories[0] == "__background__"
     if model.kind == "mask":
-        assert result.masks.shape == (len(result), 100, 140)
+        assert result.mask_probs.shape == (len(result), 28, 28)
+        assert result.mask(0).shape == (100, 140) and result.mask(0).dtype == bool
     if model.kind == "keypoint":
         assert result.keypoints.shape == (len(result), 17, 3)
 

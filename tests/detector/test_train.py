@@ -127,7 +127,7 @@ def test_bad_input_gets_a_clear_message(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path / "x.pth")]) == 1
     assert "COCO folder or --synthetic" in capsys.readouterr().err
     assert main(["train", str(tmp_path), "--out", str(tmp_path / "x.pth")]) == 1
-    assert "annotations.json" in capsys.readouterr().err
+    assert "annotations.json or an exported dataset" in capsys.readouterr().err
     with pytest.raises(DetScopeError, match="unknown model"):
         train(_config(tmp_path, architecture="nope"))
     with pytest.raises(ModelError, match="keypoint"):
@@ -167,3 +167,29 @@ def test_a_coco_folder_is_read_through_the_data_layer(tmp_path):
     (tmp_path / "annotations.json").write_text('{"images": [')
     with pytest.raises(AnnotationError, match=r"annotations\.json: line 1, column 13"):
         CocoFolder(tmp_path)
+
+
+def test_a_mask_model_trains_on_a_box_only_roboflow_export_with_the_mask_loss_off(tmp_path):
+    from tests.detector.exported_layouts import roboflow
+
+    roboflow(tmp_path / "export")
+    lines: list[TrainProgress] = []
+    config = _config(
+        tmp_path,
+        synthetic_seed=None,
+        data=str(tmp_path / "export"),
+        split="train",
+        val_dir=str(tmp_path / "export"),
+        val_split="valid",
+        steps=2,
+    )
+    result = train(config, progress=lines.append)
+    said = [p.message for p in lines if p.message]
+    assert any("mask loss off" in m and "fasterrcnn" in m for m in said)
+    steps = [p for p in lines if not p.message]
+    assert steps and all("loss_mask" not in p.losses for p in steps)
+    assert "bbox_AP" in result.metrics and "segm_AP" not in result.metrics
+    model = load_model(str(result.checkpoint), device="cpu")
+    assert model.module.roi_heads.has_mask()  # the mask head is still in the checkpoint
+    with pytest.raises(AnnotationError, match="train, valid, test"):
+        train(_config(tmp_path, synthetic_seed=None, data=str(tmp_path / "export"), steps=1))
