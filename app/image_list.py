@@ -17,6 +17,8 @@ list); the name filter box applies on top of it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import compress, repeat
+from operator import contains
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -25,9 +27,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
+    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -46,7 +49,6 @@ class ImageListModel(QAbstractListModel):
         super().__init__(parent)
         self.names: dict[int, str] = {}
         self.ids = np.zeros(0, np.int64)
-        self.row_of: dict[int, int] = {}
         self.problems: list[tuple[str, str]] = []  # (file name, why it is not listed as image)
         self.status_of: Callable[[int], str] = lambda _image_id: ""
         self.unreadable: Callable[[int], str | None] = lambda _image_id: None
@@ -54,9 +56,16 @@ class ImageListModel(QAbstractListModel):
     def set_rows(self, ids: np.ndarray, problems: list[tuple[str, str]]) -> None:
         self.beginResetModel()
         self.ids = ids
-        self.row_of = {int(image_id): row for row, image_id in enumerate(ids.tolist())}
         self.problems = problems
         self.endResetModel()
+
+    def row_of(self, image_id: int | None) -> int | None:
+        """The row showing ``image_id`` (None when filtered out): one vectorised scan,
+        ~0.1 ms at 100,000 rows, instead of a dict rebuilt on every keystroke."""
+        if image_id is None:
+            return None
+        rows = np.flatnonzero(self.ids == image_id)
+        return int(rows[0]) if len(rows) else None
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
         return 0 if parent.isValid() else len(self.ids) + len(self.problems)
@@ -96,10 +105,36 @@ class ImageListModel(QAbstractListModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def row_changed(self, image_id: int) -> None:
-        row = self.row_of.get(image_id)
+        row = self.row_of(image_id)
         if row is not None:
             index = self.index(row)
             self.dataChanged.emit(index, index)
+
+
+def list_view(model: ImageListModel) -> QTableView:
+    """A one-column table with no headers: it looks like a list, but unlike QListView
+    (whose layout asks the Python model for every row after each reset, ~0.2 s a filter
+    keystroke at 20,000 rows) it never visits rows that are not on screen: rows have one
+    fixed height and scrolling is arithmetic on the header."""
+    view = QTableView()
+    view.setModel(model)
+    view.horizontalHeader().hide()
+    view.horizontalHeader().setStretchLastSection(True)
+    rows = view.verticalHeader()
+    rows.hide()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setMinimumSectionSize(1)
+    rows.setDefaultSectionSize(view.fontMetrics().height() + 4)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.setTabKeyNavigation(False)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    # a long name loses its middle, never the "6 obj · 3 pred" counts at the end
+    view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return view
 
 
 class ImageListDock(QDockWidget):
@@ -127,13 +162,7 @@ class ImageListDock(QDockWidget):
         self.external_row.setVisible(False)
         self.model = ImageListModel(self)
         self.model.unreadable = lambda image_id: state.unreadable_reason(image_id)
-        self.view = QListView()
-        self.view.setModel(self.model)
-        self.view.setUniformItemSizes(True)  # rows are never measured one by one
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        # a long name loses its middle, never the "6 obj · 3 pred" counts at the end
-        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view = list_view(self.model)
         self.count_label = QLabel("No folder open")
         for widget in (self.filter_edit, self.external_row, self.view, self.count_label):
             layout.addWidget(widget, 1 if widget is self.view else 0)
@@ -144,6 +173,9 @@ class ImageListDock(QDockWidget):
         self._external: Callable[[int], bool] | None = None
         self._sort_key: Callable[[int], object] | None = None
         self._ids_after_external = self._order
+        self._lowers_after_external: list[str] = []  # their lower-case names, same order
+        # the last needle, its rows and their names: typing on only searches those
+        self._narrowed: tuple[str, np.ndarray, list[str]] = ("", self._order, [])
         self.filter_edit.textChanged.connect(lambda _t: self._refresh())
         self.clear_filter_button.clicked.connect(lambda: self.set_filter(None))
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
@@ -220,7 +252,7 @@ class ImageListDock(QDockWidget):
 
     def _show_current(self, image_id: int | None) -> None:
         """Highlight the state's current image (no row when there is none or it is hidden)."""
-        row = self.model.row_of.get(image_id) if image_id is not None else None
+        row = self.model.row_of(image_id)
         selection = self.view.selectionModel()
         selection.blockSignals(True)
         if row is None:
@@ -241,14 +273,24 @@ class ImageListDock(QDockWidget):
         if self._sort_key is not None:
             ids = np.array(sorted(ids.tolist(), key=self._sort_key), np.int64)
         self._ids_after_external = ids
+        if ids is self._order:
+            self._lowers_after_external = list(self._lower.values())
+        else:
+            self._lowers_after_external = [self._lower[i] for i in ids.tolist()]
+        self._narrowed = ("", ids, self._lowers_after_external)
         self._refresh()
 
     def _refresh(self) -> None:
         needle = self.filter_edit.text().strip().lower()
-        ids = self._ids_after_external
+        ids, lowers = self._ids_after_external, self._lowers_after_external
         if needle:
-            lower = self._lower
-            ids = np.fromiter((i for i in ids.tolist() if needle in lower[i]), np.int64)
+            previous, shown, shown_lowers = self._narrowed
+            if previous and previous in needle:  # typing on: only the rows shown can match
+                ids, lowers = shown, shown_lowers
+            # C-level loops (map, compress): ~10 ms at 100,000 names, no bytecode per name
+            keep = np.fromiter(map(contains, lowers, repeat(needle)), bool, len(lowers))
+            ids, lowers = ids[keep], list(compress(lowers, keep.tolist()))
+        self._narrowed = (needle, ids, lowers)
         problems = [p for p in self._problems if not needle or needle in p[0].lower()]
         self.model.set_rows(ids, problems)
         shown, total = len(ids), len(self._order)

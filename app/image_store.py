@@ -10,6 +10,7 @@ then draws a ~1 MP copy per frame instead of resampling 12 MP.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,12 +66,12 @@ class ImageStore(QObject):
         self._wanted: int | None = None
         self._prefetch_next: int | None = None
 
-    def set_paths(self, paths: dict[int, Path]) -> None:
+    def set_paths(self, paths: Mapping[int, Path]) -> None:
         """Another folder: forget the cache; decodes still running for the old one are
         cancelled (their results never arrive)."""
         for image_id in self._pending:
             self._pool.cancel(("decode", image_id))
-        self.paths = dict(paths)
+        self.paths = paths if not isinstance(paths, dict) else dict(paths)
         self._cache.clear()
         self._pending.clear()
         self._wanted = None

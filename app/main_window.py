@@ -38,7 +38,7 @@ from app.image_list import ImageListDock
 from app.model_dock import ModelDock
 from app.model_link import connect_model_dock
 from app.settings import remember_folder, restore_layout, save_layout, settings
-from app.state import AppState
+from app.state import AppState, loading_frozen
 from app.workspaces import Workspaces, scrollable
 from detector.store import open_dataset
 
@@ -263,7 +263,8 @@ class MainWindow(QMainWindow):
             split = split if split is not None else self._choose_split(folder)
             if split == "":
                 return False  # the chooser was cancelled
-            dataset = open_dataset(folder, split=split)
+            with loading_frozen():
+                dataset = open_dataset(folder, split=split)
         except (DetScopeError, OSError) as exc:
             self.show_error("Cannot open folder", f"{folder}: {exc}")
             self.recovery_prompt = recovery.offer(self, folder)  # the recovery file may do

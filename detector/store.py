@@ -57,7 +57,7 @@ def open_dataset(
         if chosen.format == "coco" or (chosen.format == "voc" and chosen.extra is None):
             add_unannotated_images(dataset)
         path = dataset.annotation_path or chosen.images
-    dataset.issues += missing_file_issues(dataset, str(path))
+    dataset.issues += _missing_file_issues(dataset, str(path), _image_names(dataset.root))
     return dataset
 
 
@@ -65,13 +65,11 @@ def add_unannotated_images(dataset: Dataset) -> None:
     """Add a record for every image directly in ``dataset.root`` not named yet (unreadable
     ones are flagged in ``dataset.issues`` instead)."""
     from detector.formats._common import image_size_or_none
-    from detector.io.images import list_images
 
     root = dataset.root
     known = {record.file_name for record in dataset.images.values()}
-    for image_file in list_images(root):
-        if image_file.name in known:
-            continue
+    present = _image_names(root)
+    for image_file in _new_images(root, present, known):
         size = image_size_or_none(image_file)
         if size is None:
             dataset.issues.append(
@@ -89,6 +87,41 @@ def add_unannotated_images(dataset: Dataset) -> None:
                 id=dataset.new_image_id(), file_name=image_file.name, width=size[0], height=size[1]
             )
         )
+
+
+# ---- large folders (100,000 images): one directory scan, no Path or stat per image ----
+def _image_names(root: Path) -> set[str]:
+    """Names of the image files directly in ``root`` (as :func:`list_images` finds them)."""
+    from detector.io.images import IMAGE_EXTENSIONS
+
+    try:
+        with os.scandir(root) as entries:
+            return {
+                entry.name
+                for entry in entries
+                if os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS and entry.is_file()
+            }
+    except OSError:
+        return set()  # then every name is looked up one by one
+
+
+def _new_images(root: Path, present: set[str], known: set[str]) -> list[Path]:
+    """The image files of ``root`` not named in the annotations, in list_images' order."""
+    from detector.io.images import _natural_key
+
+    return sorted((root / name for name in present - known), key=_natural_key)
+
+
+def _missing_file_issues(dataset: Dataset, file: str, present: set[str]) -> list[Issue]:
+    """:func:`missing_file_issues`, answered from the directory scan for files directly in
+    the folder: only names the scan did not find (or in subfolders) are looked up."""
+    absent = [
+        r for r in dataset.images.values() if r.file_name not in present or "/" in r.file_name
+    ]
+    if not absent:
+        return []
+    partial = Dataset(root=dataset.root, images={r.id: r for r in absent})
+    return missing_file_issues(partial, file)
 
 
 def default_path(dataset: Dataset) -> Path:

@@ -10,6 +10,7 @@ current image redraws the marks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
@@ -33,6 +34,22 @@ if TYPE_CHECKING:
 
 
 CONFUSION = "evaluate.confusion"
+
+
+class FileNames(Mapping):
+    """A dataset's image id -> file name, as a read-only view (O(1) to make)."""
+
+    def __init__(self, dataset) -> None:
+        self.images = dataset.images
+
+    def __getitem__(self, image_id: int) -> str:
+        return self.images[image_id].file_name
+
+    def __iter__(self):
+        return iter(self.images)
+
+    def __len__(self) -> int:
+        return len(self.images)
 
 
 class EvaluateDock(QDockWidget):
@@ -250,11 +267,10 @@ class EvaluateDock(QDockWidget):
         record = dataset.images.get(image_id) if dataset is not None else None
         return record.file_name if record is not None else ""
 
-    def _image_names(self) -> dict[int, str]:
+    def _image_names(self) -> Mapping[int, str]:
+        """image id -> file name, read when a row asks (no dict of every image per refresh)."""
         dataset = self.live.dataset
-        if dataset is None:
-            return {}
-        return {image_id: record.file_name for image_id, record in dataset.images.items()}
+        return {} if dataset is None else FileNames(dataset)
 
     def _apply_image_filter(self, mode: str, image_ids: list[int]) -> None:
         if mode == "all":

@@ -28,6 +28,7 @@ from detector.formats.coco_reader import CATEGORY_KEYS as CATEGORY_KEYS  # re-ex
 from detector.formats.coco_reader import IMAGE_KEYS as IMAGE_KEYS  # re-exported
 from detector.formats.coco_reader import Reader
 from detector.formats.coco_write import coco_bytes as coco_bytes  # re-exported
+from detector.formats.coco_write import dumps_in_chunks as dumps_in_chunks  # re-exported
 from detector.formats.coco_write import paused_gc
 from detector.formats.coco_write import save_coco as save_coco  # re-exported
 from detector.formats.coco_write import to_coco_dict as to_coco_dict  # re-exported

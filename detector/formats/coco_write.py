@@ -173,7 +173,41 @@ def save_coco(dataset: Dataset, path: str | os.PathLike, *, backup: bool = True)
 
 def coco_bytes(dataset: Dataset) -> bytes:
     with paused_gc():
-        return json.dumps(to_coco_dict(dataset), ensure_ascii=False).encode("utf-8")
+        doc = to_coco_dict(dataset)
+        pieces = json_pieces(doc, release=("images", "annotations"))  # lists made for doc
+        del doc
+        return b"".join(piece.encode("utf-8") for piece in pieces)
+
+
+def dumps_in_chunks(doc: dict[str, Any], chunk: int = 500) -> str:
+    """``json.dumps(doc, ensure_ascii=False)``, character for character (see json_pieces)."""
+    return "".join(json_pieces(doc, chunk))
+
+
+def json_pieces(
+    doc: dict[str, Any], chunk: int = 500, release: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """``json.dumps(doc, ensure_ascii=False)`` in pieces: each list is encoded ``chunk``
+    items at a time. The C encoder holds the GIL for one whole call (~8 s for 1,000,000
+    annotations), and so do encoding one huge string and freeing a million dicts at once:
+    a save in a worker thread would freeze the GUI thread; between pieces other threads
+    run. The lists under the keys in ``release`` (owned by the caller, no one else's) get
+    their encoded items replaced by None as it goes, so they are freed a chunk at a time."""
+    if not all(type(key) is str for key in doc):
+        yield json.dumps(doc, ensure_ascii=False)
+        return
+    for number, (key, value) in enumerate(doc.items()):
+        yield ("{" if number == 0 else ", ") + json.dumps(key, ensure_ascii=False) + ": "
+        if type(value) is list and len(value) > chunk:
+            for start in range(0, len(value), chunk):
+                text = json.dumps(value[start : start + chunk], ensure_ascii=False)
+                if key in release:
+                    value[start : start + chunk] = [None] * len(value[start : start + chunk])
+                yield ("[" if start == 0 else ", ") + text[1:-1]
+            yield "]"
+        else:
+            yield json.dumps(value, ensure_ascii=False)
+    yield "}" if doc else "{}"
 
 
 def write_coco(path: str | os.PathLike, document: dict[str, Any]) -> Path:

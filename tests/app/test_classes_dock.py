@@ -84,3 +84,32 @@ def test_counts_follow_relabel_draw_and_accept(qtbot, window):
 
     qtbot.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: counts(window) == {"cat": 1, "dog": 2}, timeout=5000)
+
+
+def test_a_large_set_is_counted_in_a_worker_and_the_counts_still_follow(qtbot, window, monkeypatch):
+    """Past COUNT_IN_WORKER objects the GUI thread never counts: rows come at once with
+    the last counts, the worker's count replaces them."""
+    from app.annotate import classes_dock
+
+    monkeypatch.setattr(classes_dock, "COUNT_IN_WORKER", 1)
+    on_gui_thread = []
+    count = classes_dock.count_categories
+    monkeypatch.setattr(
+        classes_dock,
+        "count_categories",
+        lambda objects: on_gui_thread.append(qtbot_thread_is_gui()) or count(objects),
+    )
+    qtbot.mouseClick(
+        window.canvas.viewport(), LEFT, pos=window.canvas.mapFromScene(QPointF(40, 35))
+    )
+    qtbot.keyClick(window.canvas, Qt.Key.Key_2)  # relabel as dog
+    qtbot.waitUntil(lambda: counts(window) == {"cat": 1, "dog": 1}, timeout=5000)
+    assert on_gui_thread and not any(on_gui_thread)
+    window.undo.undo()
+    qtbot.waitUntil(lambda: counts(window) == {"cat": 2, "dog": 0}, timeout=5000)
+
+
+def qtbot_thread_is_gui() -> bool:
+    from PySide6.QtCore import QCoreApplication, QThread
+
+    return QThread.currentThread() is QCoreApplication.instance().thread()

@@ -73,7 +73,7 @@ def test_image_broken_after_opening_shows_message_and_others_still_open(qtbot, w
     qtbot.waitUntil(lambda: broken in window.unreadable, timeout=10000)
     assert "img_2.png" in window.statusBar().currentMessage()
     assert "unreadable" in window.image_dock.current_text()
-    row = window.image_dock.model.index(window.image_dock.model.row_of[broken])
+    row = window.image_dock.model.index(window.image_dock.model.row_of(broken))
     assert "img_2.png" in window.image_dock.model.data(row, Qt.ItemDataRole.ToolTipRole)
     other = window.dataset.image_by_name("img_1.png").id
     window.image_dock.select(other)
