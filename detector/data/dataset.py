@@ -53,7 +53,7 @@ class ImageRecord:
 class Category:
     id: int
     name: str
-    color: str = "#e6194b"
+    color: str = "#4363d8"
     extra: dict[str, Any] | None = None  # e.g. supercategory, keypoints
 
 

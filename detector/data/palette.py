@@ -7,10 +7,13 @@ Evaluate views. Colours are ``#rrggbb`` strings, so nothing here needs Qt.
 
 from __future__ import annotations
 
+# Evaluation marks own four hues (app/evaluate/canvas_marks.py): TP green, FP red, missed
+# ground truth (FN) orange, the picked detection cyan. Class colours never use them, so a
+# class is never mistaken for a verdict on the canvas.
+RESERVED_FOR_MARKS = ("#2ca02c", "#d62728", "#ff8c00", "#00e5ff")
 PALETTE = (
-    "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-    "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324", "#fffac8", "#800000",
-    "#aaffc3", "#808000", "#ffd8b1", "#000075", "#a9a9a9", "#ffe119",
+    "#4363d8", "#911eb4", "#f032e6", "#f0e442", "#000075", "#fabed4",
+    "#dcbeff", "#808000", "#a9a9a9", "#fffac8", "#7f4fc9", "#6a7fa0",
 )  # fmt: skip
 BACKGROUND_COLOR = "#cccccc"  # label 0 (background) and anything without a class
 

@@ -8,12 +8,12 @@ import json
 
 import numpy as np
 import pytest
-from detector.evaluation.from_dataset import CachedDetections, file_signature, model_key
 from pycocotools import mask as mask_utils
 
 from detector.data.edits import UpdateObjects, update_object
 from detector.data.flags import with_flags
 from detector.data.masks import binary_mask
+from detector.evaluation.from_dataset import CachedDetections, file_signature, model_key
 from detector.store import save_dataset
 
 SHAPE_NAMES = ["__background__", "circle", "square", "triangle", "star", "hexagon"]

@@ -70,3 +70,21 @@ def test_training_labels_follow_ascending_category_ids():
     ids = label_category_ids([9, 2, 5])
     assert ids == [-1, 2, 5, 9]
     assert all(ids[label] == category for category, label in training_labels(ids[1:]).items())
+
+
+def test_class_colours_never_take_the_hues_of_evaluation_marks():
+    import colorsys
+
+    from detector.data.palette import PALETTE, RESERVED_FOR_MARKS
+
+    def hue_and_saturation(color: str) -> tuple[float, float]:
+        r, g, b = (int(color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        h, _l, s = colorsys.rgb_to_hls(r, g, b)
+        return h * 360, s
+
+    for mark in RESERVED_FOR_MARKS:
+        mark_hue, _ = hue_and_saturation(mark)
+        for color in PALETTE:
+            hue, saturation = hue_and_saturation(color)
+            distance = min(abs(hue - mark_hue), 360 - abs(hue - mark_hue))
+            assert distance > 20 or saturation < 0.25, (color, mark)
