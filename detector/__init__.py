@@ -6,8 +6,7 @@ Pure Python + torch + numpy + opencv: nothing here imports Qt or ``app``. Heavy 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from detector.lazy import lazy_names
 
 _LAZY = {
     "load_model": "detector.models",
@@ -32,9 +31,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'detector' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_names(__name__, _LAZY)

@@ -53,7 +53,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, backup: bool = F
         raise
     finally:
         _forget_temp(tmp_name)
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
 
 
@@ -175,7 +175,8 @@ def _atomic_copy(source: Path, target: Path) -> None:
         _forget_temp(tmp_name)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """fsync a folder, so a rename into it survives a power loss (no-op where impossible)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # Windows cannot open folders; the rename is still atomic there

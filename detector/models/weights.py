@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from detector.errors import ModelError
+from detector.io.files import fsync_dir
 
 MIRROR_ENV = "DETSCOPE_WEIGHTS_MIRROR"
 HASH_IN_NAME = re.compile(r"-([a-f0-9]+)\.")  # torch.hub's HASH_REGEX
@@ -176,7 +177,7 @@ def iter_download(
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return target
 
 
@@ -265,16 +266,3 @@ def _reason(exc: BaseException) -> str:
 
 def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size else "? MB"
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open folders; the rename is still atomic there
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -8,8 +8,7 @@ training-time labels and losses.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from detector.lazy import lazy_names
 
 _LAZY = {
     "trace_image": "detector.trace.pipeline",
@@ -19,9 +18,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_names(__name__, _LAZY)
