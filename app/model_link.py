@@ -37,7 +37,11 @@ class ModelLink(QObject):
         models.model_loaded.connect(self._on_loaded)
         models.load_failed.connect(self._on_load_failed)
         models.architecture_needed.connect(self._on_architecture_needed)
-        models.list_weights(dock.set_weight_entries)
+        # torchvision's weights enums need torch: listed when the dock is first on screen or
+        # a model has loaded (torch is in then anyway), never at startup
+        self._weights_listed = False
+        dock.visibilityChanged.connect(lambda visible: visible and self._list_weights())
+        models.model_loaded.connect(lambda _model: self._list_weights())
         dock.adopt_names_requested.connect(self.adopt_dataset_names)
         window.state.dataset_opened.connect(lambda _d: self._offer_names())
         self.canvas_badge = QLabel("Random-init model: its detections mean nothing", window.canvas)
@@ -48,6 +52,11 @@ class ModelLink(QObject):
         self.canvas_badge.move(8, 8)
         self.canvas_badge.adjustSize()
         self.canvas_badge.hide()
+
+    def _list_weights(self) -> None:
+        if not self._weights_listed:
+            self._weights_listed = True
+            self.window.models.list_weights(self.window.model_dock.set_weight_entries)
 
     # ----- loads ----------------------------------------------------------------------------
     def _on_loaded(self, model) -> None:

@@ -14,12 +14,15 @@ the GUI thread for the GIL and the two CPU cores. Jobs hold the window's model l
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.model_controller import MODEL_LOCK
 from app.workers import Progress, describe_error
-from detector.trace.preview import BoxPostprocess, from_trace, postprocess_preview
+
+if TYPE_CHECKING:  # the preview needs torch: imported on first use, not at startup
+    from detector.trace.preview import BoxPostprocess
 
 MAX_CACHED = 4
 MAX_PREVIEWS = 32  # slider positions remembered per trace (dragging back is instant)
@@ -130,6 +133,8 @@ class TraceSession(QObject):
         )
         post = self._previews.get(key)
         if post is None:
+            from detector.trace.preview import postprocess_preview
+
             post = postprocess_preview(self.trace.roi, *key, settings.detections_per_img)
             self._previews[key] = post
             while len(self._previews) > MAX_PREVIEWS:
@@ -178,6 +183,8 @@ class TraceSession(QObject):
         if key != self.key or (rerun and wanted != self.settings):
             return  # another image, or a slider moved since: the queued rerun shows it
         self.trace = trace
+        from detector.trace.preview import from_trace
+
         self.post = from_trace(trace)
         self.trace_changed.emit(trace)
 

@@ -13,9 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torchvision.models.detection.roi_heads import expand_boxes, expand_masks
 
 
 @dataclass(frozen=True)
@@ -39,6 +36,10 @@ def paste_mask_crop(prob: np.ndarray, box: np.ndarray, height: int, width: int) 
     ``box`` (float32[4], xyxy, original-image pixels) is the detection's box as the model
     returned it. Same arithmetic as torchvision's ``paste_mask_in_image`` with padding 1.
     """
+    import torch  # here, not at import: Detections cross into the window before torch loads
+    import torch.nn.functional as F  # noqa: N812 - torch's own alias
+    from torchvision.models.detection.roi_heads import expand_boxes, expand_masks
+
     mask = torch.from_numpy(np.ascontiguousarray(prob, dtype=np.float32))[None, None]
     padded, scale = expand_masks(mask, padding=1)
     box_t = torch.from_numpy(np.asarray(box, dtype=np.float32).reshape(1, 4).copy())

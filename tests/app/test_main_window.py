@@ -154,3 +154,23 @@ def test_screenshot_flag_saves_a_picture_of_the_window(tmp_path):
     picture = np.asarray(Image.open(out).convert("RGB"))
     assert picture.shape[0] > 300 and picture.shape[1] > 500
     assert len(np.unique(picture.reshape(-1, 3), axis=0)) > 1000  # the image, not a blank
+
+
+def test_the_window_opens_without_importing_torch():
+    """Launch stays well under 2 s: torch (1-2 s to import) loads only when a model is asked for."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]); "
+        "from app.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents(); "
+        "w.open_folder(__import__('pathlib').Path('resources/samples/shapes')); "
+        "app.processEvents(); print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "DETSCOPE_NO_AUTOLOAD": "1"}
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr[-2000:]

@@ -63,6 +63,7 @@ def test_cached_weights_are_chosen_named_and_a_failed_load_restores(
 ):
     window = open_window(sample_folder)
     dock = window.model_dock
+    dock.raise_()  # the user brings the Model tab forward: its weights are listed then
     qtbot.waitUntil(lambda: ARCH in dock._entries, timeout=60000)
     _choose_architecture(qtbot, dock, ARCH)
     qtbot.waitUntil(lambda: _loaded(window, f"{ARCH} · COCO_V1"), timeout=60000)
@@ -115,6 +116,7 @@ def test_ambiguous_checkpoint_lets_the_user_choose(qtbot, open_window, torch_hom
 def test_download_cancel_leaves_no_file(qtbot, open_window, torch_home):
     window = open_window()
     dock = window.model_dock
+    dock.raise_()
     qtbot.waitUntil(lambda: OTHER in dock._entries, timeout=60000)
     _choose_architecture(qtbot, dock, OTHER)  # not cached: random init, Download offered
     qtbot.waitUntil(lambda: _loaded(window, f"{OTHER} · RANDOM INIT"), timeout=60000)
