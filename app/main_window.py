@@ -410,38 +410,6 @@ class MainWindow(QMainWindow):
         overlay = self.canvas.boxes_overlay("objects", z=30)
         self.canvas.set_labels_visible(not overlay.show_labels)
 
-    def nudge_left(self) -> None:
-        self.commands.nudge(-1, 0)
-
-    def nudge_right(self) -> None:
-        self.commands.nudge(1, 0)
-
-    def nudge_up(self) -> None:
-        self.commands.nudge(0, -1)
-
-    def nudge_down(self) -> None:
-        self.commands.nudge(0, 1)
-
-    def ask_relabel(self) -> None:
-        if self.dataset is None or not self.editor.selected or not self.dataset.categories:
-            return
-        names = [c.name for c in self.dataset.categories.values()]
-        dialog = QInputDialog(self, windowTitle="Relabel", labelText="Class:")
-        dialog.setComboBoxItems(names)
-        current = self.dataset.categories.get(self._selected_category_id())
-        if current is not None:
-            dialog.setTextValue(current.name)  # the box's own class, not the first one
-        dialog.textValueSelected.connect(
-            lambda name: self.commands.relabel(self.dataset.category_by_name(name).id)
-        )
-        dialog.open()  # non-blocking
-        self.relabel_dialog = dialog
-
-    def _selected_category_id(self) -> int | None:
-        object_id = next(iter(self.editor.selected), None)
-        annotation = self.dataset.objects.get(object_id) if object_id is not None else None
-        return annotation.category_id if annotation is not None else None
-
     def show_about(self) -> None:
         from app.help import show_about
 

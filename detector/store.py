@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from detector.data.dataset import Dataset, ImageRecord
+from detector.data.dataset import Dataset
 from detector.data.issues import Issue, missing_file_issues
 from detector.errors import AnnotationError, FileChangedError
 from detector.io.documents import parse_json, read_bytes
@@ -64,29 +64,12 @@ def open_dataset(
 def add_unannotated_images(dataset: Dataset) -> None:
     """Add a record for every image directly in ``dataset.root`` not named yet (unreadable
     ones are flagged in ``dataset.issues`` instead)."""
-    from detector.formats._common import image_size_or_none
+    from detector.formats._common import add_image_file
 
     root = dataset.root
     known = {record.file_name for record in dataset.images.values()}
-    present = _image_names(root)
-    for image_file in _new_images(root, present, known):
-        size = image_size_or_none(image_file)
-        if size is None:
-            dataset.issues.append(
-                Issue(
-                    kind="unreadable_image",
-                    message="not a readable image; skipped",
-                    file=None,
-                    location=image_file.name,
-                    severity="warning",
-                )
-            )
-            continue
-        dataset.add_image_record(
-            ImageRecord(
-                id=dataset.new_image_id(), file_name=image_file.name, width=size[0], height=size[1]
-            )
-        )
+    for image_file in _new_images(root, _image_names(root), known):
+        add_image_file(dataset, image_file)
 
 
 # ---- large folders (100,000 images): one directory scan, no Path or stat per image ----

@@ -127,6 +127,38 @@ class EditCommands:
         if index < len(ids):
             self.relabel(ids[index])
 
+    def nudge_left(self) -> None:
+        self.nudge(-1, 0)
+
+    def nudge_right(self) -> None:
+        self.nudge(1, 0)
+
+    def nudge_up(self) -> None:
+        self.nudge(0, -1)
+
+    def nudge_down(self) -> None:
+        self.nudge(0, 1)
+
+    def ask_relabel(self) -> None:
+        """Ctrl+E: a non-blocking class chooser, preselecting the selected box's own class
+        (the dialog is ``window.relabel_dialog`` while it is open)."""
+        dataset, window = self.dataset, self.window
+        if dataset is None or not self.editor.selected or not dataset.categories:
+            return
+        from PySide6.QtWidgets import QInputDialog
+
+        dialog = QInputDialog(window, windowTitle="Relabel", labelText="Class:")
+        dialog.setComboBoxItems([c.name for c in dataset.categories.values()])
+        selected = dataset.objects.get(self.editor.selected[0])
+        current = dataset.categories.get(selected.category_id) if selected else None
+        if current is not None:
+            dialog.setTextValue(current.name)  # the box's own class, not the first one
+        dialog.textValueSelected.connect(
+            lambda name: self.relabel(dataset.category_by_name(name).id)
+        )
+        dialog.open()  # non-blocking
+        window.relabel_dialog = dialog
+
     def nudge(self, dx: float, dy: float) -> None:
         record = self.dataset.images.get(self.window.current_image_id) if self.dataset else None
         if record is None or not self.editor.selected:

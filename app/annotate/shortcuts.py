@@ -19,7 +19,7 @@ EDIT_SHORTCUTS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("duplicate", "Duplicate", ("Ctrl+D",), "commands.duplicate"),
     ("copy", "Copy", ("Ctrl+C",), "commands.copy"),
     ("paste", "Paste (also onto another image)", ("Ctrl+V",), "commands.paste"),
-    ("relabel", "Relabel…", ("Ctrl+E",), "window.ask_relabel"),
+    ("relabel", "Relabel…", ("Ctrl+E",), "commands.ask_relabel"),
     ("undo", "Undo", ("Ctrl+Z",), "undo.undo"),
     ("redo", "Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "undo.redo"),
     ("previous", "Previous image", ("A",), "window.previous_image"),
@@ -28,10 +28,10 @@ EDIT_SHORTCUTS: list[tuple[str, str, tuple[str, ...], str]] = [
     ("labels", "Hide/show labels", ("T",), "window.toggle_labels"),
     ("accept", "Accept prediction", ("Return", "Enter"), "commands.accept_selected"),
     ("cancel", "Cancel drawing / deselect", ("Esc",), "editor.cancel"),
-    ("left", "Nudge left", ("Left",), "window.nudge_left"),
-    ("right", "Nudge right", ("Right",), "window.nudge_right"),
-    ("up", "Nudge up", ("Up",), "window.nudge_up"),
-    ("down", "Nudge down", ("Down",), "window.nudge_down"),
+    ("left", "Nudge left", ("Left",), "commands.nudge_left"),
+    ("right", "Nudge right", ("Right",), "commands.nudge_right"),
+    ("up", "Nudge up", ("Up",), "commands.nudge_up"),
+    ("down", "Nudge down", ("Down",), "commands.nudge_down"),
     ("help", "Keyboard shortcuts", ("F1",), "window.show_shortcuts"),
 ]
 

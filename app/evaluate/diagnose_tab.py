@@ -9,6 +9,8 @@ to it on the canvas.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.evaluate.diagnose_views import FunnelView, SweepPlot, TideBars
 from app.workers import describe_error
+from detector.data.dataset import FileNames
 from detector.diagnosis.run import TraceCache, diagnose_job, items_from_dataset
 from detector.diagnosis.sweeps import sweep_job
 
@@ -335,8 +338,6 @@ class DiagnoseTab(QWidget):
             stage.choose("missed", int(same[0]))
             self._why_target = None
 
-    def _image_names(self) -> dict[int, str]:
+    def _image_names(self) -> Mapping[int, str]:
         dataset = self.state.dataset
-        if dataset is None:
-            return {}
-        return {image_id: record.file_name for image_id, record in dataset.images.items()}
+        return {} if dataset is None else FileNames(dataset.images)

@@ -27,6 +27,7 @@ from app.evaluate.pr_plot import OperatingPoint, PRPlot
 from app.evaluate.pr_walk_view import PRWalkView
 from app.evaluate.runner import RunController, RunOutput
 from app.workers import describe_error
+from detector.data.dataset import FileNames
 from detector.evaluation.view import EvaluationView, build_view
 
 if TYPE_CHECKING:
@@ -34,22 +35,6 @@ if TYPE_CHECKING:
 
 
 CONFUSION = "evaluate.confusion"
-
-
-class FileNames(Mapping):
-    """A dataset's image id -> file name, as a read-only view (O(1) to make)."""
-
-    def __init__(self, dataset) -> None:
-        self.images = dataset.images
-
-    def __getitem__(self, image_id: int) -> str:
-        return self.images[image_id].file_name
-
-    def __iter__(self):
-        return iter(self.images)
-
-    def __len__(self) -> int:
-        return len(self.images)
 
 
 class EvaluateDock(QDockWidget):
@@ -73,7 +58,8 @@ class EvaluateDock(QDockWidget):
     def _build(self) -> None:
         self.controls = ControlBar()
         self.plot = PRPlot()
-        self.plot.image_name = self._file_name  # file names, not ids, in the tooltips
+        # file names, not ids, in the tooltips
+        self.plot.image_name = lambda image_id: self._image_names().get(image_id, "")
         self.table = APTable()
         self.confusion = ConfusionView()
         self.errors = ErrorList()
@@ -262,15 +248,10 @@ class EvaluateDock(QDockWidget):
             on_errored=lambda exc: self._fail("Confusion matrix failed", describe_error(exc)),
         )
 
-    def _file_name(self, image_id: int) -> str:
-        dataset = self.live.dataset
-        record = dataset.images.get(image_id) if dataset is not None else None
-        return record.file_name if record is not None else ""
-
     def _image_names(self) -> Mapping[int, str]:
         """image id -> file name, read when a row asks (no dict of every image per refresh)."""
         dataset = self.live.dataset
-        return {} if dataset is None else FileNames(dataset)
+        return {} if dataset is None else FileNames(dataset.images)
 
     def _apply_image_filter(self, mode: str, image_ids: list[int]) -> None:
         if mode == "all":

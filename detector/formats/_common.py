@@ -6,7 +6,7 @@ import os
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from detector.data.dataset import Dataset
+from detector.data.dataset import Dataset, ImageRecord
 from detector.data.issues import Issue
 from detector.errors import AnnotationError, DetScopeError
 from detector.io.limits import coordinate_bounds, valid_image_size
@@ -40,6 +40,26 @@ def image_size_or_none(path: Path) -> tuple[int, int] | None:
             return None
         raise
     return size if valid_image_size(*size) else None
+
+
+def add_image_file(dataset: Dataset, image_file: Path) -> ImageRecord | None:
+    """Add ``image_file`` (directly in the dataset's root) with its size from the header, or
+    flag it as unreadable in ``dataset.issues`` (None): nothing a user has is silently dropped."""
+    size = image_size_or_none(image_file)
+    if size is None:
+        dataset.issues.append(
+            Issue(
+                kind="unreadable_image",
+                message="not a readable image; skipped",
+                location=image_file.name,
+            )
+        )
+        return None
+    record = ImageRecord(
+        id=dataset.new_image_id(), file_name=image_file.name, width=size[0], height=size[1]
+    )
+    dataset.add_image_record(record)
+    return record
 
 
 def safe_output_path(out_dir: Path, file_name: str, suffix: str) -> Path:

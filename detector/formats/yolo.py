@@ -25,9 +25,9 @@ from detector.data.masks import polygons_fit
 from detector.data.palette import palette_color
 from detector.errors import AnnotationError
 from detector.formats._common import (
+    add_image_file,
     check_label_names,
     clip_far_boxes,
-    image_size_or_none,
     output_paths,
     refuse_overwrite,
 )
@@ -130,21 +130,9 @@ def load_yolo(
 
 
 def _read_image(dataset: Dataset, image_file: Path, label_file: Path | None) -> None:
-    size = image_size_or_none(image_file)
-    if size is None:
-        dataset.issues.append(
-            Issue(
-                kind="unreadable_image",
-                message="not a readable image; skipped",
-                file=None,
-                location=image_file.name,
-            )
-        )
+    record = add_image_file(dataset, image_file)
+    if record is None:
         return
-    record = ImageRecord(
-        id=dataset.new_image_id(), file_name=image_file.name, width=size[0], height=size[1]
-    )
-    dataset.add_image_record(record)
     if label_file is None:
         return
     text = read_bytes(label_file).decode("utf-8-sig", errors="replace")
