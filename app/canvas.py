@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsView
 
 from app.overlays import BoxesOverlay, MaskOverlay, PyramidPixmapItem
@@ -53,7 +53,8 @@ class ImageCanvas(QGraphicsView):
         self._space_held = False
         self._space_dragged = False
         self._fit_mode = True  # keep fitting on resize until the user zooms
-        self.image: np.ndarray | None = None
+        self.image: np.ndarray | None = None  # the decoded pixels (maybe reduced)
+        self._size = (0, 0)
 
     # ----- image -------------------------------------------------------------------------
     def set_image(
@@ -63,19 +64,27 @@ class ImageCanvas(QGraphicsView):
         *,
         fit: bool = True,
         levels: list[QImage] | None = None,
+        size: tuple[int, int] | None = None,
     ) -> None:
         """Show ``image`` (RGB array); ``qimage``: the same pixels prepared off the GUI thread.
 
         ``levels``: reduced copies (``app.overlays.reduced_levels``) drawn when zoomed out.
+        ``size``: the original (width, height) when ``image`` is a reduced decode: it is
+        drawn stretched to that size, so the scene stays in original image pixels.
         Every overlay is cleared: layers redraw on the state's ``image_loaded``.
         """
         self.image = image
         if image is None:
+            self._size = (0, 0)
             self._pixmap_item.set_levels(QPixmap())
         else:
+            self._size = size or (image.shape[1], image.shape[0])
             qimage = numpy_to_qimage(image) if qimage is None else qimage
             self._pixmap_item.set_levels(QPixmap.fromImage(qimage), levels)
-            self.scene().setSceneRect(self._pixmap_item.boundingRect().adjusted(-50, -50, 50, 50))
+            self._pixmap_item.setTransform(
+                QTransform.fromScale(self._size[0] / image.shape[1], self._size[1] / image.shape[0])
+            )
+            self.scene().setSceneRect(QRectF(-50, -50, self._size[0] + 100, self._size[1] + 100))
         for overlay in self._overlays.values():
             overlay.clear()
         for mask in self._masks.values():
@@ -85,7 +94,16 @@ class ImageCanvas(QGraphicsView):
         self.image_shown.emit()
 
     def image_size(self) -> tuple[int, int]:
-        return (0, 0) if self.image is None else (self.image.shape[1], self.image.shape[0])
+        """(width, height) in image pixels: the original size, also for a reduced decode."""
+        return self._size
+
+    def pixel(self, x: float, y: float) -> np.ndarray | None:
+        """The RGB value shown at image pixel (x, y), None outside the image."""
+        width, height = self._size
+        if self.image is None or not (0 <= x < width and 0 <= y < height):
+            return None
+        rows, cols = self.image.shape[:2]
+        return self.image[int(y * rows / height), int(x * cols / width)]
 
     # ----- overlays ----------------------------------------------------------------------
     def boxes_overlay(self, name: str, z: float = 10.0) -> BoxesOverlay:
@@ -113,7 +131,8 @@ class ImageCanvas(QGraphicsView):
     def fit(self) -> None:
         self._fit_mode = True
         if self.image is not None:
-            self.fitInView(self._pixmap_item, Qt.AspectRatioMode.KeepAspectRatio)
+            width, height = self._size
+            self.fitInView(QRectF(0, 0, width, height), Qt.AspectRatioMode.KeepAspectRatio)
 
     def actual_size(self) -> None:
         self._fit_mode = False

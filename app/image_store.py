@@ -5,6 +5,11 @@ and a QImage already in the screen's native 32-bit format, converted in the work
 the GUI thread only wraps it in a pixmap (a 12 MP image shows in a few milliseconds). The
 worker also builds an image pyramid (halved copies): a zoomed-out view of a 12 MP image
 then draws a ~1 MP copy per frame instead of resampling 12 MP.
+
+Images above the pixel budget (``detector.io.images.load_image``: 40 MP) are decoded
+reduced (a 20000 x 20000 JPEG as 2500 x 2500, inside libjpeg, in about a second): the
+canvas draws them stretched to their original size, so boxes and masks stay in original
+pixels, and ``Decoded.image`` says by how much they were reduced.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -21,14 +27,32 @@ from PySide6.QtGui import QImage
 from app.overlays import reduced_levels
 from app.workers import WorkerPool, describe_error
 
-CACHE_SIZE = 4
+if TYPE_CHECKING:  # OpenCV is imported by the first decode, not at launch
+    from detector.io.images import LoadedImage
+
+CACHE_SIZE = 4  # decoded images kept (the current one, the prefetched next, two behind) ...
+CACHE_BYTES = 640_000_000  # ... and at most this much of them besides the current one
 
 
 @dataclass
 class Decoded:
-    array: np.ndarray  # H x W x 3 uint8 RGB
+    image: LoadedImage  # pixels (H x W x 3 uint8 RGB, maybe reduced) and the original size
     qimage: QImage  # Format_RGB32, ready for QPixmap.fromImage
     levels: list[QImage] = field(default_factory=list)  # halved copies, for zoomed-out views
+
+    @property
+    def array(self) -> np.ndarray:
+        return self.image.pixels
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held: the array, the QImage and the pyramid."""
+        return self.array.nbytes + sum(q.sizeInBytes() for q in (self.qimage, *self.levels))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the original image (the canvas's coordinate frame)."""
+        return self.image.width, self.image.height
 
 
 def to_qimage(image: np.ndarray) -> QImage:
@@ -44,11 +68,11 @@ def to_qimage(image: np.ndarray) -> QImage:
 
 
 def decode(path: Path) -> Decoded:
-    from detector.io.images import read_image
+    from detector.io.images import load_image
 
-    array = read_image(path)
-    qimage = to_qimage(array)
-    return Decoded(array, qimage, reduced_levels(qimage))
+    image = load_image(path)
+    qimage = to_qimage(image.pixels)
+    return Decoded(image, qimage, reduced_levels(qimage))
 
 
 class ImageStore(QObject):
@@ -107,12 +131,19 @@ class ImageStore(QObject):
     def _loaded(self, image_id: int, image: Decoded) -> None:
         self._pending.discard(image_id)
         self._cache[image_id] = image
-        while len(self._cache) > CACHE_SIZE:
+        # oldest first, never the image the user is looking at: four 24 MP photos would
+        # hold 800 MB, so big ones are kept fewer
+        while len(self._cache) > 1 and (
+            len(self._cache) > CACHE_SIZE
+            or sum(d.nbytes for d in self._cache.values()) > CACHE_BYTES
+        ):
             oldest = next(iter(self._cache))
             if oldest == self._wanted:
                 self._cache.move_to_end(oldest)
-                continue
-            self._cache.popitem(last=False)
+                oldest = next(iter(self._cache))
+                if oldest == self._wanted:
+                    break
+            del self._cache[oldest]
         if image_id == self._wanted:
             self.image_ready.emit(image_id, image)
             self._load(self._prefetch_next)

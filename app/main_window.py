@@ -367,7 +367,15 @@ class MainWindow(QMainWindow):
             self.layer.selection.set_state([box], handles=False)
 
     def _on_image_loaded(self, image_id: int, decoded) -> None:
-        self.canvas.set_image(decoded.array, decoded.qimage, levels=decoded.levels)
+        self.canvas.set_image(
+            decoded.array, decoded.qimage, levels=decoded.levels, size=decoded.size
+        )
+        if decoded.image.reduced:  # the user sees why the pixels look soft when zoomed in
+            self.statusBar().showMessage(
+                f"Large image {decoded.image.describe()}: boxes and masks are in original "
+                "pixels; detection runs on the reduced copy",
+                15000,
+            )
         self.layer.show(self.dataset, image_id)
         self.editor.refresh()
         self.status.show_counts()

@@ -11,7 +11,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.workers import WorkerPool, describe_error
@@ -41,12 +40,17 @@ def _load(spec: str, device: str):
         return NeedsArchitecture(choice.weights, list(exc.candidates), str(exc))
 
 
-def _run_detect(model, image: np.ndarray):
+def _run_detect(model, image):
+    """``image``: an RGB array, or a ``LoadedImage`` (a reduced decode is detected as it
+    is and its detections are scaled to the original pixels)."""
     from detector.inference.run import detect
 
+    pixels = getattr(image, "pixels", image)
     started = time.perf_counter()
     with MODEL_LOCK:
-        detections = detect(model, [image])[0]
+        detections = detect(model, [pixels])[0]
+    if getattr(image, "reduced", False):
+        detections = detections.scaled(image.scale_x, image.scale_y, (image.height, image.width))
     return detections, time.perf_counter() - started, mask_rles(detections)
 
 
@@ -72,7 +76,7 @@ class ModelController(QObject):
         self.model = None
         self.choice: tuple[str, str] = ("shapes", "auto")
         self.loaded_choice: tuple[str, str] | None = None  # the choice ``model`` came from
-        self._queued_detect: tuple[object, np.ndarray] | None = None
+        self._queued_detect: tuple[object, object] | None = None
         self._busy = 0
 
     @property
@@ -104,8 +108,9 @@ class ModelController(QObject):
         if self.model is None and not self.loading:
             self.load(*self.choice)
 
-    def detect(self, token: object, image: np.ndarray) -> None:
-        """Run the model on ``image``; ``token`` comes back with the result (e.g. image index)."""
+    def detect(self, token: object, image) -> None:
+        """Run the model on ``image`` (an RGB array or a ``LoadedImage``); ``token`` comes
+        back with the result (e.g. image index)."""
         if self.model is None:
             self._queued_detect = (token, image)
             self.ensure_loaded()

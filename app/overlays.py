@@ -207,7 +207,7 @@ class PyramidPixmapItem(QGraphicsPixmapItem):
 
 
 class MaskOverlay(PyramidPixmapItem):
-    """Instance masks blended into one RGBA pixmap the size of the image."""
+    """Instance masks blended into one RGBA pixmap over the image (or part of it)."""
 
     def set_masks(self, masks: np.ndarray | None, colors: list[QColor], alpha: int = 110) -> None:
         """Dense masks (float[N, H, W], on above 0.5), one colour each."""
@@ -221,22 +221,36 @@ class MaskOverlay(PyramidPixmapItem):
             rgba[on] = (color.red(), color.green(), color.blue(), alpha)
         self.set_rgba(rgba)
 
-    def set_rgba(self, rgba: np.ndarray | None) -> None:
-        """Show an uint8[H, W, 4] RGBA layer (not premultiplied) over the image; None clears."""
+    def set_layer(self, layer) -> None:
+        """Show a ``detector.data.mask_layer.MaskLayer`` (placed and scaled by its grid)."""
+        if layer is None or not layer.rgba.size:
+            self.set_rgba(None)
+            return
+        self.set_rgba(layer.rgba, x=layer.x * layer.step, y=layer.y * layer.step)
+        self.setScale(layer.step)
+
+    def set_rgba(self, rgba: np.ndarray | None, *, x: float = 0.0, y: float = 0.0) -> None:
+        """Show an uint8[H, W, 4] RGBA layer (not premultiplied) with its top-left corner at
+        image pixel (x, y); None clears."""
+        self.setScale(1.0)
         if rgba is None:
             self.set_levels(QPixmap())
             return
-        image = _rgba_image(rgba)
+        # the pixmap converts (premultiplies) straight from the array: no QImage copy first
+        rgba = np.ascontiguousarray(rgba)
         reduced, step = [], 2
         while max(rgba.shape[:2]) // step * 2 > PYRAMID_MIN_SIDE:
             reduced.append(_rgba_image(rgba[::step, ::step]))  # a mask needs no smoothing
             step *= 2
-        self.set_levels(QPixmap.fromImage(image), reduced)
-        self.setPos(QPointF(0, 0))
+        self.set_levels(QPixmap.fromImage(_rgba_view(rgba)), reduced)
+        self.setPos(QPointF(x, y))
+
+
+def _rgba_view(rgba: np.ndarray) -> QImage:
+    """A QImage over the array's memory (valid while ``rgba`` lives)."""
+    height, width = rgba.shape[:2]
+    return QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
 
 
 def _rgba_image(rgba: np.ndarray) -> QImage:
-    rgba = np.ascontiguousarray(rgba)
-    height, width = rgba.shape[:2]
-    image = QImage(rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888)
-    return image.copy()
+    return _rgba_view(np.ascontiguousarray(rgba)).copy()

@@ -176,9 +176,16 @@ class AppState(QObject):
             self.set_current_image(target)
 
     def current_image(self) -> np.ndarray | None:
-        """The current image (H x W x 3 uint8 RGB) once decoded, else None."""
+        """The current image (H x W x 3 uint8 RGB) once decoded, else None. Above the pixel
+        budget it is a reduced decode: see ``current_loaded``."""
         decoded = self.store.cached(self.current_image_id)
         return None if decoded is None else decoded.array
+
+    def current_loaded(self):
+        """The current image's ``detector.io.images.LoadedImage`` (pixels and original
+        size) once decoded, else None."""
+        decoded = self.store.cached(self.current_image_id)
+        return None if decoded is None else decoded.image
 
     def current_path(self) -> Path | None:
         """The file of the current image (None before any)."""

@@ -50,7 +50,7 @@ class ModelAssist(QObject):
     # ----- one image ---------------------------------------------------------------------
     def detect_current(self) -> None:
         window = self.window
-        image = window.current_image()
+        image = window.state.current_loaded()
         if image is None or window.current_image_id is None:
             window.statusBar().showMessage("Open an image first", 3000)
             return

@@ -14,14 +14,26 @@ from PySide6.QtCore import QObject, Signal
 from app.inspect.items import HeatmapItem
 
 
-def mask_job(model, image, features, box, label, tolerance: float):
-    """Worker: (features, polygons, BoxMask) for ``box`` (xyxy image pixels)."""
+def mask_job(model, image, features, box, label, tolerance: float, scale=(1.0, 1.0)):
+    """Worker: (features, polygons, BoxMask) for ``box`` (xyxy image pixels).
+
+    ``scale``: original pixels per pixel of ``image`` (a reduced decode of a huge image):
+    the box is brought into ``image``'s frame and the polygons back to the original's.
+    """
     from detector.trace.mask_from_box import image_features, mask_from_box
 
+    sx, sy = scale
     if features is None:
         features = image_features(model, image, exact=False)
-    result = mask_from_box(model, box, features=features, label=label)
-    return features, result.polygons(tolerance), result
+    small_box = (box[0] / sx, box[1] / sy, box[2] / sx, box[3] / sy)
+    result = mask_from_box(model, small_box, features=features, label=label)
+    polygons = result.polygons(tolerance)
+    if (sx, sy) != (1.0, 1.0):
+        polygons = [
+            [round(v * (sx if i % 2 == 0 else sy), 2) for i, v in enumerate(polygon)]
+            for polygon in polygons
+        ]
+    return features, polygons, result
 
 
 class MaskFromBox(QObject):
@@ -36,6 +48,7 @@ class MaskFromBox(QObject):
         self._features: tuple[tuple, object] | None = None  # ((path, id(model)), features)
         self._pending = False
         self.running = False
+        self._scale = (1.0, 1.0)  # original pixels per decoded pixel of the running image
         self.grid = HeatmapItem()  # the last result's M x M probabilities over its box
         self.grid.setZValue(51)
         self.grid.setVisible(False)
@@ -62,12 +75,13 @@ class MaskFromBox(QObject):
                 f"Mask from box needs a Mask R-CNN; {model.architecture} predicts boxes only."
             )
             return
-        image = window.current_image()
+        image = window.state.current_loaded()
         if image is None or self.running:
             return
         self._start(model, image, selected[0])
 
     def _start(self, model, image, obj) -> None:
+        self._scale = (image.scale_x, image.scale_y)
         key = (str(self.window.current_path()), id(model))
         features = self._cached_features(key, model)
         label = _model_label(model, self.window.dataset.categories[obj.category_id].name)
@@ -76,11 +90,12 @@ class MaskFromBox(QObject):
         self.window.pool.start(
             mask_job,
             model,
-            image,
+            image.pixels,
             features,
             obj.box,
             label,
             self.tool.tolerance,
+            self._scale,
             key="mask_from_box",
             on_returned=lambda out: self._done(key, obj, out),
             on_errored=self._failed,
@@ -130,7 +145,9 @@ class MaskFromBox(QObject):
     def show_grid(self, result) -> None:
         """The mask head's M x M sigmoid grid over the box, as the Inspect final stage shows
         a detection's."""
-        x1, y1, x2, y2 = (float(v) for v in result.box_image)
+        sx, sy = self._scale
+        factors = (sx, sy, sx, sy)
+        x1, y1, x2, y2 = (float(v) * f for v, f in zip(result.box_image, factors, strict=True))
         size = result.probs.shape[0]
         self.grid.set_values(result.probs, (x2 - x1) / size, (y2 - y1) / size, alpha=120)
         self.grid.setPos(x1, y1)

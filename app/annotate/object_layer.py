@@ -97,7 +97,7 @@ class ObjectLayer:
         colors += [_rgba(self.color(a.category_id), OBJECT_ALPHA) for a in objects]
         layer = self.masks.layer(annotations, colors, height, width) if width else None
         if layer is not False:
-            self.canvas.mask_overlay("masks", z=5).set_rgba(layer)
+            self.canvas.mask_overlay("masks", z=5).set_layer(layer)
 
     def _visible(self):
         if self.dataset is None or self.image_id is None:

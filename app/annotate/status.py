@@ -45,11 +45,11 @@ class StatusBar:
         self.job_bar.setFormat(f"{message} %v / %m" if message else "%v / %m")
 
     def show_cursor(self, x: float, y: float) -> None:
-        image = self.window.canvas.image
-        if image is None or not (0 <= x < image.shape[1] and 0 <= y < image.shape[0]):
+        value = self.window.canvas.pixel(x, y)
+        if value is None:
             self.cursor_label.setText("")
             return
-        r, g, b = image[int(y), int(x)]
+        r, g, b = value
         self.cursor_label.setText(f"x {int(x)}, y {int(y)}  RGB {r} {g} {b}")
 
     def show_selection(self) -> None:

@@ -145,11 +145,11 @@ class InspectDock(QDockWidget):
     def click(self, x: float, y: float) -> bool:
         if self.session.trace is None:
             return False
-        return self.current_stage().click(x, y)
+        return self.current_stage().click(*self.context.to_traced(x, y))
 
     def _on_hover(self, x: float, y: float) -> None:
         if self.isVisible() and self.session.trace is not None:
-            self.current_stage().hover(x, y)
+            self.current_stage().hover(*self.context.to_traced(x, y))
 
     # ----- tracing -----------------------------------------------------------------------
     def trace_current(self) -> None:
@@ -162,6 +162,7 @@ class InspectDock(QDockWidget):
             self.status.setText("Loading the model…")
             self.state.models.ensure_loaded()
             return
+        self.context.set_image(self.state.current_loaded())
         self.session.request(self.context.truth_source.image_key(), model, image)
 
     def _auto_trace(self) -> None:

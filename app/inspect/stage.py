@@ -2,14 +2,17 @@
 
 A stage owns a panel (controls + numbers, shown in the dock) and draws on the canvas only
 through ``InspectContext``: named box overlays (``boxes``) and its own scene items
-(``item``), all prefixed ``inspect.`` and cleared when another stage is chosen.
+(``item``), all prefixed ``inspect.`` and cleared when another stage is chosen. They are
+children of one ``frame`` item in the traced image's pixels (scaled up when a huge image
+was traced on its reduced decode).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPen, QTransform
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from app.inspect.ground_truth import GroundTruthSource
 from app.overlays import BoxesOverlay, BoxSet
@@ -31,6 +34,23 @@ class InspectContext:
         self._items: dict[str, QGraphicsItem] = {}
         self._masks: dict[str, object] = {}
         self._truth: tuple[object, GroundTruth] | None = None
+        # Everything a stage draws is a child of this item, in the traced image's pixels;
+        # a huge image is traced on its reduced decode, and this item scales that up.
+        self.frame = QGraphicsRectItem()
+        self.frame.setPen(QPen(Qt.PenStyle.NoPen))
+        self.frame.setZValue(30.0)
+        self.canvas.scene().addItem(self.frame)
+        self.scale = (1.0, 1.0)  # original pixels per traced pixel
+
+    def set_image(self, loaded) -> None:
+        """The traced image (``LoadedImage``): a reduced decode scales what stages draw."""
+        self.scale = (loaded.scale_x, loaded.scale_y) if loaded is not None else (1.0, 1.0)
+        self.frame.setTransform(QTransform.fromScale(*self.scale))
+        self._truth = None
+
+    def to_traced(self, x: float, y: float) -> tuple[float, float]:
+        """An image point (canvas pixels) in the traced image's pixels."""
+        return x / self.scale[0], y / self.scale[1]
 
     @property
     def trace(self):
@@ -38,11 +58,13 @@ class InspectContext:
 
     def boxes(self, name: str, z: float = 30.0) -> BoxesOverlay:
         overlay = self.canvas.boxes_overlay(f"inspect.{name}", z)
+        overlay.setParentItem(self.frame)
         self._overlays[name] = overlay
         return overlay
 
     def masks(self, name: str, z: float = 15.0):
         overlay = self.canvas.mask_overlay(f"inspect.{name}", z)
+        overlay.setParentItem(self.frame)
         self._masks[name] = overlay
         return overlay
 
@@ -50,7 +72,7 @@ class InspectContext:
         if name not in self._items:
             item = factory()
             item.setZValue(z)
-            self.canvas.scene().addItem(item)
+            item.setParentItem(self.frame)
             self._items[name] = item
         self._items[name].setVisible(True)
         return self._items[name]
@@ -69,7 +91,10 @@ class InspectContext:
         if trace is None:
             return EMPTY
         if self._truth is None or self._truth[0] is not trace:
-            self._truth = (trace, self.truth_source.current(trace.categories))
+            truth = self.truth_source.current(trace.categories)
+            if self.scale != (1.0, 1.0):
+                truth = truth.reduced(*self.scale, self.canvas.image_size()[::-1])
+            self._truth = (trace, truth)
         return self._truth[1]
 
     def truth_resized(self) -> np.ndarray:
@@ -96,8 +121,8 @@ class InspectContext:
         )
 
     def focus(self, boxes_image: np.ndarray, margin: float = 2.5) -> None:
-        """Zoom the canvas onto the union of ``boxes_image`` (xyxy image pixels)."""
-        boxes = np.asarray(boxes_image, np.float64).reshape(-1, 4)
+        """Zoom the canvas onto the union of ``boxes_image`` (xyxy traced-image pixels)."""
+        boxes = np.asarray(boxes_image, np.float64).reshape(-1, 4) * (self.scale * 2)
         if len(boxes):
             union = [*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)]
             self.canvas.focus_box(union, margin=margin)

@@ -3,7 +3,6 @@ pasted masks, and keypoints when the model has them."""
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtGui import QColor
 
 from app.inspect.items import HeatmapItem, PointsItem
@@ -11,6 +10,8 @@ from app.inspect.stage import Stage
 from app.inspect.widgets import set_range, spin_row, table
 from app.overlays import BoxSet
 from app.palette import class_color
+from detector.data.mask_layer import MaskLayer, compose, layer_step, on_grid
+from detector.data.masks import MaskCrop
 
 
 class FinalView(Stage):
@@ -23,7 +24,7 @@ class FinalView(Stage):
 
     def build(self) -> None:
         self.detection = spin_row(self.layout, "Detection (mask grid)", 0, self.refresh)
-        self._layer: tuple[object, np.ndarray] | None = None  # (trace, its masks' RGBA)
+        self._layer: tuple[object, MaskLayer] | None = None  # (trace, its masks)
 
     def post_changed(self) -> None:
         self.refresh()
@@ -64,7 +65,7 @@ class FinalView(Stage):
             colors = [class_color(int(v)) for v in trace.detections.labels]
             layer = mask_layer(trace.detections, colors)
             self._layer = (trace, layer)
-        self.ctx.masks("final.masks").set_rgba(self._layer[1])
+        self.ctx.masks("final.masks").set_layer(self._layer[1])
         probs = trace.masks.mask_probs[index]
         box = trace.detections.boxes[index]
         size = probs.shape[0]
@@ -83,19 +84,16 @@ class FinalView(Stage):
         ]
 
 
-def mask_layer(detections, colors: list[QColor], alpha: int = 110) -> np.ndarray:
-    """uint8[H, W, 4] RGBA of the detections' pasted masks (on above 0.5), later ones on
-    top: each mask is pasted one at a time over its box only (``Detections.mask_crop``)."""
+def mask_layer(detections, colors: list[QColor], alpha: int = 110) -> MaskLayer:
+    """The detections' pasted masks (on above 0.5), later ones on top: each mask is pasted
+    one at a time over its box only (``Detections.mask_crop``), kept on the layer grid."""
     height, width = detections.image_size
-    rgba = np.zeros((height, width, 4), np.uint8)
+    step = layer_step(height, width)
+    crops, rgba = [], []
     for index, color in zip(range(len(detections)), colors, strict=False):
         crop = detections.mask_crop(index)
-        h, w = crop.values.shape
-        on = crop.binary
-        rgba[crop.y0 : crop.y0 + h, crop.x0 : crop.x0 + w][on] = (
-            color.red(),
-            color.green(),
-            color.blue(),
-            alpha,
-        )
-    return rgba
+        piece = on_grid(MaskCrop(crop.x0, crop.y0, crop.binary), step)
+        if piece is not None:
+            crops.append(piece)
+            rgba.append((color.red(), color.green(), color.blue(), alpha))
+    return compose(crops, rgba, height, width, step)

@@ -193,25 +193,28 @@ class MaskCrop:
     mask: np.ndarray
 
 
-def decode_mask_crop(mask: Any, height: int, width: int) -> MaskCrop | None:
+def decode_mask_crop(mask: Any, height: int, width: int, step: int = 1) -> MaskCrop | None:
     """Polygons or RLE (compressed or not) -> the tight crop of the mask, None when empty.
 
     Only the mask's own region is rasterised: polygons are shifted into their bounding box
     before pycocotools draws them; RLE runs are expanded (numpy) for the columns they
     cover. A 12 MP image's mask costs its own size, not 12 MP.
+    ``step`` > 1: the crop on a grid of every ``step``-th pixel (crop pixel (i, j) is image
+    pixel (i, j) * step; ``x``, ``y`` are grid indices), read from the runs without
+    expanding them at full resolution (what a drawing of a huge image needs).
     """
     if isinstance(mask, list):
-        return _polygons_crop(mask, height, width)
+        return _polygons_crop(mask, height, width, step)
     rows, cols = (int(v) for v in mask["size"])
     counts = mask["counts"]
     if isinstance(counts, str):
         counts = decode_rle_counts(counts)
     if counts is None or sum(counts) != rows * cols:
         raise ValueError("malformed RLE: its runs do not cover its size")
-    return _runs_crop(np.asarray(counts, np.int64), rows, 0, 0)
+    return _runs_crop(np.asarray(counts, np.int64), rows, 0, 0, step)
 
 
-def _polygons_crop(polygons: list, height: int, width: int) -> MaskCrop | None:
+def _polygons_crop(polygons: list, height: int, width: int, step: int = 1) -> MaskCrop | None:
     from pycocotools import mask as mask_utils
 
     shapes = [np.asarray(p, np.float64).reshape(-1, 2) for p in polygons]
@@ -224,11 +227,12 @@ def _polygons_crop(polygons: list, height: int, width: int) -> MaskCrop | None:
     shifted = [(shape - (x0, y0)).ravel().tolist() for shape in shapes]
     rle = mask_utils.merge(mask_utils.frPyObjects(shifted, y1 - y0, x1 - x0))
     counts = decode_rle_counts(rle["counts"].decode("ascii"))
-    return _runs_crop(np.asarray(counts, np.int64), y1 - y0, x0, y0)
+    return _runs_crop(np.asarray(counts, np.int64), y1 - y0, x0, y0, step)
 
 
-def _runs_crop(counts: np.ndarray, rows: int, x0: int, y0: int) -> MaskCrop | None:
-    """Expand column-major runs (background first) over the columns holding foreground."""
+def _runs_crop(counts: np.ndarray, rows: int, x0: int, y0: int, step: int = 1) -> MaskCrop | None:
+    """Expand column-major runs (background first) over the columns holding foreground;
+    the runs' frame starts at image pixel (x0, y0). ``step``: see ``decode_mask_crop``."""
     ends = np.cumsum(counts)
     starts = ends - counts
     foreground = (np.arange(len(counts)) % 2 == 1) & (counts > 0)
@@ -236,12 +240,36 @@ def _runs_crop(counts: np.ndarray, rows: int, x0: int, y0: int) -> MaskCrop | No
         return None
     first_col = int(starts[foreground][0]) // rows
     last_col = (int(ends[foreground][-1]) - 1) // rows + 1
+    if step > 1:
+        return _runs_on_grid(ends, rows, x0, y0, (first_col, last_col), step)
     low, high = first_col * rows, last_col * rows
     lengths = np.clip(ends, low, high) - np.clip(starts, low, high)
     block = np.repeat(np.arange(len(counts)) % 2 == 1, lengths).reshape(-1, rows).T
     filled = np.flatnonzero(block.any(axis=1))
     top, bottom = int(filled[0]), int(filled[-1]) + 1
     return MaskCrop(x0 + first_col, y0 + top, np.ascontiguousarray(block[top:bottom]))
+
+
+def _runs_on_grid(
+    ends: np.ndarray, rows: int, x0: int, y0: int, columns: tuple[int, int], step: int
+) -> MaskCrop | None:
+    """Runs (column-major, ending at ``ends``, their frame's pixel (0, 0) at image pixel
+    (x0, y0)) sampled at the grid pixels of frame ``columns`` (first, end): one lookup per
+    grid pixel, nothing at full resolution."""
+    grid_x = np.arange(-(-(x0 + columns[0]) // step), -(-(x0 + columns[1]) // step))
+    grid_y = np.arange(-(-y0 // step), -(-(y0 + rows) // step))
+    if not grid_x.size or not grid_y.size:
+        return None
+    index = (grid_x * step - x0)[None, :] * rows + (grid_y * step - y0)[:, None]
+    block = np.searchsorted(ends, index, side="right") % 2 == 1  # odd runs are foreground
+    filled_rows, filled_cols = np.flatnonzero(block.any(axis=1)), np.flatnonzero(block.any(axis=0))
+    if not filled_rows.size:
+        return None
+    top, bottom = int(filled_rows[0]), int(filled_rows[-1]) + 1
+    first, last = int(filled_cols[0]), int(filled_cols[-1]) + 1
+    return MaskCrop(
+        int(grid_x[first]), int(grid_y[top]), np.ascontiguousarray(block[top:bottom, first:last])
+    )
 
 
 def mask_area(mask: Any, image: ImageRecord) -> float:

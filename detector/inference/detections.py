@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector.inference.masks import MaskCrop, crop_rle, full_mask, paste_mask_crop
+from detector.inference.masks import (
+    MaskCrop,
+    crop_rle,
+    full_mask,
+    paste_mask_crop,
+    upscale_crop,
+    upscaled_area,
+    upscaled_rle,
+)
 
 
 @dataclass(kw_only=True)
@@ -33,6 +41,7 @@ class Detections:
     image_size: tuple[int, int] | None = None
     keypoints: np.ndarray | None = None
     keypoint_scores: np.ndarray | None = None
+    mask_source: MaskSource | None = None  # set by ``scaled``: where the masks are pasted
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
@@ -54,7 +63,13 @@ class Detections:
         if self.mask_probs is None or self.image_size is None:
             raise ValueError("these detections have no masks")
         height, width = self.image_size
+        if self.mask_source is not None:
+            return upscale_crop(self._source_crop(index), *self.mask_source.scale, height, width)
         return paste_mask_crop(self.mask_probs[index], self.boxes[index], height, width)
+
+    def _source_crop(self, index: int) -> MaskCrop:
+        source = self.mask_source
+        return paste_mask_crop(self.mask_probs[index], source.boxes[index], *source.image_size)
 
     def mask(self, index: int) -> np.ndarray:
         """bool[H, W]: detection ``index``'s pasted mask above 0.5 (one image-sized array)."""
@@ -66,10 +81,16 @@ class Detections:
 
     def mask_rle(self, index: int) -> dict:
         """COCO compressed RLE (str ``counts``) of ``mask(index)``, made from the crop."""
+        if self.mask_source is not None:
+            crop = self._source_crop(index)
+            return upscaled_rle(crop, *self.mask_source.scale, *self.image_size)
         return crop_rle(self.mask_crop(index), *self.image_size)
 
     def mask_area(self, index: int) -> int:
         """Pixels of ``mask(index)``."""
+        if self.mask_source is not None:
+            crop = self._source_crop(index)
+            return upscaled_area(crop, *self.mask_source.scale, *self.image_size)
         return int(self.mask_crop(index).binary.sum())
 
     @classmethod
@@ -109,13 +130,23 @@ class Detections:
             image_size=self.image_size,
             keypoints=pick(self.keypoints),
             keypoint_scores=pick(self.keypoint_scores),
+            mask_source=None if self.mask_source is None else self.mask_source.select(keep),
         )
 
     def scaled(self, factor_x: float, factor_y: float, image_size: tuple[int, int]) -> Detections:
         """The same detections in a frame ``factor`` times larger (boxes and keypoints
-        multiplied; masks follow the boxes): detections on a reduced decode reported in
-        the original image's pixels. ``image_size``: (height, width) of that frame."""
+        multiplied): detections on a reduced decode reported in the original image's
+        pixels. ``image_size``: (height, width) of that frame. Masks are still pasted in
+        the frame the model saw (as torchvision would there) and sampled up (nearest), so
+        a mask on a 20000 x 20000 photo never costs a box-sized float array."""
         factors = np.array([factor_x, factor_y, factor_x, factor_y], np.float32)
+        source = self.mask_source
+        if self.mask_probs is not None and self.image_size is not None:
+            if source is None:
+                source = MaskSource(self.boxes, self.image_size, (factor_x, factor_y))
+            else:
+                sx, sy = source.scale
+                source = MaskSource(source.boxes, source.image_size, (sx * factor_x, sy * factor_y))
         keypoints = None
         if self.keypoints is not None:
             keypoints = self.keypoints.copy()
@@ -129,7 +160,22 @@ class Detections:
             image_size=image_size,
             keypoints=keypoints,
             keypoint_scores=self.keypoint_scores,
+            mask_source=source,
         )
+
+
+@dataclass(frozen=True)
+class MaskSource:
+    """Where ``scaled`` detections' masks are pasted: the ``boxes`` (float32[N, 4]) and
+    ``image_size`` (height, width) of the frame the model saw, and ``scale`` (x, y): image
+    pixels per pixel of that frame."""
+
+    boxes: np.ndarray
+    image_size: tuple[int, int]
+    scale: tuple[float, float]
+
+    def select(self, keep: np.ndarray) -> MaskSource:
+        return MaskSource(self.boxes[keep], self.image_size, self.scale)
 
 
 class PastedMasks:

@@ -102,3 +102,87 @@ def crop_rle(crop: MaskCrop, height: int, width: int) -> dict:
     rle = mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
     rle["counts"] = rle["counts"].decode("ascii")
     return rle
+
+
+def upscale_starts(first: int, count: int, scale: float, limit: int) -> np.ndarray:
+    """Where small pixels ``first .. first + count`` begin in a frame ``scale`` times
+    larger (``count + 1`` values, the last one the end), clipped to ``[0, limit]``.
+
+    Nearest sampling at pixel centres: big pixel y shows small pixel floor((y + 0.5) / scale),
+    so small pixel r covers big pixels ``ceil(r * scale - 0.5) ..`` up to the next one's start.
+    """
+    small = np.arange(first, first + count + 1, dtype=np.float64)
+    return np.clip(np.ceil(small * scale - 0.5), 0, limit).astype(np.int64)
+
+
+def upscale_crop(crop: MaskCrop, scale_x: float, scale_y: float, height: int, width: int):
+    """The crop sampled (nearest) into a frame ``scale`` times larger, ``height`` x
+    ``width``: a box-sized array of the big frame, so only for moderate sizes."""
+    h, w = crop.values.shape
+    rows = upscale_starts(crop.y0, h, scale_y, height)
+    cols = upscale_starts(crop.x0, w, scale_x, width)
+    values = np.repeat(np.repeat(crop.values, np.diff(rows), 0), np.diff(cols), 1)
+    return MaskCrop(int(cols[0]), int(rows[0]), values)
+
+
+def upscaled_area(crop: MaskCrop, scale_x: float, scale_y: float, height: int, width: int) -> int:
+    """Pixels of ``upscale_crop(...)`` above 0.5, without making it."""
+    h, w = crop.values.shape
+    rows = np.diff(upscale_starts(crop.y0, h, scale_y, height))
+    cols = np.diff(upscale_starts(crop.x0, w, scale_x, width))
+    return int(rows @ crop.binary.astype(np.int64) @ cols)
+
+
+def upscaled_rle(crop: MaskCrop, scale_x: float, scale_y: float, height: int, width: int) -> dict:
+    """COCO compressed RLE of ``upscale_crop(...)`` above 0.5 in the ``height`` x ``width``
+    image, computed from the small crop's runs: a mask over most of a 20000 x 20000 photo
+    costs its run list, never a 400 MB array."""
+    from pycocotools import mask as mask_utils
+
+    binary = crop.binary
+    h, w = binary.shape
+    rows = upscale_starts(crop.y0, h, scale_y, height)
+    cols = upscale_starts(crop.x0, w, scale_x, width)
+    row_len, col_len = np.diff(rows), np.diff(cols)
+    binary = binary[row_len > 0][:, col_len > 0]
+    row_len, col_len = row_len[row_len > 0], col_len[col_len > 0]
+    top, left, tall = int(rows[0]), int(cols[0]), int(row_len.sum())
+    total = height * width
+    if not binary.any():
+        counts = [total]
+    else:
+        # segments of each small column (a start wherever the value changes down it), at
+        # their big-frame row offsets; then one zero segment below the crop that runs on
+        # into the next column (when the crop is shorter than the image)
+        offsets = np.concatenate(([0], np.cumsum(row_len)[:-1]))
+        change = np.ones(binary.shape, bool)
+        change[1:] = binary[1:] != binary[:-1]
+        seg_col, seg_row = np.nonzero(change.T)
+        seg_pos, seg_val = offsets[seg_row], binary[seg_row, seg_col]
+        if tall < height:
+            columns = np.arange(binary.shape[1])
+            seg_col = np.concatenate((seg_col, columns))
+            seg_pos = np.concatenate((seg_pos, np.full(columns.size, tall)))
+            seg_val = np.concatenate((seg_val, np.zeros(columns.size, bool)))
+            order = np.lexsort((seg_pos, seg_col))
+            seg_col, seg_pos, seg_val = seg_col[order], seg_pos[order], seg_val[order]
+        per_column = np.bincount(seg_col, minlength=binary.shape[1])
+        block = np.concatenate(([0], np.cumsum(per_column)[:-1]))
+        # every big column repeats its small column's segments
+        small_of = np.repeat(np.arange(binary.shape[1]), col_len)
+        count = per_column[small_of]
+        big_col = np.repeat(np.arange(small_of.size), count)
+        within = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        source = block[small_of][big_col] + within
+        starts = (left + big_col) * height + top + seg_pos[source]
+        values = seg_val[source]
+        starts = np.concatenate(([0], starts))  # the zeros before the crop (maybe none)
+        values = np.concatenate(([False], values))
+        keep = np.concatenate(([True], values[1:] != values[:-1]))
+        starts, values = starts[keep], values[keep]
+        counts = np.diff(np.concatenate((starts, [total]))).tolist()
+        if counts and counts[-1] == 0:
+            counts.pop()
+    rle = mask_utils.frPyObjects({"size": [height, width], "counts": counts}, height, width)
+    rle["counts"] = rle["counts"].decode("ascii")
+    return rle

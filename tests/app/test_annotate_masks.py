@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QImage
 
 TRIANGLE = [[20.0, 20.0, 100.0, 20.0, 20.0, 100.0]]  # lower-left half of a square
@@ -44,8 +45,13 @@ def window(open_window, folder):
 
 
 def mask_pixel(window, x: int, y: int) -> QColor:
-    image = window.canvas.mask_overlay("masks").pixmap().toImage()
-    return image.pixelColor(x, y)
+    """The mask layer's colour over image pixel (x, y) (the layer covers the masks only)."""
+    overlay = window.canvas.mask_overlay("masks")
+    point = overlay.mapFromScene(QPointF(x + 0.5, y + 0.5)).toPoint()
+    image = overlay.pixmap().toImage()
+    if not image.rect().contains(point):
+        return QColor(0, 0, 0, 0)
+    return image.pixelColor(point)
 
 
 def test_ground_truth_polygon_and_rle_masks_are_filled_in_the_class_colour(window):

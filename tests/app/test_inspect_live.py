@@ -56,7 +56,7 @@ def test_mask_layer_equals_composing_every_whole_mask(dock):
     for index, color in enumerate(colors):
         expected[trace.detections.mask(index)] = (color.red(), color.green(), color.blue(), 110)
     assert (expected[..., 3] > 0).any()
-    layer = mask_layer(trace.detections, colors)
+    layer = mask_layer(trace.detections, colors).to_image(*trace.detections.image_size)
     np.testing.assert_array_equal(layer, expected)
     dock.select_stage("final")
     shown = dock.window.canvas.mask_overlay("inspect.final.masks")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 
 from detector.data.dataset import Annotation, ImageRecord
-from detector.data.mask_layer import MaskCache, compose
+from detector.data.mask_layer import LAYER_MAX_PIXELS, MaskCache, compose, layer_step
 from detector.data.masks import (
     bbox_from_mask,
     decode_mask,
@@ -94,10 +94,63 @@ def test_layer_composes_later_masks_over_earlier_and_caches():
     ]
     colors = [(255, 0, 0, 100), (0, 0, 255, 50), (0, 255, 0, 10)]
     cache = MaskCache()
-    rgba = cache.layer(objects, colors, 10, 10)
+    rgba = cache.layer(objects, colors, 10, 10).to_image(10, 10)
     assert tuple(rgba[0, 0]) == (255, 0, 0, 100)
     assert tuple(rgba[3, 3]) == (0, 0, 255, 50)  # painted over by the later mask
     assert tuple(rgba[9, 9]) == (0, 0, 0, 0)
     assert cache.layer(objects, colors, 10, 10) is False  # nothing changed
     assert cache.layer(objects[2:], colors[2:], 10, 10) is None  # no masks
-    np.testing.assert_array_equal(compose([], [], 2, 2), np.zeros((2, 2, 4), np.uint8))
+    np.testing.assert_array_equal(
+        compose([], [], 2, 2).to_image(2, 2), np.zeros((2, 2, 4), np.uint8)
+    )
+
+
+def test_layer_of_a_24_mp_photo_is_capped_cropped_and_exact_on_its_grid():
+    """Masks on a 6000 x 4000 photo: the layer covers the masks' union only, at one layer
+    pixel per 3 x 3 image pixels, and equals the full-resolution composition there."""
+    height, width = 4000, 6000
+    first = np.zeros((height, width), bool)
+    first[1000:2501, 2000:3001] = True
+    second = [[2500.0, 2000.0, 4000.0, 2000.0, 3300.0, 3100.0]]  # a triangle
+    objects = [
+        Annotation(
+            id=1,
+            image_id=1,
+            category_id=1,
+            box=(2000, 1000, 1001, 1501),
+            mask=encode_mask_rle(first),
+        ),
+        Annotation(id=2, image_id=1, category_id=1, box=(2500, 2000, 1500, 1100), mask=second),
+    ]
+    colors = [(255, 0, 0, 100), (0, 0, 255, 50)]
+    layer = MaskCache().layer(objects, colors, height, width)
+    assert layer_step(height, width) == layer.step == 3
+    assert layer.rgba.shape[0] * layer.rgba.shape[1] <= LAYER_MAX_PIXELS
+    assert (layer.x * 3, layer.y * 3) == (2001, 1002)  # the first grid point inside a mask
+    rows, cols = layer.rgba.shape[:2]  # the union (1000..3100 x 2000..4000), not 4000 x 6000
+    assert rows <= (3101 - 1002) // 3 + 1 and cols <= (4001 - 2001) // 3 + 1
+    full = np.zeros((height, width, 4), np.uint8)
+    for annotation, color in zip(objects, colors, strict=True):
+        crop = decode_mask_crop(annotation.mask, height, width)
+        region = full[crop.y : crop.y + crop.mask.shape[0], crop.x : crop.x + crop.mask.shape[1]]
+        region[crop.mask] = color
+    np.testing.assert_array_equal(layer.to_image(height, width)[::3, ::3], full[::3, ::3])
+
+
+@pytest.mark.parametrize("step", [2, 3, 7])
+def test_crop_on_a_grid_samples_the_full_crop(step):
+    """RLE and polygons decoded on a grid equal the full-resolution crop's grid pixels."""
+    rng = np.random.default_rng(step)
+    height, width = 90, 70
+    full = np.zeros((height, width), bool)
+    full[11:64, 5:52] = rng.random((53, 47)) > 0.4
+    polygon = [[3.0, 70.0, 60.0, 20.0, 66.0, 85.0, 10.0, 88.0]]
+    for mask in (encode_mask_rle(full), polygon):
+        whole = decode_mask(mask, height, width).astype(bool)
+        piece = decode_mask_crop(mask, height, width, step)
+        image = np.zeros(((height - 1) // step + 1, (width - 1) // step + 1), bool)
+        image[piece.y : piece.y + piece.mask.shape[0], piece.x : piece.x + piece.mask.shape[1]] = (
+            piece.mask
+        )
+        np.testing.assert_array_equal(image, whole[::step, ::step])
+        assert piece.mask[0].any() and piece.mask[:, 0].any()  # tight

@@ -99,3 +99,30 @@ def test_masks_attribute_is_a_lazy_sequence_of_pasted_masks():
         masks[4]
     bare = Detections(boxes=detections.boxes, labels=detections.labels, scores=detections.scores)
     assert bare.masks is None
+
+
+@pytest.mark.parametrize(
+    ("small", "big"),
+    [((97, 131), (776, 1048)), ((61, 80), (489, 641)), ((40, 50), (40 * 7, 50 * 3))],
+)
+def test_scaled_detections_sample_the_small_frame_and_encode_without_the_big_mask(small, big):
+    """A reduced decode's masks: pasted where the model saw them, sampled up (nearest);
+    RLE and area come from the small crop and equal pycocotools on the big mask."""
+    found = _random_detections(7, *small, n=12)
+    (height, width), (sh, sw) = big, small
+    scaled = found.scaled(width / sw, height / sh, big)
+    assert scaled.select(np.arange(12) % 2 == 0).mask_source.boxes.shape == (6, 4)
+    ys = np.minimum(((np.arange(height) + 0.5) * sh / height).astype(int), sh - 1)
+    xs = np.minimum(((np.arange(width) + 0.5) * sw / width).astype(int), sw - 1)
+    for index in range(len(found)):
+        expected = found.mask(index)[np.ix_(ys, xs)]  # nearest sampling at pixel centres
+        np.testing.assert_array_equal(scaled.mask(index), expected)
+        rle = scaled.mask_rle(index)
+        np.testing.assert_array_equal(mask_utils.decode(rle).astype(bool), expected)
+        assert rle == _encoded(expected)
+        assert scaled.mask_area(index) == int(expected.sum())
+
+
+def _encoded(mask: np.ndarray) -> dict:
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": rle["size"], "counts": rle["counts"].decode("ascii")}

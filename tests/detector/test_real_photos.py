@@ -4,6 +4,7 @@ equal torchvision's pasted masks, without image-sized masks held N at a time."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -75,3 +76,23 @@ def test_a_photo_over_the_budget_detects_in_original_pixels(corpus, model):
     np.testing.assert_allclose(big.boxes, found.boxes * 2)
     assert big.mask(0).shape == (1536, 1536)
     assert abs(big.mask_area(0) - 4 * found.mask_area(0)) <= 0.05 * 4 * found.mask_area(0) + 50
+
+
+def test_a_big_photo_is_prepared_one_plane_at_a_time_equal_to_torchvision(corpus, model):
+    """Above 4 MP the input is normalised and resized per colour plane (a third of the
+    float memory); at 2+ torch threads that equals torchvision's transform exactly."""
+    from detector.inference.run import PLANE_AT_A_TIME_PIXELS, prepare
+
+    photo = next(p for p in corpus[1] if p.path.name == "coffee_o6.jpg")
+    image = cv2.resize(read_image(photo.path), (2600, 1700), interpolation=cv2.INTER_CUBIC)
+    assert image.shape[0] * image.shape[1] > PLANE_AT_A_TIME_PIXELS
+    transform = model.module.transform
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with torch.inference_mode():
+            expected = transform([image_to_tensor(image)])[0].tensors
+            found = prepare(transform, [image], "cpu")[0].tensors
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(found, expected)
