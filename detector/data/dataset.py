@@ -102,6 +102,31 @@ class FileNames(Mapping[int, str]):
         return len(self.images)
 
 
+class GroupedObjects(Mapping[int, Annotation]):
+    """Every object of a per-image index ``{image_id: {object_id: Annotation}}`` as one
+    read-only id -> object mapping (a snapshot's ``objects``): O(1) to make; iterating
+    walks the index image by image; the first lookup by id builds an id index."""
+
+    def __init__(self, groups: Mapping[int, Mapping[int, Annotation]]) -> None:
+        self.groups = groups
+        self._index: dict[int, Annotation] | None = None
+
+    def __getitem__(self, object_id: int) -> Annotation:
+        if self._index is None:
+            self._index = {i: a for group in self.groups.values() for i, a in group.items()}
+        return self._index[object_id]
+
+    def __iter__(self) -> Iterator[int]:
+        for group in self.groups.values():
+            yield from group
+
+    def __len__(self) -> int:
+        return sum(map(len, self.groups.values()))
+
+    def values(self) -> list[Annotation]:  # type: ignore[override]
+        return [a for group in self.groups.values() for a in group.values()]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Change:
     """What one applied edit touched: the GUI/evaluation redraw or recompute only that."""
@@ -148,6 +173,9 @@ class Dataset:
     derived: dict[str, Any] = field(default_factory=dict, repr=False)  # caches (see formats.masks)
     _next_id: int = field(default=1, repr=False)
     _subscribers: list[Subscriber] = field(default_factory=list, repr=False)
+    # Copy-on-write of the per-image dicts (see snapshot): None while no snapshot was ever
+    # taken, else the image ids whose dict this dataset copied since the last snapshot.
+    _owned_groups: set[int] | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------------- construction
     def add_image_record(self, record: ImageRecord) -> None:
@@ -155,7 +183,10 @@ class Dataset:
         if record.id in self.images:
             raise AnnotationError(f"duplicate image id {record.id} ({record.file_name})")
         self.images[record.id] = record
-        self._by_image.setdefault(record.id, {})
+        if record.id not in self._by_image:
+            self._by_image[record.id] = {}
+            if self._owned_groups is not None:
+                self._owned_groups.add(record.id)
 
     def add_category_record(self, category: Category) -> None:
         if category.id in self.categories:
@@ -166,11 +197,11 @@ class Dataset:
         """Insert without notifying (loaders, edits). The image must exist; the id must be new."""
         if annotation.id in self.objects:
             raise AnnotationError(f"duplicate annotation id {annotation.id}")
-        per_image = self._by_image.get(annotation.image_id)
-        if per_image is None:
+        if annotation.image_id not in self._by_image:
             raise AnnotationError(
                 f"annotation {annotation.id}: no image with id {annotation.image_id}"
             )
+        per_image = self._group_to_edit(annotation.image_id)
         self.objects[annotation.id] = annotation
         per_image[annotation.id] = annotation
         if annotation.id >= self._next_id:
@@ -178,7 +209,7 @@ class Dataset:
 
     def remove_object_record(self, object_id: int) -> Annotation:
         annotation = self.objects.pop(object_id)
-        del self._by_image[annotation.image_id][object_id]
+        del self._group_to_edit(annotation.image_id)[object_id]
         return annotation
 
     def replace_object_record(self, annotation: Annotation) -> Annotation:
@@ -187,8 +218,49 @@ class Dataset:
         if old.image_id != annotation.image_id:
             raise AnnotationError(f"annotation {old.id}: cannot move an object to another image")
         self.objects[annotation.id] = annotation
-        self._by_image[annotation.image_id][annotation.id] = annotation
+        self._group_to_edit(annotation.image_id)[annotation.id] = annotation
         return old
+
+    def _group_to_edit(self, image_id: int) -> dict[int, Annotation]:
+        """The per-image dict of ``image_id``, copied first if a snapshot shares it."""
+        group = self._by_image[image_id]
+        owned = self._owned_groups
+        if owned is not None and image_id not in owned:
+            group = self._by_image[image_id] = dict(group)
+            owned.add(image_id)
+        return group
+
+    # ----------------------------------------------------------------- snapshots
+    def snapshot(self) -> Dataset:
+        """A read-only copy of the ground truth now, that later edits cannot change, for a
+        save in another thread while this one goes on editing.
+
+        Cheap enough for the GUI thread at 1,000,000 objects: records are immutable and
+        shared; the outer images and per-image dicts are copied (C-level pointer copies,
+        ~1 ms per 100,000 images); the per-image dicts themselves are shared, copy on write:
+        the first edit of an image after a snapshot copies that image's dict (its few
+        objects), so the work grows with the edits, never with the objects. The copy's
+        ``objects`` is a view of its per-image dicts (:class:`GroupedObjects`): the
+        1,000,000-entry dict is never copied. No predictions, no subscribers; ``derived``
+        caches are shared (one save at a time uses them).
+        """
+        from dataclasses import replace
+
+        self._owned_groups = set()  # every per-image dict is shared from now on
+        groups = dict(self._by_image)
+        return replace(
+            self,
+            images=dict(self.images),
+            categories=dict(self.categories),
+            objects=GroupedObjects(groups),  # type: ignore[arg-type]
+            predictions={},
+            extra=dict(self.extra),
+            orphans=list(self.orphans),
+            issues=list(self.issues),
+            _by_image=groups,
+            _subscribers=[],
+            _owned_groups=set(),  # the copy never edits the shared dicts either
+        )
 
     # ----------------------------------------------------------------- queries
     def objects_in(self, image_id: int) -> list[Annotation]:
