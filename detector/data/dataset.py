@@ -176,6 +176,9 @@ class Dataset:
     # Copy-on-write of the per-image dicts (see snapshot): None while no snapshot was ever
     # taken, else the image ids whose dict this dataset copied since the last snapshot.
     _owned_groups: set[int] | None = field(default=None, repr=False)
+    # The largest image id while len(images) == _image_count (new_image_id in O(1))
+    _max_image_id: int = field(default=0, repr=False)
+    _image_count: int = field(default=0, repr=False)
 
     # ----------------------------------------------------------------- construction
     def add_image_record(self, record: ImageRecord) -> None:
@@ -183,6 +186,9 @@ class Dataset:
         if record.id in self.images:
             raise AnnotationError(f"duplicate image id {record.id} ({record.file_name})")
         self.images[record.id] = record
+        if self._image_count == len(self.images) - 1:  # else new_image_id recounts
+            self._image_count += 1
+            self._max_image_id = max(self._max_image_id, record.id)
         if record.id not in self._by_image:
             self._by_image[record.id] = {}
             if self._owned_groups is not None:
@@ -197,11 +203,13 @@ class Dataset:
         """Insert without notifying (loaders, edits). The image must exist; the id must be new."""
         if annotation.id in self.objects:
             raise AnnotationError(f"duplicate annotation id {annotation.id}")
-        if annotation.image_id not in self._by_image:
+        per_image = self._by_image.get(annotation.image_id)
+        if per_image is None:
             raise AnnotationError(
                 f"annotation {annotation.id}: no image with id {annotation.image_id}"
             )
-        per_image = self._group_to_edit(annotation.image_id)
+        if self._owned_groups is not None:  # a snapshot was taken: maybe shared
+            per_image = self._group_to_edit(annotation.image_id)
         self.objects[annotation.id] = annotation
         per_image[annotation.id] = annotation
         if annotation.id >= self._next_id:
@@ -308,7 +316,13 @@ class Dataset:
         return max(self.categories, default=0) + 1
 
     def new_image_id(self) -> int:
-        return max(self.images, default=0) + 1
+        """The largest image id + 1: O(1) (a folder of 100,000 images adds its unlisted
+        images one by one), recounted only after images were set without
+        :meth:`add_image_record`."""
+        if self._image_count != len(self.images) or self._max_image_id + 1 in self.images:
+            self._max_image_id = max(self.images, default=0)
+            self._image_count = len(self.images)
+        return self._max_image_id + 1
 
     @property
     def is_modified(self) -> bool:

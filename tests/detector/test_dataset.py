@@ -255,3 +255,16 @@ def test_edits_without_a_snapshot_copy_nothing():
     group = dataset._by_image[1]
     dataset.apply(update_object(dataset, 10, box=(3.0, 3.0, 50.0, 60.0)))
     assert dataset._by_image[1] is group
+
+
+def test_new_image_id_is_the_largest_plus_one_however_images_were_added():
+    dataset = small_dataset()
+    assert dataset.new_image_id() == 3
+    dataset.add_image_record(ImageRecord(id=7, file_name="c.jpg", width=5, height=5))
+    assert dataset.new_image_id() == 8
+    dataset.images[9] = ImageRecord(id=9, file_name="d.jpg", width=5, height=5)  # not via add
+    assert dataset.new_image_id() == 10
+    del dataset.images[9]
+    dataset.images[10] = ImageRecord(id=10, file_name="e.jpg", width=5, height=5)
+    assert dataset.new_image_id() == 11
+    assert Dataset(images={4: dataset.images[1]}).new_image_id() == 5
