@@ -40,6 +40,7 @@ IdFilter = Callable[[int], bool] | Iterable[int] | None
 ID_ROLE = Qt.ItemDataRole.UserRole
 PROBLEM_ID = -1  # the id role of a greyed row: a file that is not an image of the dataset
 GREY = QBrush(QColor(150, 150, 150))
+FOUND_KEPT = 16  # filter needles whose rows are remembered (erasing back is instant)
 
 
 class ImageListModel(QAbstractListModel):
@@ -176,6 +177,9 @@ class ImageListDock(QDockWidget):
         self._lowers_after_external: list[str] = []  # their lower-case names, same order
         # the last needle, its rows and their names: typing on only searches those
         self._narrowed: tuple[str, np.ndarray, list[str]] = ("", self._order, [])
+        # needles searched since the last rebuild -> their rows and names: erasing a
+        # character back to a needle typed before finds it here, no search
+        self._found: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.filter_edit.textChanged.connect(lambda _t: self._refresh())
         self.clear_filter_button.clicked.connect(lambda: self.set_filter(None))
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
@@ -278,18 +282,28 @@ class ImageListDock(QDockWidget):
         else:
             self._lowers_after_external = [self._lower[i] for i in ids.tolist()]
         self._narrowed = ("", ids, self._lowers_after_external)
+        self._found = {}
         self._refresh()
+
+    def _search(self, needle: str, ids: np.ndarray, lowers: list[str]):
+        """The rows (ids, lower-case names) whose name contains ``needle``; remembered."""
+        previous, shown, shown_lowers = self._narrowed
+        if previous and previous in needle:  # typing on: only the rows shown can match
+            ids, lowers = shown, shown_lowers
+        # C-level loops (map, compress): ~5 ms at 100,000 names, no bytecode per name
+        keep = np.fromiter(map(contains, lowers, repeat(needle)), bool, len(lowers))
+        if not keep.all():  # (a needle every name has, like "img", keeps the rows as they are)
+            ids, lowers = ids[keep], list(compress(lowers, keep.tolist()))
+        if len(self._found) >= FOUND_KEPT:
+            self._found.clear()
+        self._found[needle] = (ids, lowers)
+        return ids, lowers
 
     def _refresh(self) -> None:
         needle = self.filter_edit.text().strip().lower()
         ids, lowers = self._ids_after_external, self._lowers_after_external
         if needle:
-            previous, shown, shown_lowers = self._narrowed
-            if previous and previous in needle:  # typing on: only the rows shown can match
-                ids, lowers = shown, shown_lowers
-            # C-level loops (map, compress): ~10 ms at 100,000 names, no bytecode per name
-            keep = np.fromiter(map(contains, lowers, repeat(needle)), bool, len(lowers))
-            ids, lowers = ids[keep], list(compress(lowers, keep.tolist()))
+            ids, lowers = self._found.get(needle) or self._search(needle, ids, lowers)
         self._narrowed = (needle, ids, lowers)
         problems = [p for p in self._problems if not needle or needle in p[0].lower()]
         self.model.set_rows(ids, problems)
