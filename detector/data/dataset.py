@@ -17,6 +17,7 @@ keeping ``source="model"`` and its score; from then on it is ground truth like a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +179,8 @@ class Dataset:
     _owned_groups: set[int] | None = field(default=None, repr=False)
     # The largest image id while len(images) == _image_count (new_image_id in O(1))
     _max_image_id: int = field(default=0, repr=False)
+    _category_counts: Counter | None = field(default=None, repr=False)  # category_counts
+    _object_changes: int = field(default=0, repr=False)  # counted from the first snapshot on
     _image_count: int = field(default=0, repr=False)
 
     # ----------------------------------------------------------------- construction
@@ -212,12 +215,16 @@ class Dataset:
             per_image = self._group_to_edit(annotation.image_id)
         self.objects[annotation.id] = annotation
         per_image[annotation.id] = annotation
+        if self._category_counts is not None:
+            self._category_counts[annotation.category_id] += 1
         if annotation.id >= self._next_id:
             self._next_id = annotation.id + 1
 
     def remove_object_record(self, object_id: int) -> Annotation:
         annotation = self.objects.pop(object_id)
         del self._group_to_edit(annotation.image_id)[object_id]
+        if self._category_counts is not None:
+            self._category_counts[annotation.category_id] -= 1
         return annotation
 
     def replace_object_record(self, annotation: Annotation) -> Annotation:
@@ -227,11 +234,15 @@ class Dataset:
             raise AnnotationError(f"annotation {old.id}: cannot move an object to another image")
         self.objects[annotation.id] = annotation
         self._group_to_edit(annotation.image_id)[annotation.id] = annotation
+        if self._category_counts is not None and old.category_id != annotation.category_id:
+            self._category_counts[old.category_id] -= 1
+            self._category_counts[annotation.category_id] += 1
         return old
 
     def _group_to_edit(self, image_id: int) -> dict[int, Annotation]:
         """The per-image dict of ``image_id``, copied first if a snapshot shares it."""
         group = self._by_image[image_id]
+        self._object_changes += 1  # (every change passes here once a snapshot was taken)
         owned = self._owned_groups
         if owned is not None and image_id not in owned:
             group = self._by_image[image_id] = dict(group)
@@ -268,7 +279,27 @@ class Dataset:
             _by_image=groups,
             _subscribers=[],
             _owned_groups=set(),  # the copy never edits the shared dicts either
+            _category_counts=None,
         )
+
+    # ----------------------------------------------------------------- aggregates
+    def category_counts(self, *, count: bool = True) -> Counter | None:
+        """category id -> number of ground-truth objects (read only). Counted once, then
+        kept up to date by every change, one object at a time: an edit of a 1,000,000-box
+        set costs no recount. ``count=False``: None when not counted yet (a caller may
+        count a :meth:`snapshot` in a worker, see :meth:`adopt_category_counts`)."""
+        if self._category_counts is None and count:
+            self._category_counts = Counter(a.category_id for a in self.objects.values())
+        return self._category_counts
+
+    def adopt_category_counts(self, counted: Dataset) -> bool:
+        """Take the counts of ``counted``, a :meth:`snapshot` of this dataset whose
+        :meth:`category_counts` were computed (in a worker), if no object changed since."""
+        if counted._object_changes != self._object_changes or counted._category_counts is None:
+            return False
+        if self._category_counts is None:
+            self._category_counts = Counter(counted._category_counts)
+        return True
 
     # ----------------------------------------------------------------- queries
     def objects_in(self, image_id: int) -> list[Annotation]:

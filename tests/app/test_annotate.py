@@ -412,3 +412,21 @@ def test_edits_during_a_background_save_are_not_in_it_and_the_next_save_has_them
     coco = COCO(str(folder / "annotations.json"))
     assert coco.anns[1]["bbox"] == [21.0, 20.0, 40.0, 30.0] and coco.anns[1]["category_id"] == 2
     assert added.id not in coco.anns and len(coco.anns) == 2
+
+
+def test_a_save_job_hands_the_gil_over_every_millisecond_and_restores_the_interval(
+    tmp_path, monkeypatch
+):
+    import sys
+
+    from app.annotate import save_job
+    from detector.data.dataset import Dataset
+
+    seen = []
+    monkeypatch.setattr(
+        save_job, "save_dataset", lambda *a, **k: seen.append(sys.getswitchinterval()) or None
+    )
+    before = sys.getswitchinterval()
+    job = save_job.SaveJob(save_job.snapshot(Dataset(root=tmp_path)), 0, False).run()
+    assert job.error is None and seen == [pytest.approx(save_job.SAVE_SWITCH_INTERVAL)]
+    assert sys.getswitchinterval() == before
