@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Union, get_args
 
@@ -84,6 +84,38 @@ class Annotation:
     @property
     def height(self) -> float:
         return self.box[3] - self.box[1]
+
+
+def _annotation_maker() -> Callable[..., Annotation]:
+    """``Annotation(id, image_id, category_id, box, mask, iscrowd, source, score, extra)``
+    at half the cost (loaders build 10^6 of them): a frozen dataclass's ``__init__`` sets
+    each field through ``object.__setattr__`` by name (~1.3 us an object); this sets the
+    slots through their descriptors (~0.7 us). All nine arguments, positional, no checks."""
+    names = tuple(f.name for f in fields(Annotation))
+    setters = tuple(getattr(Annotation, name).__set__ for name in names)
+    if names != ("id", "image_id", "category_id", "box", "mask", "iscrowd", "source", "score",
+                 "extra"):  # fmt: skip
+        raise RuntimeError("Annotation's fields changed: update make_annotation")
+    new = object.__new__
+    s_id, s_image, s_category, s_box, s_mask, s_crowd, s_source, s_score, s_extra = setters
+
+    def make_annotation(id, image_id, category_id, box, mask, iscrowd, source, score, extra):
+        annotation = new(Annotation)
+        s_id(annotation, id)
+        s_image(annotation, image_id)
+        s_category(annotation, category_id)
+        s_box(annotation, box)
+        s_mask(annotation, mask)
+        s_crowd(annotation, iscrowd)
+        s_source(annotation, source)
+        s_score(annotation, score)
+        s_extra(annotation, extra)
+        return annotation
+
+    return make_annotation
+
+
+make_annotation = _annotation_maker()
 
 
 class FileNames(Mapping[int, str]):
