@@ -135,31 +135,6 @@ class FileNames(Mapping[int, str]):
         return len(self.images)
 
 
-class GroupedObjects(Mapping[int, Annotation]):
-    """Every object of a per-image index ``{image_id: {object_id: Annotation}}`` as one
-    read-only id -> object mapping (a snapshot's ``objects``): O(1) to make; iterating
-    walks the index image by image; the first lookup by id builds an id index."""
-
-    def __init__(self, groups: Mapping[int, Mapping[int, Annotation]]) -> None:
-        self.groups = groups
-        self._index: dict[int, Annotation] | None = None
-
-    def __getitem__(self, object_id: int) -> Annotation:
-        if self._index is None:
-            self._index = {i: a for group in self.groups.values() for i, a in group.items()}
-        return self._index[object_id]
-
-    def __iter__(self) -> Iterator[int]:
-        for group in self.groups.values():
-            yield from group
-
-    def __len__(self) -> int:
-        return sum(map(len, self.groups.values()))
-
-    def values(self) -> list[Annotation]:  # type: ignore[override]
-        return [a for group in self.groups.values() for a in group.values()]
-
-
 @dataclass(frozen=True, kw_only=True)
 class Change:
     """What one applied edit touched: the GUI/evaluation redraw or recompute only that."""
@@ -208,12 +183,13 @@ class Dataset:
     _subscribers: list[Subscriber] = field(default_factory=list, repr=False)
     # Copy-on-write of the per-image dicts (see snapshot): None while no snapshot was ever
     # taken, else the image ids whose dict this dataset copied since the last snapshot.
-    _owned_groups: set[int] | None = field(default=None, repr=False)
+    _owned_groups: set[int] | None = field(default=None, repr=False, compare=False)
     # The largest image id while len(images) == _image_count (new_image_id in O(1))
-    _max_image_id: int = field(default=0, repr=False)
-    _category_counts: Counter | None = field(default=None, repr=False)  # category_counts
-    _object_changes: int = field(default=0, repr=False)  # counted from the first snapshot on
-    _image_count: int = field(default=0, repr=False)
+    _max_image_id: int = field(default=0, repr=False, compare=False)
+    _image_count: int = field(default=0, repr=False, compare=False)
+    # category_counts once counted; changes of objects seen (see adopt_category_counts)
+    _category_counts: Counter | None = field(default=None, repr=False, compare=False)
+    _object_changes: int = field(default=0, repr=False, compare=False)
 
     # ----------------------------------------------------------------- construction
     def add_image_record(self, record: ImageRecord) -> None:
@@ -296,6 +272,8 @@ class Dataset:
         caches are shared (one save at a time uses them).
         """
         from dataclasses import replace
+
+        from detector.data.grouped import GroupedObjects
 
         self._owned_groups = set()  # every per-image dict is shared from now on
         groups = dict(self._by_image)
