@@ -50,25 +50,29 @@ def open_dataset(
         path = Path(annotation_path)
         dataset = load_coco(path, image_root=root) if path.exists() else None
         dataset = dataset or Dataset(root=root, annotation_path=path)
-        add_unannotated_images(dataset)
+        present = _image_names(dataset.root)  # one directory scan serves both uses
+        add_unannotated_images(dataset, present)
     else:
         chosen = detect_layout(root).split(split)
         dataset = open_split(chosen)
+        present = _image_names(dataset.root)
         if chosen.format == "coco" or (chosen.format == "voc" and chosen.extra is None):
-            add_unannotated_images(dataset)
+            add_unannotated_images(dataset, present)
         path = dataset.annotation_path or chosen.images
-    dataset.issues += _missing_file_issues(dataset, str(path), _image_names(dataset.root))
+    dataset.issues += _missing_file_issues(dataset, str(path), present)
     return dataset
 
 
-def add_unannotated_images(dataset: Dataset) -> None:
+def add_unannotated_images(dataset: Dataset, present: set[str] | None = None) -> None:
     """Add a record for every image directly in ``dataset.root`` not named yet (unreadable
-    ones are flagged in ``dataset.issues`` instead)."""
+    ones are flagged in ``dataset.issues`` instead); ``present``: the image names in the
+    folder when the caller has scanned it already (:func:`_image_names`)."""
     from detector.formats._common import add_image_file
 
     root = dataset.root
     known = {record.file_name for record in dataset.images.values()}
-    for image_file in _new_images(root, _image_names(root), known):
+    present = _image_names(root) if present is None else present
+    for image_file in _new_images(root, present, known):
         add_image_file(dataset, image_file)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
+from detector.data.dataset import Annotation, Category, Dataset, ImageRecord, make_annotation
 from detector.data.issues import Issue, Severity
 from detector.data.masks import _valid_rle, bbox_from_mask, polygons_fit
 from detector.data.palette import palette_color
@@ -32,6 +32,7 @@ CATEGORY_KEYS = frozenset({"id", "name", "color"})
 ANNOTATION_KEYS = frozenset(
     {"id", "image_id", "category_id", "bbox", "segmentation", "area", "iscrowd", "score", "source"}
 )
+PLAIN_KEYS = ANNOTATION_KEYS - {"score", "source"}  # see Reader.read_annotations
 
 
 class Reader:
@@ -167,23 +168,48 @@ class Reader:
             self.dataset.categories[category_id] = Category(category_id, name, color, extra)
 
     def read_annotations(self, annotations: list) -> None:
+        """Plain entries (only PLAIN_KEYS, no segmentation, an image whose bounds are known
+        and a category that exist, a box of 4 numbers inside those bounds) are built right
+        here: the same record :meth:`_annotation` makes of them, ~1 us sooner each (10^6
+        entries); every other entry goes through its checks."""
         dataset = self.dataset
+        categories, bounds_of, add = dataset.categories, self.bounds, dataset.add_object_record
         seen: set[int] = set()
         needs_id: list[tuple[int, Annotation]] = []
         for index, item in enumerate(annotations):
-            annotation = self._annotation(index, item)
+            annotation = None
+            if type(item) is dict and item.keys() <= PLAIN_KEYS and not item.get("segmentation"):
+                image_id, category_id = item.get("image_id"), item.get("category_id")
+                bounds = bounds_of.get(image_id) if type(image_id) is int else None
+                box = None
+                if bounds is not None and type(category_id) is int and category_id in categories:
+                    box = _fast_box(item.get("bbox"))
+                if box is not None and (
+                    bounds[0] <= box[0] <= bounds[2]
+                    and bounds[0] <= box[2] <= bounds[2]
+                    and bounds[1] <= box[1] <= bounds[3]
+                    and bounds[1] <= box[3] <= bounds[3]
+                ):
+                    iscrowd = item.get("iscrowd", 0)
+                    crowd = iscrowd is True or iscrowd == 1
+                    annotation = make_annotation(
+                        item.get("id"), image_id, category_id, box, None, crowd, "human", None, None
+                    )
             if annotation is None:
-                self.check_kept(item, f"annotations[{index}]")
-                dataset.orphans.append(item)
-                orphan_id = item.get("id")
-                if _is_id(orphan_id):
-                    dataset.reserve_id(orphan_id)  # new ids never collide with kept orphans
-                continue
-            if not _is_id(annotation.id) or annotation.id in seen:
+                annotation = self._annotation(index, item)
+                if annotation is None:
+                    self._keep_orphan(index, item)
+                    continue
+            object_id = annotation.id
+            if (
+                type(object_id) is not int
+                or not _ID_LOW <= object_id < _ID_HIGH
+                or object_id in seen
+            ):
                 needs_id.append((index, annotation))
                 continue
-            seen.add(annotation.id)
-            dataset.add_object_record(annotation)
+            seen.add(object_id)
+            add(annotation)
         for index, annotation in needs_id:  # duplicate or missing ids: new ids after the others
             new_id = dataset.new_object_id()
             self.flag(
@@ -195,6 +221,15 @@ class Reader:
                 new_id,
             )
             dataset.add_object_record(_replace_id(annotation, new_id))
+
+    def _keep_orphan(self, index: int, item: Any) -> None:
+        """An annotation that cannot be used: kept aside as read (written back), its id
+        reserved."""
+        self.check_kept(item, f"annotations[{index}]")
+        self.dataset.orphans.append(item)
+        orphan_id = item.get("id")
+        if _is_id(orphan_id):
+            self.dataset.reserve_id(orphan_id)  # new ids never collide with kept orphans
 
     def _annotation(self, index: int, item: Any) -> Annotation | None:
         """One annotation, or None (flagged) when it cannot be used. Hot loop: kept lean."""
@@ -250,7 +285,7 @@ class Reader:
         if score is not None:
             score = float(score) if is_number(score) else None
         iscrowd = item.get("iscrowd", 0)
-        return Annotation(
+        return make_annotation(  # Annotation(...), positional, at half the cost
             item.get("id"),
             image_id,
             category_id,
@@ -375,9 +410,12 @@ def _fast_box(bbox: Any) -> tuple[float, float, float, float] | None:
     return (float(x), float(y), float(x + w), float(y + h))
 
 
+_ID_LOW, _ID_HIGH = -(2**63), 2**63
+
+
 def _is_id(value: Any) -> bool:
     """An int (not bool) that fits int64, as NumPy and pycocotools store ids."""
-    return type(value) is int and -(2**63) <= value < 2**63
+    return type(value) is int and _ID_LOW <= value < _ID_HIGH
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -373,3 +373,60 @@ def test_autosave_writes_in_a_worker_from_a_snapshot(qtbot, window, folder, monk
     assert len(written) == 2 and window.autosave.dirty  # the snapshot held 2, not 3 objects
     qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
     assert len(json.loads((folder / "annotations.json").read_text())["annotations"]) == 3
+
+
+def test_edits_during_a_background_save_are_not_in_it_and_the_next_save_has_them(
+    qtbot, window, folder, monkeypatch
+):
+    """The worker writes exactly the state at snapshot time while the GUI thread moves,
+    relabels, deletes and adds objects of the same image (its dict is copied on write)."""
+    import threading
+    from dataclasses import replace
+
+    from pycocotools.coco import COCO
+
+    from app.annotate import autosave
+    from detector.data.edits import RemoveObjects, UpdateObjects
+    from detector.formats.coco import to_coco_dict
+
+    gate = threading.Event()
+    monkeypatch.setattr(autosave, "run_job", lambda job: gate.wait(10) and job.run())
+    window.commands.add_box((100, 100, 150, 150))
+    dataset = window.dataset
+    at_snapshot = json.loads(json.dumps(to_coco_dict(dataset)))
+    window.autosave.save_in_background()  # the worker waits at the gate
+    assert window.autosave._job is not None
+    first, added = dataset.objects_in(1)
+    window.undo.push(UpdateObjects((replace(first, box=(21.0, 20.0, 61.0, 50.0), category_id=2),)))
+    window.undo.push(RemoveObjects((added.id,)))
+    window.commands.add_box((200, 100, 250, 150))
+    after_edits = json.loads(json.dumps(to_coco_dict(dataset)))
+    gate.set()
+    qtbot.waitUntil(lambda: window.autosave._job is None and not window.pool.busy())
+    assert json.loads((folder / "annotations.json").read_text()) == at_snapshot
+    coco = COCO(str(folder / "annotations.json"))
+    assert sorted(coco.anns) == [1, added.id] and coco.anns[1]["category_id"] == 1
+    assert window.autosave.dirty  # the edits made during the save are not saved yet
+    qtbot.waitUntil(lambda: not window.autosave.dirty, timeout=5000)
+    assert json.loads((folder / "annotations.json").read_text()) == after_edits
+    coco = COCO(str(folder / "annotations.json"))
+    assert coco.anns[1]["bbox"] == [21.0, 20.0, 40.0, 30.0] and coco.anns[1]["category_id"] == 2
+    assert added.id not in coco.anns and len(coco.anns) == 2
+
+
+def test_a_save_job_hands_the_gil_over_every_millisecond_and_restores_the_interval(
+    tmp_path, monkeypatch
+):
+    import sys
+
+    from app.annotate import save_job
+    from detector.data.dataset import Dataset
+
+    seen = []
+    monkeypatch.setattr(
+        save_job, "save_dataset", lambda *a, **k: seen.append(sys.getswitchinterval()) or None
+    )
+    before = sys.getswitchinterval()
+    job = save_job.SaveJob(save_job.snapshot(Dataset(root=tmp_path)), 0, False).run()
+    assert job.error is None and seen == [pytest.approx(save_job.SAVE_SWITCH_INTERVAL)]
+    assert sys.getswitchinterval() == before

@@ -86,9 +86,12 @@ def test_counts_follow_relabel_draw_and_accept(qtbot, window):
     qtbot.waitUntil(lambda: counts(window) == {"cat": 1, "dog": 2}, timeout=5000)
 
 
-def test_a_large_set_is_counted_in_a_worker_and_the_counts_still_follow(qtbot, window, monkeypatch):
+def test_a_large_set_is_counted_once_in_a_worker_then_every_edit_updates_the_counts(
+    qtbot, window, monkeypatch
+):
     """Past COUNT_IN_WORKER objects the GUI thread never counts: rows come at once with
-    the last counts, the worker's count replaces them."""
+    the last counts, a worker counts a snapshot once; from then on the dataset keeps the
+    counts up to date edit by edit (no recount, no copy of every object)."""
     from app.annotate import classes_dock
 
     monkeypatch.setattr(classes_dock, "COUNT_IN_WORKER", 1)
@@ -97,16 +100,43 @@ def test_a_large_set_is_counted_in_a_worker_and_the_counts_still_follow(qtbot, w
     monkeypatch.setattr(
         classes_dock,
         "count_categories",
-        lambda objects: on_gui_thread.append(qtbot_thread_is_gui()) or count(objects),
+        lambda copy: on_gui_thread.append(qtbot_thread_is_gui()) or count(copy),
     )
+    window.open_folder(window.dataset.root)  # opened again: counted afresh
+    first_row = window.classes_dock.list_widget.item
+    qtbot.waitUntil(lambda: on_gui_thread and "…" not in first_row(0).text(), timeout=5000)
+    assert counts(window) == {"cat": 2, "dog": 0}
+    assert not any(on_gui_thread)
+    assert window.dataset.category_counts(count=False) == {1: 2}
+    qtbot.waitUntil(lambda: window.canvas.image is not None)
     qtbot.mouseClick(
         window.canvas.viewport(), LEFT, pos=window.canvas.mapFromScene(QPointF(40, 35))
     )
     qtbot.keyClick(window.canvas, Qt.Key.Key_2)  # relabel as dog
     qtbot.waitUntil(lambda: counts(window) == {"cat": 1, "dog": 1}, timeout=5000)
-    assert on_gui_thread and not any(on_gui_thread)
     window.undo.undo()
     qtbot.waitUntil(lambda: counts(window) == {"cat": 2, "dog": 0}, timeout=5000)
+    assert len(on_gui_thread) == 1  # counted once
+
+
+def test_counts_of_a_worker_are_not_adopted_after_an_edit():
+    from detector.data.dataset import Annotation, Category, Dataset, ImageRecord
+    from detector.data.edits import RemoveObjects
+
+    dataset = Dataset()
+    dataset.add_image_record(ImageRecord(id=1, file_name="a.jpg", width=10, height=10))
+    dataset.add_category_record(Category(1, "cat"))
+    for object_id in (1, 2):
+        dataset.add_object_record(Annotation(object_id, 1, 1, (0.0, 0.0, 5.0, 5.0)))
+    copy = dataset.snapshot()
+    assert copy.category_counts() == {1: 2} and dataset.category_counts(count=False) is None
+    dataset.apply(RemoveObjects((2,)))
+    assert not dataset.adopt_category_counts(copy)
+    copy = dataset.snapshot()
+    copy.category_counts()
+    assert dataset.adopt_category_counts(copy) and dataset.category_counts() == {1: 1}
+    dataset.apply(RemoveObjects((1,)))
+    assert dataset.category_counts() == {1: 0} and copy.category_counts() == {1: 1}
 
 
 def qtbot_thread_is_gui() -> bool:

@@ -79,3 +79,29 @@ def test_typing_and_erasing_a_filter_at_100k_rows_never_walks_every_row(qtbot, m
     assert state.order == shown[-1]
     assert dock.model.row_of(12345) == shown[-1].index(12345)
     assert dock.model.row_of(99999 + 2) is None
+
+
+def test_erasing_back_to_a_needle_typed_before_does_not_search_again(qtbot, monkeypatch):
+    from app.image_list import ImageListDock
+    from app.state import AppState
+
+    state = AppState()
+    dock = ImageListDock(state)
+    qtbot.addWidget(dock)
+    names = {i: f"photo_{i:04d}.jpg" for i in range(1, 1001)}
+    dock.set_images(names)
+    searches = []
+    search = dock._search
+    monkeypatch.setattr(dock, "_search", lambda *a: searches.append(a[0]) or search(*a))
+    qtbot.keyClicks(dock.filter_edit, "pho1")
+    for _ in range(4):
+        qtbot.keyClick(dock.filter_edit, Qt.Key.Key_Backspace)
+    assert searches == ["p", "ph", "pho", "pho1"]  # the erasing found them remembered
+    assert dock.visible_ids() == list(names)
+    qtbot.keyClicks(dock.filter_edit, "o_09")
+    assert dock.visible_ids() == [i for i in names if "o_09" in names[i]]
+    dock.set_images({1: "other_09.jpg", 2: "photo_09.jpg"})  # new names: nothing remembered
+    assert dock.visible_ids() == [2]
+    dock.filter_edit.clear()
+    qtbot.keyClicks(dock.filter_edit, "o")
+    assert searches[-1] == "o" and dock.visible_ids() == [1, 2]

@@ -196,3 +196,75 @@ def test_new_predictions_are_not_unsaved_work_but_accepting_them_is():
     dataset.mark_saved()
     dataset.set_predictions(2, [])
     assert not dataset.is_modified
+
+
+def test_a_snapshot_keeps_the_state_it_was_taken_at_while_edits_go_on(tmp_path):
+    """Copy on write: an edit after a snapshot copies only its image's dict; the snapshot
+    (what a background save writes) never sees it, however many snapshots follow."""
+    import copy
+    import json
+
+    from pycocotools.coco import COCO
+
+    from detector.data.edits import UpdateImage
+    from detector.store import save_dataset
+
+    dataset = small_dataset()
+    dataset.add_image_record(ImageRecord(id=3, file_name="c.jpg", width=50, height=50))
+    at_first = copy.deepcopy(to_coco_dict(dataset))
+    first = dataset.snapshot()
+    assert dataset._by_image[1] is first._by_image[1]  # shared until an edit
+    box = (2.0, 2.0, 8.0, 8.0)
+    edits = [
+        AddObjects((Annotation(id=dataset.new_object_id(), image_id=1, category_id=1, box=box),)),
+        RemoveObjects((11,)),
+        update_object(dataset, 12, box=(1.0, 1.0, 20.0, 20.0)),
+        relabel_objects(dataset, [10], 2),
+        AddCategory(Category(3, "bird")),
+        set_verified(dataset, 2),
+        UpdateImage(ImageRecord(id=3, file_name="c.jpg", width=50, height=50, verified=True)),
+    ]
+    for edit in edits[:4]:
+        dataset.apply(edit)
+    assert dataset._by_image[1] is not first._by_image[1]
+    assert dataset._by_image[3] is first._by_image[3]  # untouched images stay shared
+    at_second = copy.deepcopy(to_coco_dict(dataset))
+    second = dataset.snapshot()
+    for edit in edits[4:]:
+        dataset.apply(edit)
+    bird = Annotation(id=dataset.new_object_id(), image_id=3, category_id=3, box=box)
+    dataset.apply(AddObjects((bird,)))
+    assert to_coco_dict(first) == at_first
+    assert to_coco_dict(second) == at_second != at_first
+    assert to_coco_dict(dataset) != at_second
+    assert sorted(first.objects) == [10, 11, 12] and len(first.objects) == 3
+    assert first.objects[11].category_id == 2 and 11 in first.objects and 11 not in second.objects
+    assert [a.id for a in second.objects.values()] == [10, 13, 12]
+    assert [a.id for a in first.iter_objects()] == [10, 11, 12]
+    assert first.predictions == {} and first._subscribers == []
+
+    path = save_dataset(first, tmp_path / "first.json")  # what the worker writes
+    assert json.loads(path.read_text()) == at_first
+    coco = COCO(str(path))
+    assert sorted(coco.anns) == [10, 11, 12] and coco.anns[12]["bbox"] == [0.0, 0.0, 10.0, 10.0]
+    assert not coco.imgs[2].get("verified") and len(coco.cats) == 2
+
+
+def test_edits_without_a_snapshot_copy_nothing():
+    dataset = small_dataset()
+    group = dataset._by_image[1]
+    dataset.apply(update_object(dataset, 10, box=(3.0, 3.0, 50.0, 60.0)))
+    assert dataset._by_image[1] is group
+
+
+def test_new_image_id_is_the_largest_plus_one_however_images_were_added():
+    dataset = small_dataset()
+    assert dataset.new_image_id() == 3
+    dataset.add_image_record(ImageRecord(id=7, file_name="c.jpg", width=5, height=5))
+    assert dataset.new_image_id() == 8
+    dataset.images[9] = ImageRecord(id=9, file_name="d.jpg", width=5, height=5)  # not via add
+    assert dataset.new_image_id() == 10
+    del dataset.images[9]
+    dataset.images[10] = ImageRecord(id=10, file_name="e.jpg", width=5, height=5)
+    assert dataset.new_image_id() == 11
+    assert Dataset(images={4: dataset.images[1]}).new_image_id() == 5

@@ -322,3 +322,61 @@ def test_mutated_documents_load_or_raise_our_error(doc):
         assert str(error)
         return
     json.dumps(to_coco_dict(dataset))  # whatever loaded can be written back
+
+
+def test_plain_annotations_read_inline_equal_the_checked_path(monkeypatch):
+    """Reader.read_annotations builds plain entries itself: the records, issues, orphans
+    and ids must be exactly what the full checks (_annotation) make of every entry."""
+    from dataclasses import asdict
+
+    from detector.data.dataset import Annotation, make_annotation
+    from detector.formats import coco_reader
+    from detector.formats.coco import from_coco_dict
+
+    def entry(object_id, image_id=1, category_id=1, bbox=(1, 2, 3, 4), **more):
+        box = list(bbox) if bbox is not None else None
+        return {"id": object_id, "image_id": image_id, "category_id": category_id,
+                "bbox": box, **more}  # fmt: skip
+
+    annotations = [
+        entry(1), entry(2), entry(3, iscrowd=1), entry(4, iscrowd=True), entry(5, iscrowd="1"),
+        entry(6, score=0.5), entry(7, source="model"), entry(8, source="robot"),
+        entry(9, bbox=(-500, 2, 3, 4)), entry(10, bbox=(1.5, 2.25, 3.0, 4.0), area=12),
+        entry(11, category_id=9), entry(12, category_id=True), entry(13, image_id=7),
+        entry(14, segmentation=[[1, 1, 5, 1, 5, 5]]), entry(15, segmentation=[]),
+        entry(16, bbox=(1, 2, float("nan"), 4)), entry(17, bbox=None), entry(2), entry("x"),
+        entry(18, flavour="sweet"), entry(19, image_id=2), entry(20, image_id=2, bbox=(0, 0, 1e9, 1)),
+        entry(2**63), entry(21, bbox=(1, 2, 3)), entry(22, segmentation=None),
+    ]  # fmt: skip
+    doc = {
+        "images": [
+            {"id": 1, "file_name": "a.jpg", "width": 20, "height": 10},
+            {"id": 2, "file_name": "b.jpg", "width": 640, "height": 480},
+        ],
+        "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+        "annotations": annotations,
+    }
+
+    checked_entries = []
+    check = coco_reader.Reader._annotation
+
+    def read(inline: bool):
+        if not inline:  # no entry is plain: every one goes through _annotation
+            monkeypatch.setattr(coco_reader, "PLAIN_KEYS", frozenset())
+
+        def spy(reader, index, item):
+            checked_entries.append(inline)
+            return check(reader, index, item)
+
+        monkeypatch.setattr(coco_reader.Reader, "_annotation", spy)
+        dataset = from_coco_dict(doc)
+        monkeypatch.undo()
+        objects = [(type(o), asdict(o)) for o in dataset.objects.values()]
+        return objects, [asdict(i) for i in dataset.issues], dataset.orphans, dataset._next_id
+
+    inline, checked = read(True), read(False)
+    assert inline == checked
+    assert len(inline[0]) == 21 and inline[0][0][0] is Annotation
+    assert 0 < checked_entries.count(True) < checked_entries.count(False) == len(annotations)
+    made = make_annotation(1, 2, 3, (0.0, 0.0, 1.0, 1.0), None, True, "model", 0.5, {"a": 1})
+    assert made == Annotation(1, 2, 3, (0.0, 0.0, 1.0, 1.0), None, True, "model", 0.5, {"a": 1})
