@@ -41,6 +41,14 @@ SWEEPS = {
 }
 
 
+def diagnose_snapshot_job(model, dataset, categories, *, cache, items_out: list):
+    """Worker (generator): the annotated images of ``dataset`` (a snapshot), then
+    ``diagnose_job`` on them; the items go to ``items_out`` for later sweeps."""
+    ids = [i for i, r in sorted(dataset.images.items()) if r.verified or dataset.objects_in(i)]
+    items_out.extend(items_from_dataset(dataset, ids))
+    return (yield from diagnose_job(model, items_out, categories, cache=cache))
+
+
 def summary_job(diagnosis, previous=None):
     """Worker job: TIDE, the score sweep and the comparison with the previous run (None
     without one) of a finished diagnosis: whole-set work, never on the GUI thread."""
@@ -150,20 +158,24 @@ class DiagnoseTab(QWidget):
             self.status.setText("Loading the model… press Diagnose again when it is loaded.")
             models.ensure_loaded()
             return
-        ids = [i for i, r in sorted(dataset.images.items()) if r.verified or dataset.objects_in(i)]
-        if not ids:
+        if not dataset.objects and not any(r.verified for r in dataset.images.values()):
             self.status.setText("No annotated images to diagnose.")
             return
         categories = {c.id: c.name for c in dataset.categories.values()}
-        self._inputs = (models.model, items_from_dataset(dataset, ids), categories)
+        items: list = []  # filled by the worker: what a later sweep runs on
         self._set_running(True)
         self.state.pool.start(
-            diagnose_job,
-            *self._inputs,
+            diagnose_snapshot_job,
+            models.model,
+            dataset.snapshot(),  # 100,000 images: a few ms here, the items in the worker
+            categories,
             key=JOB_KEY,
             cache=self.cache,
+            items_out=items,
             on_progress=self._on_progress,
-            on_returned=self._on_traced,
+            on_returned=lambda diagnosis, m=models.model: self._on_traced(
+                diagnosis, (m, items, categories)
+            ),
             on_errored=self._on_failed,
         )
 
@@ -218,7 +230,9 @@ class DiagnoseTab(QWidget):
         self._set_running(False)
         self.status.setText(f"Diagnosis failed: {describe_error(exc)}")
 
-    def _on_traced(self, diagnosis) -> None:
+    def _on_traced(self, diagnosis, inputs: tuple | None = None) -> None:
+        if inputs is not None:
+            self._inputs = inputs
         self.previous, self.diagnosis = self.diagnosis, diagnosis
         self._fill_classes(diagnosis.data.categories)
         self.funnel.set_funnel(diagnosis.funnel, self._image_names(), self.class_box.currentData())

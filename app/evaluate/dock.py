@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 
 CONFUSION = "evaluate.confusion"
+VIEW = "evaluate.view"  # large sets: curves and table rebuilt in a worker
 
 
 class EvaluateDock(QDockWidget):
@@ -48,7 +49,7 @@ class EvaluateDock(QDockWidget):
         self.host = host
         self.state = host.state
         self.runner = RunController(self.state.pool, self)
-        self.live = LiveEvaluation(self)
+        self.live = LiveEvaluation(self, pool=self.state.pool)
         self.view: EvaluationView | None = None
         self.focus: tuple[int, object] | None = None  # (image id, xyxy box) picked on a curve
         self._build()
@@ -201,7 +202,22 @@ class EvaluateDock(QDockWidget):
             return
         self._view_stale = False
         settings = self.controls.settings()
-        self.view = build_view(result, settings)
+        if self.live.background:  # 100,000 images: ~1 s of numpy, kept off the GUI thread
+            self.state.pool.start(
+                build_view,
+                result,
+                settings,
+                key=VIEW,  # a newer edit or setting supersedes this one
+                on_returned=lambda view, r=result: self._show_view(r, view),
+                on_errored=lambda exc: self._fail("Evaluation view failed", describe_error(exc)),
+            )
+            return
+        self._show_view(result, build_view(result, settings))
+
+    def _show_view(self, result, view: EvaluationView) -> None:
+        if result is not self.live.result():
+            return  # a newer result is being drawn
+        self.view = view
         self.controls.set_categories(result.data.categories)
         self.plot.set_view(self.view, self.controls.category_id())
         self.table.set_rows(self.view.rows)

@@ -4,6 +4,12 @@ Subscribes to ``Dataset`` changes; edits arriving together (a drag, an undo of s
 objects) are coalesced into one update on the next event-loop turn, then ``updated`` is
 emitted so the views redraw. Category changes or newly annotated images need a new run
 (``needs_run`` says why); detections come from the cache then, so it is quick.
+
+Large sets (``BACKGROUND_IMAGES`` and more) re-evaluate in a worker: re-accumulating the
+edited categories is linear in their detections (about 1.5 s for 100,000 images), so the
+edited images' ground truth is read on the GUI thread (one image each) and the evaluator
+is updated off it, one job at a time; ``result()`` is the last finished result meanwhile,
+and edits made while a job runs go into the next one.
 """
 
 from __future__ import annotations
@@ -12,15 +18,27 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from detector.evaluation.from_dataset import ground_truth
 
+BACKGROUND_IMAGES = 5_000  # evaluated images from which edits re-evaluate in a worker
+
+
+def update_job(evaluator, updates: list):
+    """Worker: apply ``updates`` ((image id, ground truth) pairs), then accumulate."""
+    for image_id, gt in updates:
+        evaluator.update_image(image_id, gt=gt)
+    return evaluator.result()
+
 
 class LiveEvaluation(QObject):
     updated = Signal()
     needs_run = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, pool=None) -> None:
         super().__init__(parent)
+        self.pool = pool  # app.workers.WorkerPool: large sets update in a worker
         self.evaluator = None
         self.dataset = None
+        self._result = None  # large sets: the last result a worker finished
+        self._job = None  # large sets: the evaluator an update job is running on
         self._unsubscribe = None
         self._pending: set[int] = set()
         self._edited_during_run: set[int] | None = None  # a set while a run is going
@@ -34,7 +52,26 @@ class LiveEvaluation(QObject):
         return self.evaluator is not None
 
     def result(self):
-        return None if self.evaluator is None else self.evaluator.result()
+        if self.evaluator is None:
+            return None
+        if self.background:
+            return self._result
+        return self.evaluator.result()
+
+    @property
+    def background(self) -> bool:
+        """Edits re-evaluate in a worker (a large set and a pool to run it)."""
+        evaluator = self.evaluator
+        return (
+            self.pool is not None
+            and evaluator is not None
+            and len(evaluator.data.gt) >= BACKGROUND_IMAGES
+        )
+
+    @property
+    def updating(self) -> bool:
+        """An update job is running (large sets)."""
+        return self._job is not None
 
     def watch(self, dataset) -> None:
         """Follow ``dataset`` (a new one drops the old evaluation)."""
@@ -56,6 +93,7 @@ class LiveEvaluation(QObject):
     def set_evaluator(self, evaluator) -> None:
         """A finished run; edits made while it ran are applied on top."""
         self.evaluator = evaluator
+        self._result = None if evaluator is None else evaluator.result()  # the run's, done
         self._pending |= self._edited_during_run or set()
         self._edited_during_run = None
         if not self.apply_pending():
@@ -76,20 +114,49 @@ class LiveEvaluation(QObject):
         self._timer.stop()
         if self.evaluator is None or not self._pending:
             return False
+        if self.background and self._job is not None:
+            return False  # the running job's end picks these up
         pending, self._pending = self._pending, set()
-        evaluated = set(self.evaluator.data.gt)
-        changed = False
-        for image_id in sorted(pending):
-            if image_id in evaluated:
-                gt = ground_truth(self.dataset, image_id, self.evaluator.iou_type)
-                self.evaluator.update_image(image_id, gt=gt)
-                changed = True
-        new = [i for i in pending - evaluated if _annotated(self.dataset, i)]
+        evaluated = self.evaluator.data.gt
+        iou_type = self.evaluator.iou_type
+        updates = [
+            (image_id, ground_truth(self.dataset, image_id, iou_type))
+            for image_id in sorted(pending)
+            if image_id in evaluated
+        ]
+        new = [i for i in pending if i not in evaluated and _annotated(self.dataset, i)]
         if new:
             self.needs_run.emit(f"{len(new)} newly annotated image(s): run again to include.")
-        if changed:
+        if not updates:
+            return False
+        if self.background:
+            self._start(updates)
+            return True
+        for image_id, gt in updates:
+            self.evaluator.update_image(image_id, gt=gt)
+        self.updated.emit()
+        return True
+
+    def _start(self, updates: list) -> None:
+        evaluator = self._job = self.evaluator
+        self.pool.start(
+            update_job,
+            evaluator,
+            updates,
+            on_returned=lambda result: self._updated(evaluator, result),
+            on_finished=lambda: self._ended(evaluator),
+        )
+
+    def _updated(self, evaluator, result) -> None:
+        if evaluator is self.evaluator:  # not a new run's meanwhile
+            self._result = result
             self.updated.emit()
-        return changed
+
+    def _ended(self, evaluator) -> None:
+        if self._job is evaluator:
+            self._job = None
+        if self._pending and not self._timer.isActive():
+            self._timer.start()
 
 
 def _annotated(dataset, image_id: int) -> bool:

@@ -19,6 +19,7 @@ from app.palette import class_color
 from detector.evaluation.view import CurveData, EvaluationView
 
 PICK_RADIUS_PX = 12.0
+MAX_SYMBOLS = 20_000  # one class with more points is drawn as a line only
 TP_BRUSH, FP_BRUSH = pg.mkBrush("#2ca02c"), pg.mkBrush("#d62728")
 
 
@@ -81,6 +82,7 @@ class PRPlot(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.info_label)
         self._curves: dict[int, CurveData] = {}
+        self._y: dict[int, np.ndarray] = {}  # each curve's precision as plotted (NaN -> 0)
         self._shown: list[int] = []
         self.hovered: OperatingPoint | None = None
         self.image_name = lambda _image_id: ""  # image id -> file name, for the tooltips
@@ -91,6 +93,7 @@ class PRPlot(QWidget):
     def set_view(self, view: EvaluationView, category_id: int | None) -> None:
         """Show one class (raw points coloured TP/FP) or all classes (``None``)."""
         self._curves = view.curves
+        self._y = {cid: _finite(curve.precision) for cid, curve in view.curves.items()}
         self._shown = [category_id] if category_id in view.curves else list(view.curves)
         single = len(self._shown) == 1
         self.legend.clear()
@@ -110,7 +113,7 @@ class PRPlot(QWidget):
 
     def clear(self) -> None:
         """Show no curve (no evaluation yet)."""
-        self._curves, self._shown = {}, []
+        self._curves, self._shown, self._y = {}, [], {}
         self.legend.clear()
         for item in (*self._raw.values(), *self._interp.values()):
             item.setData([], [])
@@ -128,11 +131,18 @@ class PRPlot(QWidget):
         return self._raw[category_id], self._interp[category_id]
 
     def _set_raw(self, item: pg.PlotDataItem, curve: CurveData, single: bool) -> None:
-        recall, precision = curve.recall, np.nan_to_num(curve.precision)
-        if single and len(recall):
+        recall, precision = curve.recall, self._y[curve.category_id]
+        if single and 0 < len(recall) <= MAX_SYMBOLS:
+            item.setDownsampling(ds=1, auto=False)  # one symbol per detection, brush per point
+            item.setClipToView(False)
             brushes = [TP_BRUSH if tp else FP_BRUSH for tp in curve.true_positive]
             item.setData(recall, precision, symbol="o", symbolSize=6, symbolBrush=brushes)
         else:
+            # a class of 100,000 images has ~200,000 points: drawn as a line, downsampled to
+            # the plot's width (peaks kept) and clipped to the view, or every frame would
+            # stroke them all
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
             item.setData(recall, precision, symbol=None)
 
     # ----- picking -----------------------------------------------------------------------
@@ -145,7 +155,7 @@ class PRPlot(QWidget):
             if len(curve.recall) == 0:
                 continue
             dx = (curve.recall - x) / size_x
-            dy = (np.nan_to_num(curve.precision) - y) / size_y
+            dy = (self._y[category_id] - y) / size_y
             distances = dx * dx + dy * dy
             index = int(np.argmin(distances))
             if best is None or distances[index] < best[0]:
@@ -209,3 +219,9 @@ class PRPlot(QWidget):
         text = point.describe()
         self.info_label.setText(text + " — click to show it on the image")
         self.plot.setToolTip(text)
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """``values`` with NaN as 0 (a copy only when there is a NaN)."""
+    nan = np.isnan(values)
+    return np.where(nan, 0.0, values) if nan.any() else values

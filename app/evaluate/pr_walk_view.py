@@ -94,7 +94,17 @@ class PRWalkView(QWidget):
         index = self.class_combo.findData(current)
         self.class_combo.setCurrentIndex(index if index >= 0 else self._busiest(result))
         self.class_combo.blockSignals(False)
-        self._compute()
+        if self.isVisible():
+            self._compute()
+        else:
+            self._stale = True  # walked when its tab is shown (100,000 images: not per edit)
+
+    _stale = False
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self._stale:
+            self._compute()
 
     @staticmethod
     def _busiest(result) -> int:
@@ -113,14 +123,14 @@ class PRWalkView(QWidget):
         if self._result is None or self.class_combo.currentData() is None:
             return
         from app.evaluate.dock import snapshot
-        from detector.lecture import pr_walk
 
+        self._stale = False
         self._job += 1
         job, category = self._job, int(self.class_combo.currentData())
         iou = self.dock.controls.settings().match_iou
         self.text.setText("<i>Walking the detections…</i>")
         self.dock.state.pool.start(
-            pr_walk,
+            _walk_job,
             snapshot(self._result).data,
             category,
             iou,
@@ -225,3 +235,11 @@ class PRWalkView(QWidget):
             self.step.setValue(self.step.maximum())
             self.step.blockSignals(False)
             self.show_step()
+
+
+def _walk_job(data, category: int, iou: float):
+    """Worker: ``detector.lecture.pr_walk`` (imported here: the lecture package imports
+    torch, which the GUI thread should not wait for)."""
+    from detector.lecture import pr_walk
+
+    return pr_walk(data, category, iou)

@@ -195,3 +195,34 @@ def test_marks_follow_the_operating_threshold(qtbot, dock, window):
     assert marks.labels and all(label == "" for label in marks.labels)  # only misses left
     dock.controls.marks_check.setChecked(False)
     assert len(marks.boxes) == 0
+
+
+def test_a_large_set_re_evaluates_in_a_worker_and_every_edit_lands(
+    qtbot, window, evaluated_dock, monkeypatch
+):
+    """From BACKGROUND_IMAGES on (5,000; lowered here to the sample set's size) an edit is
+    re-evaluated off the GUI thread; edits made while that runs go into the next job, and
+    the numbers at the end equal a fresh evaluation of the edited set."""
+    from app.evaluate import live
+
+    monkeypatch.setattr(live, "BACKGROUND_IMAGES", 2)
+    dock = evaluated_dock(window)
+    assert dock.live.background
+    dataset = dock.state.dataset
+    circles = [o for o in dataset.iter_objects() if o.category_id == 1][:3]
+    seen = []
+    dock.live.updated.connect(lambda: seen.append(dock.live.updating))
+    dataset.apply(update_object(dataset, circles[0].id, box=(0.0, 0.0, 4.0, 4.0)))
+    qtbot.waitUntil(lambda: dock.live.updating, timeout=5000)  # the first job has started
+    for obj in circles[1:]:  # while it runs: queued, not lost
+        dataset.apply(update_object(dataset, obj.id, box=(1.0, 1.0, 5.0, 5.0)))
+    qtbot.waitUntil(
+        lambda: not dock.live.updating and not dock.live._pending and not dock.state.pool.busy(),
+        timeout=20000,
+    )
+    assert seen  # results arrived through ``updated``
+    save_dataset(dataset, force=True)
+    expected = engine_result(dataset, fake_detections_of(dock))
+    rows = {row.name: row for row in dock.view.rows}
+    for row in expected.per_class:
+        assert rows[row.name].ap50 == pytest.approx(row.ap50, abs=1e-12), row.name
