@@ -3,6 +3,7 @@ sorted by the number of errors; the same filter narrows the window's image list.
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QListView, QVBoxLayout, QWidget
 
@@ -16,20 +17,22 @@ IMAGE_ROLE = Qt.ItemDataRole.UserRole
 
 
 def filtered_images(errors: dict[int, tuple[int, int]], mode: str) -> list[int]:
-    """Image ids the filter keeps, most errors first (ties by id)."""
-    keep = {
-        "all": lambda fp, fn: True,
-        "fp": lambda fp, fn: fp > 0,
-        "fn": lambda fp, fn: fn > 0,
-        "any": lambda fp, fn: fp + fn > 0,
-    }[mode]
-    kept = [image_id for image_id, (fp, fn) in errors.items() if keep(fp, fn)]
-    return sorted(kept, key=lambda i: (-_error_count(errors[i], mode), i))
+    """Image ids the filter keeps, most errors first (ties by id); numpy, so 100,000
+    evaluated images take milliseconds on the GUI thread."""
+    ids, counts = _arrays(errors)
+    fp, fn = counts[:, 0], counts[:, 1]
+    count = fp if mode == "fp" else fn if mode == "fn" else fp + fn
+    if mode != "all":
+        keep = count > 0
+        ids, count = ids[keep], count[keep]
+    return ids[np.lexsort((ids, -count))].tolist()
 
 
-def _error_count(counts: tuple[int, int], mode: str) -> int:
-    fp, fn = counts
-    return fp if mode == "fp" else fn if mode == "fn" else fp + fn
+def _arrays(errors: dict[int, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """int64[N] image ids and int64[N, 2] (false positives, misses)."""
+    ids = np.fromiter(errors.keys(), np.int64, len(errors))
+    counts = np.array(list(errors.values()), np.int64).reshape(-1, 2)
+    return ids, counts
 
 
 class _ErrorModel(QAbstractListModel):
@@ -105,8 +108,7 @@ class ErrorList(QWidget):
     def _refresh(self, emit: bool) -> None:
         ids = filtered_images(self._errors, self.mode)
         self.model.set_rows(ids, self._errors, self._names)
-        total_fp = sum(fp for fp, _ in self._errors.values())
-        total_fn = sum(fn for _, fn in self._errors.values())
+        total_fp, total_fn = (int(v) for v in _arrays(self._errors)[1].sum(axis=0))
         self.summary.setText(
             f"{len(ids)} of {len(self._errors)} images · {total_fp} false positives, "
             f"{total_fn} misses in all"
