@@ -256,3 +256,35 @@ def test_float_next_to_a_huge_integer_does_not_overflow_the_sum(tmp_path):
     doc["annotations"][0]["segmentation"] = [[1.5, 10**400, 30, 10, 30, 30]]
     dataset = load_and_save(tmp_path, doc)
     assert "bad_box" in kinds(dataset) and not dataset.objects
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"images": [{"id": 1, "width": 640.5, "file_name": "caf\\u00e9 \\ud83d\\ude00.jpg"}]}',
+        '\ufeff{"a": [1, -0.0, 2.5e3, 1e-7, 0.1, 5e-324, true, false, null], "a": "last"}',
+        '{"id": 123456789012345678901234567890}',  # past 64 bits: exact int, not a float
+        '{"id": 18446744073709551615, "other": -9223372036854775808}',  # the 64-bit edges
+        '[NaN, Infinity, -Infinity, 1e400]',  # Python's json accepts these; kept
+        "[" * 900 + "]" * 900,
+    ],
+)
+def test_the_fast_parser_gives_what_json_gives(text):
+    """COCO files go through orjson (faster) only when it equals json.loads: same values,
+    same types (a 30-digit id stays an int), and json's own handling of the rest."""
+    from detector.io.documents import parse_json
+
+    data = text.encode("utf-8")
+    expected = json.loads(text.lstrip("\ufeff"))
+    found = parse_json(data)
+    assert repr(found) == repr(expected)  # repr: types, -0.0 and NaN compared too
+
+
+def test_the_fast_parser_is_used_for_ordinary_files(monkeypatch):
+    from detector.io import documents
+
+    monkeypatch.setattr(documents.json, "loads", lambda *_a, **_k: pytest.fail("json.loads"))
+    assert documents.parse_json(b'{"images": [{"id": 1}], "annotations": []}') == {
+        "images": [{"id": 1}],
+        "annotations": [],
+    }
