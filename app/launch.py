@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     device = args.device or str(stored.value("device", "auto"))
     window.model_dock.set_choice(model, device)
     window.models.choice = (model, device)
+    if given is None and model != "shapes":  # remembered, not asked for: may have gone
+        window.models.startup_fallback = ("shapes", device)
     if args.screenshot:
         window.resize(*_size(args.size))
         window.show()

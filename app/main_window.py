@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
         self.models.model_loaded.connect(self.status.show_model)
         self.models.detections_ready.connect(self.assist.on_detections)
         self.models.failed.connect(lambda message: self.show_error("Model error", message))
+        self.models.fell_back.connect(lambda message: self.statusBar().showMessage(message, 20000))
         self.models.busy_changed.connect(self.status.busy_bar.setVisible)
         connect_model_dock(self)  # weights list, downloads, failed-load restore
 

@@ -67,6 +67,7 @@ class ModelController(QObject):
     busy_changed = Signal(bool)
     load_failed = Signal(str, str)  # message, the spec that failed (``choice`` is restored)
     architecture_needed = Signal(str, list)  # checkpoint path, candidate architectures
+    fell_back = Signal(str)  # the remembered model failed at startup; the fallback loads
 
     lock = MODEL_LOCK  # take it around every use of ``model.module`` in a worker
 
@@ -78,6 +79,10 @@ class ModelController(QObject):
         self.loaded_choice: tuple[str, str] | None = None  # the choice ``model`` came from
         self._queued_detect: tuple[object, object] | None = None
         self._busy = 0
+        # set at launch when the model comes from last session's settings: if it cannot be
+        # loaded (the checkpoint moved, weights never downloaded here), load this one
+        # instead and say so in the status bar, rather than an error dialog at startup
+        self.startup_fallback: tuple[str, str] | None = None
 
     @property
     def loading(self) -> bool:
@@ -133,6 +138,7 @@ class ModelController(QObject):
             return
         self.model = model
         self.loaded_choice = choice
+        self.startup_fallback = None
         self.model_loaded.emit(model)
         if self._queued_detect is not None:
             token, image = self._queued_detect
@@ -140,9 +146,19 @@ class ModelController(QObject):
             self.detect(token, image)
 
     def _load_failed(self, choice: tuple[str, str], exc: Exception) -> None:
+        message = describe_error(exc)
+        fallback, self.startup_fallback = self.startup_fallback, None
+        if fallback is not None and self.model is None and fallback[0] != choice[0]:
+            self.choice = fallback
+            self.load_failed.emit(message, choice[0])  # the dock shows the fallback
+            self.fell_back.emit(
+                f"The model used last time ({choice[0]}) could not be loaded ({message}); "
+                f"loading {fallback[0]} instead."
+            )
+            self.load(*fallback)  # a detection asked for meanwhile stays queued for it
+            return
         self._queued_detect = None
         self._restore_choice()
-        message = describe_error(exc)
         self.failed.emit(message)
         self.load_failed.emit(message, choice[0])  # after: its status message stays on top
 

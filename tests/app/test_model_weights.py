@@ -213,3 +213,27 @@ def test_unnamed_checkpoint_takes_the_dataset_names_when_confirmed(
     expected = [dataset.categories[i].name for i in sorted(dataset.categories)]
     qtbot.waitUntil(lambda: window.models.model.categories[1:] == expected, timeout=60000)
     assert (tmp_path / "mine.pth.json").is_file() and not dock.names_button.isVisible()
+
+
+def test_a_remembered_model_that_is_gone_falls_back_without_a_dialog(
+    qtbot, open_window, tmp_path, sample_folder
+):
+    """Last session's checkpoint was moved: at startup the bundled model loads instead,
+    the status bar says why, and no modal dialog greets the user; a model the user picks
+    later that fails still gets the dialog."""
+    window = open_window(sample_folder)
+    models = window.models
+    gone = str(tmp_path / "moved_away.pth")
+    models.startup_fallback = ("shapes", "cpu")  # what launch sets for a remembered model
+    models.load(gone, "cpu")
+    qtbot.waitUntil(lambda: models.model is not None, timeout=60000)
+    assert models.choice == ("shapes", "cpu") and models.loaded_choice == ("shapes", "cpu")
+    assert window.findChild(QMessageBox) is None
+    message = window.statusBar().currentMessage()
+    assert "moved_away.pth" in message and "loading shapes instead" in message
+    assert window.model_dock.choice()[0] == "shapes"  # the dock shows what loaded
+    models.load(gone, "cpu")  # chosen by the user now: the error is shown, shapes stays
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox) is not None, timeout=30000)
+    assert "moved_away.pth" in window.findChild(QMessageBox).text()
+    assert models.choice == ("shapes", "cpu")
+    window.findChild(QMessageBox).close()

@@ -265,7 +265,7 @@ def test_float_next_to_a_huge_integer_does_not_overflow_the_sum(tmp_path):
         '\ufeff{"a": [1, -0.0, 2.5e3, 1e-7, 0.1, 5e-324, true, false, null], "a": "last"}',
         '{"id": 123456789012345678901234567890}',  # past 64 bits: exact int, not a float
         '{"id": 18446744073709551615, "other": -9223372036854775808}',  # the 64-bit edges
-        '[NaN, Infinity, -Infinity, 1e400]',  # Python's json accepts these; kept
+        "[NaN, Infinity, -Infinity, 1e400]",  # Python's json accepts these; kept
         "[" * 900 + "]" * 900,
     ],
 )
