@@ -98,6 +98,13 @@ class ModelDock(QDockWidget):
         row.addWidget(self.ambiguous_combo, 1)
         row.addWidget(self.ambiguous_button)
         layout.addWidget(self.ambiguous_row)
+        for combo in (self.arch_combo, self.weights_combo, self.ambiguous_combo):
+            # the longest name (an architecture, "COCO_V1 (default) · cached") must not set
+            # the dock's width: at 1366 x 768 it scrolled sideways, cutting every field
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(14)
         layout.addLayout(self._build_downloads())
         self.names_button = QPushButton("Name its classes after the dataset's", visible=False)
         self.names_button.setToolTip(

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QToolBar
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QMainWindow,
+    QScrollArea,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.settings import settings
 
@@ -71,15 +79,36 @@ WORKSPACES = (
 
 
 def scrollable(dock: QDockWidget) -> None:
-    """Put the dock's content in a scroll area: the dock no longer has a minimum height."""
+    """Put the dock's content in a scroll area: the dock no longer has a minimum height.
+
+    The content fills the room it has and scrolls only below its minimum height.
+    """
     body = dock.widget()
     if body is None or isinstance(body, QScrollArea):
         return
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(body)
+    area.setWidget(_Fitted(body))
     dock.setWidget(area)
+
+
+class _Fitted(QWidget):
+    """Holds a dock's content for its scroll area. A QScrollArea sizes content whose layout
+    has height-for-width (any word-wrapped label) at its *preferred* height for the width,
+    so a dock whose preferred height is more than the room scrolled even when everything
+    fitted at its minimum (the Evaluate dock at 768 px: the AP table below the fold). Here
+    height-for-width answers the minimum: the content gets the room, and scrolls below it."""
+
+    def __init__(self, body: QWidget) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(body)
+        self.body = body
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
+        return self.minimumSizeHint().height()
 
 
 class Workspaces(QObject):

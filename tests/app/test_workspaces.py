@@ -53,6 +53,20 @@ SCREEN_PROBE = textwrap.dedent(
             "trace_button_visible": button.isVisible() and not button.visibleRegion().isEmpty(),
             "canvas": [window.canvas.width(), window.canvas.height()],
         }
+        if key == "annotate":
+            window.model_dock.raise_()
+            settle()
+            bar = window.model_dock.widget().horizontalScrollBar()
+            report["workspaces"][key]["model_dock_scrolls_sideways"] = bar.maximum() > 0
+        if key == "evaluate":
+            evaluate = window.docks["EvaluateDock"]
+            table = evaluate.table
+            report["workspaces"][key]["evaluate_scrolls"] = (
+                evaluate.widget().verticalScrollBar().maximum() > 0
+            )
+            report["workspaces"][key]["ap_table_visible"] = (
+                table.isVisible() and not table.visibleRegion().isEmpty()
+            )
     print("REPORT " + json.dumps(report))
     """
 )
@@ -89,6 +103,9 @@ def test_every_workspace_fits_the_screen(tmp_path, sample_folder, size):
         assert seen["canvas"][0] >= 500 and seen["canvas"][1] >= 400, key
     inspect = report["workspaces"]["inspect"]
     assert inspect["inspect_height"] >= 300 and inspect["trace_button_visible"]
+    evaluate = report["workspaces"]["evaluate"]  # curves and the AP table both on screen
+    assert evaluate["ap_table_visible"] and not evaluate["evaluate_scrolls"]
+    assert not report["workspaces"]["annotate"]["model_dock_scrolls_sideways"]
 
 
 def _visible(window) -> set[str]:
