@@ -7,7 +7,9 @@ real exports) and measures, in one run:
   load:   json.load + pycocotools.coco.COCO(...)   vs  detector.formats.coco.load_coco
   save:   json.dumps of the raw document + write   vs  Dataset.save (atomic, fsync, backup,
           area from masks)
-  memory: tracemalloc peak and retained bytes of each load
+  memory: peak RSS of each load in a fresh process (what the machine gives), and
+          tracemalloc's peak and retained bytes (which count orjson's parse buffer as
+          reserved, most of it never touched)
 and checks that the saved file loads in pycocotools (and faster-coco-eval when importable;
 ``--fce-path`` appends a folder where it was ``pip install --target``-ed).
 """
@@ -103,6 +105,40 @@ def memory(function) -> tuple[int, int]:
     return peak, retained
 
 
+# VmHWM, not ru_maxrss: a child spawned by this (large) process inherits its ru_maxrss
+RSS_PROBE = """
+import contextlib, io, sys
+sys.path.insert(0, sys.argv[3])
+from pycocotools.coco import COCO
+from detector.formats.coco import load_coco
+import numpy, orjson  # everything imported first: the baseline
+def high_water():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+before = high_water()
+if sys.argv[1] == "pycocotools":
+    with contextlib.redirect_stdout(io.StringIO()):
+        loaded = COCO(sys.argv[2])
+else:
+    loaded = load_coco(sys.argv[2])
+print((high_water() - before) / 1024)
+"""
+
+
+def rss_peak(kind: str, path: Path) -> float:
+    """MB the peak RSS of a fresh process rose while ``kind`` loaded ``path``."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, kind, str(path), root],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def pycocotools_load(path: Path):
     import contextlib
     import io
@@ -170,6 +206,12 @@ def main() -> int:
             f"memory pycocotools peak {peak_ref / 1e6:6.1f} MB held {held_ref / 1e6:6.1f} MB | "
             f"load_coco peak {peak_ours / 1e6:6.1f} MB held {held_ours / 1e6:6.1f} MB | "
             f"ratio peak {peak_ours / peak_ref:.2f}x held {held_ours / held_ref:.2f}x "
+            "(tracemalloc)"
+        )
+        rss_ref, rss_ours = rss_peak("pycocotools", path), rss_peak("load_coco", path)
+        print(
+            f"memory, peak RSS over the imports (fresh process each): pycocotools "
+            f"{rss_ref:.0f} MB, load_coco {rss_ours:.0f} MB: ratio {rss_ours / rss_ref:.2f}x "
             "(target <= 2x)"
         )
         check_readers(saved, dataset, args.fce_path)
