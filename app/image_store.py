@@ -133,17 +133,12 @@ class ImageStore(QObject):
         self._cache[image_id] = image
         # oldest first, never the image the user is looking at: four 24 MP photos would
         # hold 800 MB, so big ones are kept fewer
-        while len(self._cache) > 1 and (
+        others = [i for i in self._cache if i != self._wanted]
+        while others and (
             len(self._cache) > CACHE_SIZE
             or sum(d.nbytes for d in self._cache.values()) > CACHE_BYTES
         ):
-            oldest = next(iter(self._cache))
-            if oldest == self._wanted:
-                self._cache.move_to_end(oldest)
-                oldest = next(iter(self._cache))
-                if oldest == self._wanted:
-                    break
-            del self._cache[oldest]
+            del self._cache[others.pop(0)]
         if image_id == self._wanted:
             self.image_ready.emit(image_id, image)
             self._load(self._prefetch_next)

@@ -41,16 +41,12 @@ def _load(spec: str, device: str):
 
 
 def _run_detect(model, image):
-    """``image``: an RGB array, or a ``LoadedImage`` (a reduced decode is detected as it
-    is and its detections are scaled to the original pixels)."""
-    from detector.inference.run import detect
+    """``image``: a ``LoadedImage``; detections in its original pixels."""
+    from detector.inference.run import detect_loaded
 
-    pixels = getattr(image, "pixels", image)
     started = time.perf_counter()
     with MODEL_LOCK:
-        detections = detect(model, [pixels])[0]
-    if getattr(image, "reduced", False):
-        detections = detections.scaled(image.scale_x, image.scale_y, (image.height, image.width))
+        detections = detect_loaded(model, [image])[0]
     return detections, time.perf_counter() - started, mask_rles(detections)
 
 
@@ -114,8 +110,8 @@ class ModelController(QObject):
             self.load(*self.choice)
 
     def detect(self, token: object, image) -> None:
-        """Run the model on ``image`` (an RGB array or a ``LoadedImage``); ``token`` comes
-        back with the result (e.g. image index)."""
+        """Run the model on ``image`` (a ``detector.io.images.LoadedImage``); ``token``
+        comes back with the result (e.g. image index)."""
         if self.model is None:
             self._queued_detect = (token, image)
             self.ensure_loaded()

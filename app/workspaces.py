@@ -105,7 +105,6 @@ class _Fitted(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(body)
-        self.body = body
 
     def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
         return self.minimumSizeHint().height()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.annotate.journal import Journal, journal_path, recovery_path
-from app.annotate.save_job import SaveJob, run_job, snapshot
+from app.annotate.save_job import SaveJob, run_job
 
 __all__ = ["DELAY_MS", "Autosave", "journal_path", "recovery_path"]
 
@@ -79,7 +79,7 @@ class Autosave(QObject):
         if self.pool is None:
             self.flush()
             return
-        job = SaveJob(snapshot(self.dataset), self._edits, self.force_next)
+        job = SaveJob(self.dataset.snapshot(), self._edits, self.force_next)
         worker = self.pool.start(run_job, job, on_returned=self._on_job_done)
         if worker is None:  # the window is closing: save here
             self.flush()

@@ -30,11 +30,6 @@ from detector.store import save_dataset
 SAVE_SWITCH_INTERVAL = 0.001
 
 
-def snapshot(dataset):
-    """A copy of ``dataset`` that later edits cannot change (see ``Dataset.snapshot``)."""
-    return dataset.snapshot()
-
-
 @dataclass
 class SaveJob:
     """One save of a snapshot: ``edits`` counts the edits it includes."""

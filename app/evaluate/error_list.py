@@ -19,7 +19,10 @@ IMAGE_ROLE = Qt.ItemDataRole.UserRole
 def filtered_images(errors: dict[int, tuple[int, int]], mode: str) -> list[int]:
     """Image ids the filter keeps, most errors first (ties by id); numpy, so 100,000
     evaluated images take milliseconds on the GUI thread."""
-    ids, counts = _arrays(errors)
+    return _filtered(*_arrays(errors), mode)
+
+
+def _filtered(ids: np.ndarray, counts: np.ndarray, mode: str) -> list[int]:
     fp, fn = counts[:, 0], counts[:, 1]
     count = fp if mode == "fp" else fn if mode == "fn" else fp + fn
     if mode != "all":
@@ -106,9 +109,10 @@ class ErrorList(QWidget):
         return list(self.model.ids)
 
     def _refresh(self, emit: bool) -> None:
-        ids = filtered_images(self._errors, self.mode)
+        all_ids, counts = _arrays(self._errors)
+        ids = _filtered(all_ids, counts, self.mode)
         self.model.set_rows(ids, self._errors, self._names)
-        total_fp, total_fn = (int(v) for v in _arrays(self._errors)[1].sum(axis=0))
+        total_fp, total_fn = (int(v) for v in counts.sum(axis=0))
         self.summary.setText(
             f"{len(ids)} of {len(self._errors)} images · {total_fp} false positives, "
             f"{total_fn} misses in all"

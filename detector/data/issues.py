@@ -69,43 +69,29 @@ def box_issues(dataset: Dataset, file: str | None = None) -> list[Issue]:
 def _box_issues(
     obj, image, file: str | None, unknown: bool, empty: bool, outside: bool
 ) -> list[Issue]:
-    where = f"object {obj.id} in {image.file_name}"
+    def issue(kind: str, message: str, severity: Severity) -> Issue:
+        return Issue(
+            kind=kind,
+            message=message,
+            file=file,
+            location=f"object {obj.id} in {image.file_name}",
+            severity=severity,
+            image_id=obj.image_id,
+            object_id=obj.id,
+        )
+
     issues = []
     if unknown:
-        issues.append(
-            Issue(
-                kind="unknown_category",
-                message=f"unknown category id {obj.category_id}",
-                file=file,
-                location=where,
-                severity="error",
-                image_id=obj.image_id,
-                object_id=obj.id,
-            )
-        )
+        issues.append(issue("unknown_category", f"unknown category id {obj.category_id}", "error"))
     if empty:
-        issues.append(
-            Issue(
-                kind="box_empty",
-                message=f"box {obj.box} has zero or negative size",
-                file=file,
-                location=where,
-                severity="warning",
-                image_id=obj.image_id,
-                object_id=obj.id,
-            )
-        )
+        issues.append(issue("box_empty", f"box {obj.box} has zero or negative size", "warning"))
     elif outside:
         issues.append(
-            Issue(
-                kind="box_outside",
-                message=f"box {_fmt_box(obj.box)} extends outside the {image.width}x{image.height} image"
+            issue(
+                "box_outside",
+                f"box {_fmt_box(obj.box)} extends outside the {image.width}x{image.height} image"
                 " (kept; clip offered)",
-                file=file,
-                location=where,
-                severity="warning",
-                image_id=obj.image_id,
-                object_id=obj.id,
+                "warning",
             )
         )
     return issues

@@ -184,12 +184,7 @@ class Reader:
                 box = None
                 if bounds is not None and type(category_id) is int and category_id in categories:
                     box = _fast_box(item.get("bbox"))
-                if box is not None and (
-                    bounds[0] <= box[0] <= bounds[2]
-                    and bounds[0] <= box[2] <= bounds[2]
-                    and bounds[1] <= box[1] <= bounds[3]
-                    and bounds[1] <= box[3] <= bounds[3]
-                ):
+                if box is not None and _within(box, bounds):
                     iscrowd = item.get("iscrowd", 0)
                     crowd = iscrowd is True or iscrowd == 1
                     annotation = make_annotation(
@@ -258,13 +253,7 @@ class Reader:
         box = _fast_box(item.get("bbox")) or self._box_fallback(item, mask, index)
         if box is None:
             return None
-        x1, y1, x2, y2 = box
-        if not (
-            bounds[0] <= x1 <= bounds[2]
-            and bounds[0] <= x2 <= bounds[2]
-            and bounds[1] <= y1 <= bounds[3]
-            and bounds[1] <= y2 <= bounds[3]
-        ):
+        if not _within(box, bounds):
             box = self._clip_far_box(box, bounds, image, index)
         category_id = item.get("category_id")
         if type(category_id) is not int or category_id not in self.dataset.categories:
@@ -408,6 +397,16 @@ def _fast_box(bbox: Any) -> tuple[float, float, float, float] | None:
         return None
     x, y, w, h = bbox
     return (float(x), float(y), float(x + w), float(y + h))
+
+
+def _within(box: tuple[float, ...], bounds: tuple[float, ...]) -> bool:
+    """``box`` (xyxy) inside ``bounds`` (x_low, y_low, x_high, y_high), edges included."""
+    return (
+        bounds[0] <= box[0] <= bounds[2]
+        and bounds[0] <= box[2] <= bounds[2]
+        and bounds[1] <= box[1] <= bounds[3]
+        and bounds[1] <= box[3] <= bounds[3]
+    )
 
 
 _ID_LOW, _ID_HIGH = -(2**63), 2**63

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from detector.errors import ImageReadError
 from detector.inference.detections import Detections
-from detector.inference.run import detect
+from detector.inference.run import detect_loaded
 from detector.io.images import LoadedImage, load_image
 from detector.models import DetModel
 
@@ -80,12 +80,8 @@ def detect_files(
 def _flush(model: DetModel, batch: list[tuple[Path, LoadedImage]]) -> Iterator[FileResult]:
     if not batch:
         return
-    outputs = detect(model, [image.pixels for _, image in batch])
+    outputs = detect_loaded(model, [image for _, image in batch])
     for (path, image), detections in zip(batch, outputs, strict=True):
-        if image.reduced:
-            detections = detections.scaled(
-                image.scale_x, image.scale_y, (image.height, image.width)
-            )
         note = f"detected on a reduced decode: {image.describe()}" if image.reduced else ""
         yield FileResult(
             path=path, detections=detections, width=image.width, height=image.height, note=note

@@ -17,6 +17,7 @@ import torch
 from torchvision.models.detection.image_list import ImageList
 
 from detector.inference.detections import Detections
+from detector.io.images import LoadedImage
 from detector.models import DetModel
 
 
@@ -106,4 +107,15 @@ def detect(model: DetModel, images: list[np.ndarray]) -> list[Detections]:
     return [
         Detections.from_torch(output, image.shape[:2])
         for output, image in zip(outputs, images, strict=True)
+    ]
+
+
+def detect_loaded(model: DetModel, images: list[LoadedImage]) -> list[Detections]:
+    """``detect`` on decodes within the pixel budget (``detector.io.images.load_image``),
+    reported in the original images' pixels: a reduced decode's detections are scaled up
+    (their masks sampled up from the frame the model saw, see ``Detections.scaled``)."""
+    found = detect(model, [image.pixels for image in images])
+    return [
+        d.scaled(i.scale_x, i.scale_y, (i.height, i.width)) if i.reduced else d
+        for d, i in zip(found, images, strict=True)
     ]

@@ -427,6 +427,6 @@ def test_a_save_job_hands_the_gil_over_every_millisecond_and_restores_the_interv
         save_job, "save_dataset", lambda *a, **k: seen.append(sys.getswitchinterval()) or None
     )
     before = sys.getswitchinterval()
-    job = save_job.SaveJob(save_job.snapshot(Dataset(root=tmp_path)), 0, False).run()
+    job = save_job.SaveJob(Dataset(root=tmp_path).snapshot(), 0, False).run()
     assert job.error is None and seen == [pytest.approx(save_job.SAVE_SWITCH_INTERVAL)]
     assert sys.getswitchinterval() == before
